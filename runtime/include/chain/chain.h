@@ -1,0 +1,188 @@
+// The public C++ API of Chain: compile a model, call its functions and their
+// gradients. This is the only header an embedding program includes; the
+// `chain` command line is written on top of it and nothing else.
+//
+//   chain::Jit jit;                                      // options: opt level, checks
+//   chain::Module m = jit.compile_file("model.chain");   // throws chain::CompileError
+//   chain::Function f  = m.function("loss");
+//   chain::Function df = m.gradient("loss", {"w"});      // returns the gradient(s)
+//   chain::Value v = f({1.0, 2.0});                      // checked against the signature
+//
+// Modules and functions are cheap handles (shared ownership of the compiled
+// code). A compiled function may be called from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <type_traits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace chain {
+
+enum class DType { F64, F32, I64, Bool };
+const char* dtypeName(DType t);
+
+// An n-dimensional array: shape, dtype and a buffer, owned or viewed.
+class Tensor {
+ public:
+  Tensor() = default;
+  Tensor(DType dtype, std::vector<int64_t> shape);  // zero-initialised, owning
+  template <class T> static Tensor zeros(std::vector<int64_t> shape);
+  // A view over caller memory (not copied, not freed).
+  static Tensor view(DType dtype, std::vector<int64_t> shape, void* data);
+
+  DType dtype() const { return dtype_; }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t numel() const;
+  void* data() { return data_; }
+  const void* data() const { return data_; }
+  template <class T> T* data() { return static_cast<T*>(data_); }
+  template <class T> const T* data() const { return static_cast<const T*>(data_); }
+  double at(int64_t flatIndex) const;  // element as double, any dtype
+
+ private:
+  DType dtype_ = DType::F64;
+  std::vector<int64_t> shape_;
+  std::shared_ptr<void> owner_;
+  void* data_ = nullptr;
+};
+
+// A value passed to or returned from a function: a scalar, a tensor or a tuple.
+class Value {
+ public:
+  enum class Kind { F64, F32, I64, Bool, Tensor, Tuple };
+  Value() : Value(0.0) {}
+  Value(double v) : kind_(Kind::F64), f_(v) {}
+  Value(float v) : kind_(Kind::F32), f_(v) {}
+  Value(int64_t v) : kind_(Kind::I64), i_(v) {}
+  Value(int v) : kind_(Kind::I64), i_(v) {}
+  Value(bool v) : kind_(Kind::Bool), i_(v) {}
+  Value(Tensor t);
+  Value(std::vector<Value> elems);
+
+  Kind kind() const { return kind_; }
+  bool isScalar() const { return kind_ != Kind::Tensor && kind_ != Kind::Tuple; }
+  double asDouble() const;   // any numeric scalar
+  int64_t asInt() const;     // i64 or bool
+  bool asBool() const;
+  const Tensor& tensor() const;
+  const std::vector<Value>& tuple() const;
+  std::string str() const;   // readable: 1.5, [1, 2], (1.5, [1, 2])
+
+ private:
+  Kind kind_;
+  double f_ = 0;
+  int64_t i_ = 0;
+  std::shared_ptr<Tensor> tensor_;
+  std::shared_ptr<std::vector<Value>> tuple_;
+};
+
+// A parameter's or result's type: dtype, rank, dimension names ("n", "3").
+struct TypeInfo {
+  bool isTuple = false;
+  DType dtype = DType::F64;
+  std::vector<std::string> dims;  // empty for scalars
+  std::vector<TypeInfo> elems;    // tuples
+  std::string str() const;        // "f64", "f64[n, 3]", "(f64, f64)"
+};
+
+struct Options {
+  int optLevel = 2;          // 0..3: LLVM's pipeline
+  bool boundsChecks = true;  // index checks (arrays)
+  bool nanCheck = false;     // stop at the first NaN/Inf produced
+};
+
+// The model did not compile: what() holds every diagnostic, rendered.
+class CompileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// Arguments do not fit the signature (count, types, shapes).
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// An error raised by compiled code (integer division by zero, index out of
+// bounds, NaN check), naming the source position. The module stays usable.
+class RuntimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// Misuse of the API (unknown function, invalid wrt, unknown stage).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CompiledFunction;  // internal
+struct CompiledModule;    // internal
+
+class Function {
+ public:
+  Value operator()(const std::vector<Value>& args) const { return call(args); }
+  Value call(const std::vector<Value>& args) const;
+  const std::string& name() const;
+  const std::vector<std::string>& paramNames() const;
+  const std::vector<TypeInfo>& paramTypes() const;
+  const TypeInfo& resultType() const;
+  // Where print() output goes for calls on this thread (default stdout).
+  static void setPrintStream(FILE* f);
+
+ private:
+  friend class Module;
+  std::shared_ptr<CompiledModule> module_;
+  std::shared_ptr<CompiledFunction> fn_;
+};
+
+class Module {
+ public:
+  std::vector<std::string> functionNames() const;   // in source order
+  Function function(const std::string& name) const;
+  // The gradient of scalar function `name` with respect to `wrt` (parameter
+  // names; empty: every float parameter). Result: the gradient itself when one
+  // parameter is named, else a tuple; with withValue, (value, gradient...).
+  Function gradient(const std::string& name, const std::vector<std::string>& wrt = {},
+                    bool withValue = false) const;
+  // Text of a pipeline stage for one function: "ast", "ir", "grad", "opt",
+  // "llvm", "asm", or the name of any registered pass (see stageNames()).
+  std::string emit(const std::string& stage, const std::string& fn,
+                   const std::vector<std::string>& wrt = {}) const;
+  static std::vector<std::string> stageNames();
+  double compileMs() const;  // time spent compiling so far (frontend + JIT)
+
+ private:
+  friend class Jit;
+  std::shared_ptr<CompiledModule> impl_;
+};
+
+class Jit {
+ public:
+  explicit Jit(Options opts = {});
+  Module compile_file(const std::string& path) const;
+  Module compile_string(const std::string& source, const std::string& fileName = "<input>") const;
+  const Options& options() const { return opts_; }
+
+ private:
+  Options opts_;
+};
+
+// Central finite-difference check of a gradient (used by `chain check`).
+struct GradCheckResult {
+  bool ok = false;
+  double maxAbsError = 0, maxRelError = 0;
+};
+GradCheckResult checkGradient(const Module& m, const std::string& fn, const std::vector<std::string>& wrt,
+                              const std::vector<Value>& args, double tolerance = 1e-6);
+
+template <class T> Tensor Tensor::zeros(std::vector<int64_t> shape) {
+  if constexpr (std::is_same_v<T, double>) return Tensor(DType::F64, std::move(shape));
+  else if constexpr (std::is_same_v<T, float>) return Tensor(DType::F32, std::move(shape));
+  else if constexpr (std::is_same_v<T, int64_t>) return Tensor(DType::I64, std::move(shape));
+  else return Tensor(DType::Bool, std::move(shape));
+}
+
+}  // namespace chain
