@@ -1,1 +1,127 @@
-int main() { return 0; }
+// The `chain` command line (SPEC §7): parses the subcommand and its flags with
+// CLI11, runs it (Commands.h) and turns every failure into a message on
+// stderr and an exit status:
+//   0 success, 1 the model cannot be read or does not compile, 2 bad command
+//   line, 3 bad input data, 4 runtime error, 5 `check` found a gradient
+//   outside its tolerance.
+// Nothing escapes main: any other exception is reported as an internal error
+// with status 1 (it means a bug in chain, not in the user's input).
+#include <cstdio>
+#include <iostream>
+#include <new>
+
+#include <CLI/CLI.hpp>
+
+#include "chain/chain.h"
+#include "cli/Commands.h"
+
+namespace {
+
+using chain::cli::CliOptions;
+
+void addModel(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("MODEL", o.model, "the model file (.chain)")->required();
+  cmd->add_option("--fn", o.fn, "the function (default: the last one in the file)");
+}
+
+void addArgs(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("--args", o.args,
+                  "arguments: a JSON object {\"param\": value, ...}, inline or @file.json");
+}
+
+void addWrt(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("--wrt", o.wrt, "parameters to differentiate, comma separated (default: every float parameter)")
+      ->delimiter(',');
+}
+
+void addJson(CLI::App* cmd, CliOptions& o) {
+  cmd->add_flag("--json", o.json, "print exactly one JSON object on stdout");
+}
+
+// -O0..-O3, --no-bounds-checks, --nan-check: the flags of commands that run code.
+void addCodeFlags(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("-O", o.optLevel, "optimisation level 0..3 (default 2): -O0 .. -O3")->check(CLI::Range(0, 3));
+  cmd->add_flag("--no-bounds-checks", o.noBoundsChecks, "do not check array indices");
+  cmd->add_flag("--nan-check", o.nanCheck, "stop at the first NaN or infinity produced and name its source position");
+}
+
+void setUp(CLI::App& app, CliOptions& o) {
+  app.require_subcommand(1);
+  auto* run = app.add_subcommand("run", "call a function and print its result");
+  auto* grad = app.add_subcommand("grad", "print a function's value and gradient");
+  auto* check = app.add_subcommand("check", "compare the gradient with central finite differences (exit 5 if off)");
+  auto* emit = app.add_subcommand("emit", "print a compilation stage: ast, ir, grad, opt, llvm, asm, or a pass name");
+  auto* bench = app.add_subcommand("bench", "time compilation, the function and its gradient");
+  auto* fit = app.add_subcommand("fit", "minimise a function over some of its parameters");
+  for (auto* c : {run, grad, check, emit, bench, fit}) addModel(c, o);
+  for (auto* c : {run, grad, check, bench, fit}) {
+    addArgs(c, o);
+    addJson(c, o);
+    addCodeFlags(c, o);
+  }
+  for (auto* c : {grad, check, emit, bench, fit}) addWrt(c, o);
+  addCodeFlags(emit, o);
+  emit->add_option("--stage", o.stage, "ast|ir|grad|opt|llvm|asm, or any pass name")->required();
+  check->add_option("--sizes", o.sizes, "array sizes for random inputs, e.g. n=10,d=3");
+  check->add_option("--seed", o.seed, "seed of the random inputs (default 1)");
+  check->add_option("--tol", o.tolerance, "tolerance (default 1e-6)")->check(CLI::PositiveNumber);
+  fit->add_option("--optimizer", o.optimizer, "adam (default), sgd or lbfgs")
+      ->check(CLI::IsMember({"adam", "sgd", "lbfgs"}));
+  fit->add_option("--steps", o.steps, "number of steps (default 1000)")->check(CLI::NonNegativeNumber);
+  fit->add_option("--lr", o.lr, "learning rate (default 0.01; lbfgs: first step scale, default 1)")
+      ->check(CLI::PositiveNumber);
+  fit->add_option("--out", o.out, "write the fitted parameters to this JSON file");
+}
+
+int dispatch(const CLI::App& app, const CliOptions& o) {
+  if (app.got_subcommand("run")) return chain::cli::cmdRun(o);
+  if (app.got_subcommand("grad")) return chain::cli::cmdGrad(o);
+  if (app.got_subcommand("check")) return chain::cli::cmdCheck(o);
+  if (app.got_subcommand("emit")) return chain::cli::cmdEmit(o);
+  if (app.got_subcommand("bench")) return chain::cli::cmdBench(o);
+  return chain::cli::cmdFit(o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"chain: compile, run and differentiate Chain models", "chain"};
+  CliOptions o;
+  try {
+    setUp(app, o);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      int status = app.exit(e);  // prints help or the error
+      return status == 0 ? 0 : 2;
+    }
+    int status = dispatch(app, o);
+    std::cout.flush();
+    return status;
+  } catch (const chain::CompileError& e) {
+    std::cout.flush();
+    std::cerr << e.what();
+    if (*e.what() && e.what()[std::char_traits<char>::length(e.what()) - 1] != '\n') std::cerr << "\n";
+    return 1;
+  } catch (const chain::UsageError& e) {
+    std::cerr << "chain: error: " << e.what() << "\n";
+    return 2;
+  } catch (const chain::InputError& e) {
+    std::cerr << "chain: input error: " << e.what() << "\n";
+    return 3;
+  } catch (const chain::RuntimeError& e) {
+    std::cout.flush();
+    std::cerr << "chain: runtime error: " << e.what() << "\n";
+    return 4;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "chain: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // Not the user's fault: a bug in chain. Status 1 like a failed compile.
+    std::cerr << "chain: internal error: " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "chain: internal error: unknown exception\n";
+    return 1;
+  }
+}

@@ -1,1 +1,42 @@
-// placeholder
+// The pass registry: the function-level IR passes in pipeline order. Each
+// entry runs its pass and, in builds with CHAIN_VERIFY_EACH_PASS, verifies
+// the function afterwards (an invalid result is an internal compiler error).
+#include "ir/Verifier.h"
+#include "passes/Inline.h"
+#include "passes/Passes.h"
+#include "passes/Simplify.h"
+
+namespace chain::passes {
+
+namespace {
+
+template <PassFn Pass>
+void checked(ir::Module& m, ir::Function& f, const char* name) {
+  Pass(m, f);
+#ifdef CHAIN_VERIFY_EACH_PASS
+  ir::verifyOrDie(f, name, &m);
+#else
+  (void)name;
+#endif
+}
+
+void runInline(ir::Module& m, ir::Function& f) { checked<inlineCalls>(m, f, "inline"); }
+void runSimplify(ir::Module& m, ir::Function& f) { checked<simplify>(m, f, "simplify"); }
+
+}  // namespace
+
+const std::vector<PassInfo>& registry() {
+  static const std::vector<PassInfo> passes = {
+      {"inline", "replace every call by a copy of the callee's body", runInline},
+      {"simplify", "fold constants and exact identities, CSE, remove dead code", runSimplify},
+  };
+  return passes;
+}
+
+const PassInfo* findPass(const std::string& name) {
+  for (const PassInfo& p : registry())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace chain::passes

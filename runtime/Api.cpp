@@ -1,1 +1,308 @@
-// placeholder
+// The public API: Jit compiles source into a Module; Module hands out
+// Functions (primal or gradient), compiled on first request and cached;
+// Function::call checks arguments against the signature, calls the uniform
+// JIT entry point and rebuilds structured results.
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/ApiImpl.h"
+
+namespace chain {
+
+namespace {
+
+thread_local FILE* tlsPrintStream = nullptr;
+
+double msSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+DType dtypeOf(ir::Scalar s) {
+  switch (s) {
+    case ir::Scalar::F64: return DType::F64;
+    case ir::Scalar::F32: return DType::F32;
+    case ir::Scalar::I64: return DType::I64;
+    case ir::Scalar::Bool: return DType::Bool;
+  }
+  return DType::F64;
+}
+
+}  // namespace
+
+TypeInfo typeInfoOf(const ast::TypeExpr& t) {
+  TypeInfo ti;
+  ti.isTuple = t.isTuple;
+  ti.dtype = dtypeOf(t.elem);
+  ti.dims = t.dims;
+  for (auto& e : t.elems) ti.elems.push_back(typeInfoOf(e));
+  return ti;
+}
+
+TypeInfo typeInfoOf(const ir::Type& t) {
+  TypeInfo ti;
+  ti.dtype = dtypeOf(t.elem);
+  for (int i = 0; i < t.rank; ++i) ti.dims.push_back("?");
+  return ti;
+}
+
+TypeInfo typeInfoOf(const ast::SemType& t) {
+  if (t.kind == ast::SemType::Tuple) {
+    TypeInfo ti;
+    ti.isTuple = true;
+    for (auto& e : t.elems) ti.elems.push_back(typeInfoOf(e));
+    return ti;
+  }
+  return typeInfoOf(t.type);
+}
+
+TypeInfo resultTypeOf(const ast::FnDecl& fn) {
+  if (fn.hasResultType) return typeInfoOf(fn.resultType);
+  if (fn.body && fn.body->result) return typeInfoOf(fn.body->result->sem);
+  if (fn.body && !fn.body->stmts.empty() && fn.body->stmts.back()->kind == ast::StmtKind::Return)
+    return typeInfoOf(fn.body->stmts.back()->value->sem);
+  return TypeInfo{};
+}
+
+const ast::FnDecl& CompiledModule::decl(const std::string& name) const {
+  for (auto& f : fe->ast->fns)
+    if (f->name == name) return *f;
+  throw UsageError("no function named '" + name + "' in " + fe->fileName);
+}
+
+codegen::CodegenOptions CompiledModule::codegenOptions() const {
+  codegen::CodegenOptions o;
+  o.optLevel = opts.optLevel;
+  o.boundsChecks = opts.boundsChecks;
+  o.nanCheck = opts.nanCheck;
+  o.fileName = fe->fileName;
+  return o;
+}
+
+std::shared_ptr<CompiledFunction> CompiledModule::compile(
+    const std::string& key, const std::function<std::unique_ptr<ir::Function>()>& build) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<ir::Function> f = build();
+  ir::Module holder;
+  holder.fileName = fe->fileName;
+  const ir::Function* fp = holder.add(std::move(f));
+  if (!jit) jit = codegen::JitEngine::create();
+  jit->add(holder, {fp}, codegenOptions());
+  auto cf = std::make_shared<CompiledFunction>();
+  cf->entry = jit->lookup(fp->name);
+  cf->flatResults = fp->resultTypes;
+  for (auto& a : fp->body.args) cf->paramIR.push_back(a->type);
+  compileMs += msSince(t0);
+  cache[key] = cf;
+  return cf;
+}
+
+// --- Jit ----------------------------------------------------------------------
+
+Jit::Jit(Options opts) : opts_(opts) {
+  if (opts_.optLevel < 0 || opts_.optLevel > 3) throw UsageError("optimisation level must be 0..3");
+}
+
+Module Jit::compile_file(const std::string& path) const {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CompileError(path + ": error: cannot read the file\n");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return compile_string(ss.str(), path);
+}
+
+Module Jit::compile_string(const std::string& source, const std::string& fileName) const {
+  auto t0 = std::chrono::steady_clock::now();
+  Module m;
+  m.impl_ = std::make_shared<CompiledModule>();
+  m.impl_->opts = opts_;
+  m.impl_->fe = pipeline::runFrontend(source, fileName);
+  m.impl_->compileMs = msSince(t0);
+  return m;
+}
+
+// --- Module -------------------------------------------------------------------
+
+std::vector<std::string> Module::functionNames() const {
+  std::vector<std::string> names;
+  for (auto& f : impl_->fe->ast->fns) names.push_back(f->name);
+  return names;
+}
+
+Function Module::function(const std::string& name) const {
+  const ast::FnDecl& d = impl_->decl(name);
+  const ir::Module& irm = *impl_->fe->module;
+  auto cf = impl_->compile(name, [&] { return pipeline::buildPrimal(irm, name); });
+  if (cf->name.empty()) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    cf->name = name;
+    for (auto& p : d.params) {
+      cf->paramNames.push_back(p.name);
+      cf->paramTypes.push_back(typeInfoOf(p.type));
+    }
+    cf->resultType = resultTypeOf(d);
+  }
+  Function f;
+  f.module_ = impl_;
+  f.fn_ = cf;
+  return f;
+}
+
+std::vector<int> resolveWrt(const ast::FnDecl& d, const std::vector<std::string>& wrt) {
+  std::vector<int> idx;
+  if (wrt.empty()) {
+    for (size_t i = 0; i < d.params.size(); ++i) {
+      ir::Scalar e = d.params[i].type.elem;
+      if (!d.params[i].type.isTuple && (e == ir::Scalar::F64 || e == ir::Scalar::F32))
+        idx.push_back(int(i));
+    }
+    if (idx.empty())
+      throw CompileError("error: cannot differentiate '" + d.name + "': it has no float parameter\n");
+    return idx;
+  }
+  for (const std::string& w : wrt) {
+    int found = -1;
+    for (size_t i = 0; i < d.params.size(); ++i)
+      if (d.params[i].name == w) found = int(i);
+    if (found < 0) throw UsageError("function '" + d.name + "' has no parameter named '" + w + "'");
+    idx.push_back(found);
+  }
+  return idx;
+}
+
+Function Module::gradient(const std::string& name, const std::vector<std::string>& wrt,
+                          bool withValue) const {
+  const ast::FnDecl& d = impl_->decl(name);
+  std::vector<int> idx = resolveWrt(d, wrt);
+  const ir::Module& irm = *impl_->fe->module;
+  std::string key = pipeline::gradientName(name, idx, withValue);
+  auto cf = impl_->compile(key, [&] { return pipeline::buildGradient(irm, name, idx, withValue); });
+  if (cf->name.empty()) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    cf->name = name;
+    for (auto& p : d.params) {
+      cf->paramNames.push_back(p.name);
+      cf->paramTypes.push_back(typeInfoOf(p.type));
+    }
+    TypeInfo grads;
+    if (idx.size() == 1) {
+      grads = typeInfoOf(d.params[idx[0]].type);
+    } else {
+      grads.isTuple = true;
+      for (int i : idx) grads.elems.push_back(typeInfoOf(d.params[i].type));
+    }
+    if (withValue) {
+      cf->resultType.isTuple = true;
+      cf->resultType.elems = {resultTypeOf(d), grads};
+    } else {
+      cf->resultType = grads;
+    }
+  }
+  Function f;
+  f.module_ = impl_;
+  f.fn_ = cf;
+  return f;
+}
+
+double Module::compileMs() const { return impl_->compileMs; }
+
+// --- Function -----------------------------------------------------------------
+
+const std::string& Function::name() const { return fn_->name; }
+const std::vector<std::string>& Function::paramNames() const { return fn_->paramNames; }
+const std::vector<TypeInfo>& Function::paramTypes() const { return fn_->paramTypes; }
+const TypeInfo& Function::resultType() const { return fn_->resultType; }
+void Function::setPrintStream(FILE* f) { tlsPrintStream = f; }
+
+namespace {
+
+union Scalar64 {
+  double f64;
+  float f32;
+  int64_t i64;
+  uint8_t b;
+};
+
+Scalar64 packScalar(const Value& v, const ir::Type& t, const std::string& param) {
+  Scalar64 s{};
+  auto bad = [&](const char* want) {
+    return InputError("argument '" + param + "' must be " + want + ", got " + v.str());
+  };
+  if (!v.isScalar()) throw bad(ir::Type{t.elem, 0}.str().c_str());
+  switch (t.elem) {
+    case ir::Scalar::F64:
+    case ir::Scalar::F32: {
+      if (v.kind() == Value::Kind::Bool) throw bad("a number");
+      double d = v.asDouble();
+      if (t.elem == ir::Scalar::F64) s.f64 = d;
+      else s.f32 = float(d);
+      return s;
+    }
+    case ir::Scalar::I64:
+      if (v.kind() == Value::Kind::I64) s.i64 = v.asInt();
+      else if ((v.kind() == Value::Kind::F64 || v.kind() == Value::Kind::F32) &&
+               v.asDouble() == double(int64_t(v.asDouble())) && std::abs(v.asDouble()) < 9.2e18)
+        s.i64 = int64_t(v.asDouble());
+      else throw bad("an integer");
+      return s;
+    case ir::Scalar::Bool:
+      if (v.kind() != Value::Kind::Bool) throw bad("true or false");
+      s.b = v.asBool() ? 1 : 0;
+      return s;
+  }
+  return s;
+}
+
+Value unpackScalar(const Scalar64& s, const ir::Type& t) {
+  switch (t.elem) {
+    case ir::Scalar::F64: return Value(s.f64);
+    case ir::Scalar::F32: return Value(s.f32);
+    case ir::Scalar::I64: return Value(s.i64);
+    case ir::Scalar::Bool: return Value(s.b != 0);
+  }
+  return Value();
+}
+
+Value rebuild(const TypeInfo& t, const std::vector<Value>& flat, size_t& pos) {
+  if (!t.isTuple) return flat.at(pos++);
+  std::vector<Value> elems;
+  for (auto& e : t.elems) elems.push_back(rebuild(e, flat, pos));
+  return Value(std::move(elems));
+}
+
+}  // namespace
+
+Value Function::call(const std::vector<Value>& args) const {
+  const CompiledFunction& f = *fn_;
+  if (args.size() != f.paramIR.size())
+    throw InputError("function '" + f.name + "' takes " + std::to_string(f.paramIR.size()) +
+                     " argument(s), got " + std::to_string(args.size()));
+  std::vector<Scalar64> argStore(args.size());
+  std::vector<void*> argPtrs(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (f.paramIR[i].rank != 0) throw InputError("array arguments are not supported yet");
+    argStore[i] = packScalar(args[i], f.paramIR[i], f.paramNames[i]);
+    argPtrs[i] = &argStore[i];
+  }
+  std::vector<Scalar64> resStore(f.flatResults.size());
+  std::vector<void*> resPtrs(resStore.size());
+  for (size_t j = 0; j < resStore.size(); ++j) resPtrs[j] = &resStore[j];
+
+  ChainCallCtx ctx;
+  rt::initCtx(ctx, tlsPrintStream ? tlsPrintStream : stdout);
+  int32_t status = f.entry(&ctx, argPtrs.data(), resPtrs.data());
+  std::string message = ctx.message;
+  rt::releaseCtx(ctx);
+  if (status != CHAIN_OK) throw RuntimeError(message.empty() ? "runtime error" : message);
+
+  std::vector<Value> flat;
+  for (size_t j = 0; j < resStore.size(); ++j) flat.push_back(unpackScalar(resStore[j], f.flatResults[j]));
+  size_t pos = 0;
+  if (flat.size() == 1 && !f.resultType.isTuple) return flat[0];
+  return rebuild(f.resultType, flat, pos);
+}
+
+}  // namespace chain

@@ -118,6 +118,12 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Central finite-difference check of a gradient (used by `chain check`).
+struct GradCheckResult {
+  bool ok = false;
+  double maxAbsError = 0, maxRelError = 0;
+};
+
 struct CompiledFunction;  // internal
 struct CompiledModule;    // internal
 
@@ -143,8 +149,9 @@ class Module {
   std::vector<std::string> functionNames() const;   // in source order
   Function function(const std::string& name) const;
   // The gradient of scalar function `name` with respect to `wrt` (parameter
-  // names; empty: every float parameter). Result: the gradient itself when one
-  // parameter is named, else a tuple; with withValue, (value, gradient...).
+  // names; empty: every float parameter). Result: the gradient itself for one
+  // parameter, else a tuple of gradients; with withValue, the tuple
+  // (value, gradient) as the language's value_and_grad returns it.
   Function gradient(const std::string& name, const std::vector<std::string>& wrt = {},
                     bool withValue = false) const;
   // Text of a pipeline stage for one function: "ast", "ir", "grad", "opt",
@@ -156,6 +163,8 @@ class Module {
 
  private:
   friend class Jit;
+  friend GradCheckResult checkGradient(const Module&, const std::string&, const std::vector<std::string>&,
+                                       const std::vector<Value>&, double);
   std::shared_ptr<CompiledModule> impl_;
 };
 
@@ -170,11 +179,9 @@ class Jit {
   Options opts_;
 };
 
-// Central finite-difference check of a gradient (used by `chain check`).
-struct GradCheckResult {
-  bool ok = false;
-  double maxAbsError = 0, maxRelError = 0;
-};
+// Compares the gradient of `fn` with respect to `wrt` (empty: every float
+// parameter) at `args` with central finite differences; ok when every error
+// is within tolerance * max(1, |gradient|).
 GradCheckResult checkGradient(const Module& m, const std::string& fn, const std::vector<std::string>& wrt,
                               const std::vector<Value>& args, double tolerance = 1e-6);
 

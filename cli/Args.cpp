@@ -1,0 +1,202 @@
+// `--args` parsing for the command line. A JSON object (inline or from
+// "@file.json") maps each parameter name to a value; the value is converted
+// according to the parameter's TypeInfo: f64/f32 accept any JSON number (and
+// the strings "nan", "inf", "-inf"), i64 accepts integers and integral floats,
+// bool accepts true/false. Array parameters go through convertArray(), the
+// place where nested lists, "@x.npy" and "@x.csv" will be read; for now it
+// reports that arrays are not supported by the command line yet. Every
+// problem is a chain::InputError naming the parameter (exit status 3).
+#include "cli/Args.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace chain::cli {
+namespace {
+
+std::string describeJson(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return "an integer";
+    case nlohmann::json::value_t::number_float: return "a number";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::array: return "a list";
+    case nlohmann::json::value_t::object: return "an object";
+    default: return "an unsupported JSON value";
+  }
+}
+
+[[noreturn]] void badValue(const std::string& name, const TypeInfo& type, const std::string& want,
+                           const nlohmann::json& got) {
+  throw InputError("argument '" + name + "' (" + type.str() + "): expected " + want + ", got " +
+                   describeJson(got) + " " + got.dump());
+}
+
+// Drops nlohmann's "[json.exception.parse_error.101] " prefix.
+std::string jsonMessage(const std::exception& e) {
+  std::string msg = e.what();
+  size_t close = msg.find("] ");
+  return msg.rfind("[json.exception", 0) == 0 && close != std::string::npos ? msg.substr(close + 2) : msg;
+}
+
+// A float parameter: any JSON number, or "nan" / "inf" / "-inf".
+double toFloat(const std::string& name, const TypeInfo& type, const nlohmann::json& j) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    if (s == "nan") return NAN;
+    if (s == "inf" || s == "+inf") return INFINITY;
+    if (s == "-inf") return -INFINITY;
+  }
+  badValue(name, type, "a number", j);
+}
+
+// An i64 parameter: a JSON integer, or a float with an integral value.
+int64_t toInt(const std::string& name, const TypeInfo& type, const nlohmann::json& j) {
+  if (j.is_number_unsigned()) {
+    uint64_t u = j.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) badValue(name, type, "an integer that fits in i64", j);
+    return static_cast<int64_t>(u);
+  }
+  if (j.is_number_integer()) return j.get<int64_t>();
+  if (j.is_number_float()) {
+    double d = j.get<double>();
+    // 2^63 is exactly representable; anything at or beyond it does not fit.
+    if (std::isfinite(d) && d == std::trunc(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      return static_cast<int64_t>(d);
+    badValue(name, type, "an integer (a float is accepted only when integral)", j);
+  }
+  badValue(name, type, "an integer", j);
+}
+
+// An array parameter: nested lists, "@x.npy" or "@x.csv" (arrays work).
+Value convertArray(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
+                   const ArgsSource& src) {
+  throw InputError("argument '" + name + "' has array type " + type.str() +
+                   ": array arguments are not supported by the command line yet");
+}
+
+Value convertValue(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
+                   const ArgsSource& src) {
+  if (type.isTuple) throw InputError("argument '" + name + "' has tuple type " + type.str() + ", which cannot be passed");
+  if (!type.dims.empty()) return convertArray(name, type, j, src);
+  switch (type.dtype) {
+    case DType::F64: return Value(toFloat(name, type, j));
+    case DType::F32: return Value(static_cast<float>(toFloat(name, type, j)));
+    case DType::I64: return Value(toInt(name, type, j));
+    case DType::Bool:
+      if (!j.is_boolean()) badValue(name, type, "true or false", j);
+      return Value(j.get<bool>());
+  }
+  throw InputError("argument '" + name + "': unsupported type " + type.str());
+}
+
+std::string parentDir(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// splitmix64: a small, fully specified generator, so `--seed` gives the same
+// inputs on every platform and standard library.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+};
+
+}  // namespace
+
+ArgsSource readArgs(const std::string& spec) {
+  ArgsSource src;
+  if (spec.empty()) return src;
+  src.given = true;
+  std::string text = spec, origin = "--args";
+  if (spec[0] == '@') {
+    std::string path = spec.substr(1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError("cannot read arguments file '" + path + "'");
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+    origin = path;
+    src.baseDir = parentDir(path);
+  }
+  try {
+    src.object = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("invalid JSON in " + origin + ": " + jsonMessage(e));
+  }
+  if (!src.object.is_object())
+    throw InputError(origin + " must be a JSON object mapping parameter names to values, got " +
+                     describeJson(src.object));
+  return src;
+}
+
+std::vector<Value> bindArgs(const ArgsSource& src, const Function& fn) {
+  const auto& names = fn.paramNames();
+  const auto& types = fn.paramTypes();
+  std::set<std::string> known(names.begin(), names.end());
+  for (auto it = src.object.begin(); it != src.object.end(); ++it)
+    if (!known.count(it.key()))
+      throw InputError("unknown argument '" + it.key() + "': function '" + fn.name() + "' has no such parameter");
+  std::vector<Value> args;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = src.object.find(names[i]);
+    if (it == src.object.end())
+      throw InputError("missing argument '" + names[i] + "' (" + types[i].str() + ") for function '" +
+                       fn.name() + "'" + (src.given ? "" : "; pass it with --args"));
+    args.push_back(convertValue(names[i], types[i], *it, src));
+  }
+  return args;
+}
+
+std::vector<Value> randomArgs(const Function& fn, const std::map<std::string, int64_t>& sizes,
+                              uint64_t seed) {
+  Rng rng{seed};
+  std::vector<Value> args;
+  const auto& names = fn.paramNames();
+  const auto& types = fn.paramTypes();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const TypeInfo& t = types[i];
+    if (t.isTuple || !t.dims.empty())
+      throw InputError("argument '" + names[i] + "' has type " + t.str() +
+                       ": random array arguments are not supported by the command line yet; pass --args");
+    switch (t.dtype) {
+      case DType::F64: args.emplace_back(2 * rng.uniform() - 1); break;
+      case DType::F32: args.emplace_back(static_cast<float>(2 * rng.uniform() - 1)); break;
+      case DType::I64: args.emplace_back(static_cast<int64_t>(1 + rng.next() % 5)); break;
+      case DType::Bool: args.emplace_back((rng.next() & 1) != 0); break;
+    }
+  }
+  return args;
+}
+
+std::map<std::string, int64_t> parseSizes(const std::string& text) {
+  std::map<std::string, int64_t> sizes;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t eq = item.find('=');
+    std::string name = item.substr(0, eq);
+    bool okName = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    for (char c : name) okName = okName && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    std::string num = eq == std::string::npos ? "" : item.substr(eq + 1);
+    bool okNum = !num.empty() && num.size() < 12 && num.find_first_not_of("0123456789") == std::string::npos;
+    if (!okName || !okNum)
+      throw UsageError("--sizes: expected NAME=COUNT[,NAME=COUNT...] (e.g. n=10,d=3), got '" + item + "'");
+    sizes[name] = std::stoll(num);
+  }
+  return sizes;
+}
+
+}  // namespace chain::cli

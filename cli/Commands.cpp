@@ -1,0 +1,160 @@
+// `chain run`, `grad`, `check` and `emit`, plus the helpers every subcommand
+// shares (compiling the model, choosing --fn and --wrt). Text output is meant
+// for people; --json output is exactly one JSON object on stdout (SPEC §7),
+// with the model's print() output moved to stderr.
+#include "cli/Commands.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/Args.h"
+#include "cli/Output.h"
+
+namespace chain::cli {
+namespace {
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
+}
+
+bool isFloatParam(const TypeInfo& t) {
+  return !t.isTuple && (t.dtype == DType::F64 || t.dtype == DType::F32);
+}
+
+void printJson(const nlohmann::ordered_json& j) { std::cout << j.dump() << "\n"; }
+
+// The arguments of `check`: --args when given, else random ones.
+std::vector<Value> checkArgs(const CliOptions& o, const Function& fn) {
+  auto sizes = parseSizes(o.sizes);
+  ArgsSource src = readArgs(o.args);
+  if (src.given) return bindArgs(src, fn);
+  return randomArgs(fn, sizes, o.seed);
+}
+
+}  // namespace
+
+Loaded loadModel(const CliOptions& o) {
+  std::ifstream in(o.model, std::ios::binary);
+  if (!in) throw CompileError(o.model + ": error: cannot read the model file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  Options opts;
+  opts.optLevel = o.optLevel;
+  opts.boundsChecks = !o.noBoundsChecks;
+  opts.nanCheck = o.nanCheck;
+  Module m = Jit(opts).compile_string(text.str(), o.model);
+  std::vector<std::string> names = m.functionNames();
+  if (names.empty()) throw CompileError(o.model + ": error: the model defines no function");
+  std::string fnName = o.fn.empty() ? names.back() : o.fn;
+  if (std::find(names.begin(), names.end(), fnName) == names.end())
+    throw UsageError("--fn: no function '" + fnName + "' in " + o.model + " (it defines " + joinNames(names) + ")");
+  Function fn = m.function(fnName);
+  return {m, fnName, fn};
+}
+
+std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn) {
+  const auto& names = fn.paramNames();
+  const auto& types = fn.paramTypes();
+  std::vector<std::string> wrt;
+  if (o.wrt.empty()) {
+    for (size_t i = 0; i < names.size(); ++i)
+      if (isFloatParam(types[i])) wrt.push_back(names[i]);
+    if (wrt.empty())
+      throw UsageError("function '" + fn.name() + "' has no float parameter to differentiate with respect to");
+    return wrt;
+  }
+  for (const auto& w : o.wrt) {
+    auto it = std::find(names.begin(), names.end(), w);
+    if (it == names.end())
+      throw UsageError("--wrt: function '" + fn.name() + "' has no parameter '" + w + "' (its parameters: " +
+                       joinNames(names) + ")");
+    const TypeInfo& t = types[it - names.begin()];
+    if (!isFloatParam(t))
+      throw UsageError("--wrt: parameter '" + w + "' of function '" + fn.name() + "' has type " + t.str() +
+                       ", which is not differentiable");
+    if (std::find(wrt.begin(), wrt.end(), w) != wrt.end())
+      throw UsageError("--wrt: parameter '" + w + "' is named twice");
+    wrt.push_back(w);
+  }
+  return wrt;
+}
+
+void routePrintOutput(const CliOptions& o) { Function::setPrintStream(o.json ? stderr : stdout); }
+
+int cmdRun(const CliOptions& o) {
+  Loaded l = loadModel(o);
+  std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
+  routePrintOutput(o);
+  Value result = l.fn(args);
+  if (o.json) printJson({{"value", toJson(result)}});
+  else std::cout << toText(result) << "\n";
+  return 0;
+}
+
+int cmdGrad(const CliOptions& o) {
+  Loaded l = loadModel(o);
+  std::vector<std::string> wrt = resolveWrt(o, l.fn);
+  std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
+  Function g = l.module.gradient(l.fnName, wrt, /*withValue=*/true);
+  routePrintOutput(o);
+  Value result = g(args);
+  // (value, gradient of wrt[0], gradient of wrt[1], ...)
+  if (result.kind() != Value::Kind::Tuple || result.tuple().size() != wrt.size() + 1)
+    throw std::runtime_error("internal error: the gradient function returned " + result.str() +
+                             ", expected (value, " + std::to_string(wrt.size()) + " gradients)");
+  const auto& parts = result.tuple();
+  if (o.json) {
+    nlohmann::ordered_json grads = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < wrt.size(); ++i) grads[wrt[i]] = toJson(parts[i + 1]);
+    printJson({{"value", toJson(parts[0])}, {"grad", grads}});
+    return 0;
+  }
+  std::cout << "value: " << toText(parts[0]) << "\n";
+  for (size_t i = 0; i < wrt.size(); ++i) std::cout << "grad " << wrt[i] << ": " << toText(parts[i + 1]) << "\n";
+  return 0;
+}
+
+int cmdCheck(const CliOptions& o) {
+  Loaded l = loadModel(o);
+  std::vector<std::string> wrt = resolveWrt(o, l.fn);
+  std::vector<Value> args = checkArgs(o, l.fn);
+  routePrintOutput(o);
+  GradCheckResult r = checkGradient(l.module, l.fnName, wrt, args, o.tolerance);
+  if (o.json) {
+    printJson({{"ok", r.ok},
+               {"max_abs_error", numberToJson(r.maxAbsError)},
+               {"max_rel_error", numberToJson(r.maxRelError)}});
+  } else {
+    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n  at ";
+    const auto& names = l.fn.paramNames();
+    for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << names[i] << " = " << toText(args[i]);
+    std::cout << "\n  max abs error " << formatNumber(r.maxAbsError) << ", max rel error "
+              << formatNumber(r.maxRelError) << " (tolerance " << formatNumber(o.tolerance) << ")\n"
+              << (r.ok ? "ok" : "FAILED: the gradient differs from central finite differences") << "\n";
+  }
+  return r.ok ? 0 : 5;
+}
+
+int cmdEmit(const CliOptions& o) {
+  static const std::vector<std::string> fixed = {"ast", "ir", "grad", "opt", "llvm", "asm"};
+  std::vector<std::string> stages = fixed;
+  for (const auto& s : Module::stageNames())
+    if (std::find(stages.begin(), stages.end(), s) == stages.end()) stages.push_back(s);
+  if (std::find(stages.begin(), stages.end(), o.stage) == stages.end())
+    throw UsageError("--stage: unknown stage '" + o.stage + "' (stages: " + joinNames(stages) + ")");
+  Loaded l = loadModel(o);
+  std::vector<std::string> wrt;
+  if (!o.wrt.empty()) wrt = resolveWrt(o, l.fn);
+  std::string text = l.module.emit(o.stage, l.fnName, wrt);
+  std::cout << text;
+  if (!text.empty() && text.back() != '\n') std::cout << "\n";
+  return 0;
+}
+
+}  // namespace chain::cli

@@ -1,0 +1,58 @@
+// The subcommands of `chain` (SPEC §7), one function each. main.cpp parses the
+// command line into CliOptions and maps the exceptions these functions throw
+// to exit statuses: chain::CompileError -> 1, chain::UsageError -> 2,
+// chain::InputError -> 3, chain::RuntimeError -> 4. A function returns the
+// exit status itself when it decides it (check: 5 when a gradient is off).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chain/chain.h"
+
+namespace chain::cli {
+
+struct CliOptions {
+  std::string model;               // MODEL.chain
+  std::string fn;                  // --fn (empty: the last function)
+  std::vector<std::string> wrt;    // --wrt (empty: every float parameter)
+  std::string args;                // --args: inline JSON or @file.json
+  bool json = false;               // --json
+  int optLevel = 2;                // -O0..-O3
+  bool noBoundsChecks = false;     // --no-bounds-checks
+  bool nanCheck = false;           // --nan-check
+  std::string stage;               // emit --stage
+  std::string sizes;               // check --sizes n=10,d=3
+  uint64_t seed = 1;               // check --seed
+  double tolerance = 1e-6;         // check --tol
+  std::string optimizer = "adam";  // fit --optimizer
+  int64_t steps = 1000;            // fit --steps
+  double lr = -1;                  // fit --lr (< 0: the optimizer's default)
+  std::string out;                 // fit --out
+};
+
+int cmdRun(const CliOptions& o);
+int cmdGrad(const CliOptions& o);
+int cmdCheck(const CliOptions& o);
+int cmdEmit(const CliOptions& o);
+int cmdBench(const CliOptions& o);  // Bench.cpp
+int cmdFit(const CliOptions& o);    // Fit.cpp
+
+// Shared by the commands: the compiled model and the chosen function.
+struct Loaded {
+  Module module;
+  std::string fnName;
+  Function fn;
+};
+// Compiles o.model with o's flags and resolves --fn (default: the last
+// function). Throws CompileError (unreadable / ill-formed model) or
+// UsageError (unknown --fn).
+Loaded loadModel(const CliOptions& o);
+// The --wrt list checked against fn (default: every float parameter).
+// Throws UsageError naming an unknown or non-float parameter.
+std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn);
+// Where the arguments go: stderr under --json so stdout holds one object.
+void routePrintOutput(const CliOptions& o);
+
+}  // namespace chain::cli

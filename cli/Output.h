@@ -1,0 +1,27 @@
+// Printing chain::Value for the command line: readable text for a terminal and
+// JSON for scripts (SPEC §7: scalars are numbers, arrays nested lists, tuples
+// lists, NaN and infinities the strings "nan", "inf", "-inf").
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/chain.h"
+
+namespace chain::cli {
+
+// The shortest decimal text that reads back as the same number ("0.1", "2.0",
+// "nan", "inf", "-inf"); f32 values use the shortest text that reads back as
+// the same float.
+std::string formatNumber(double v, bool isF32 = false);
+
+// JSON form of a value: numbers, nested lists, tuples as lists.
+nlohmann::ordered_json toJson(const Value& v);
+// A double as JSON: a number, or "nan" / "inf" / "-inf".
+nlohmann::ordered_json numberToJson(double v, bool isF32 = false);
+
+// Readable text: 1.5, true, [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], (1.5, [1.0]).
+std::string toText(const Value& v);
+
+}  // namespace chain::cli

@@ -1,0 +1,450 @@
+// The type checker, module level and statements: collects the function
+// signatures, checks every body (FnChecker) in lexical scopes, then rejects
+// recursion found on the call graph and differentiation of functions that
+// themselves differentiate (not supported yet). Expressions are in
+// CheckerExpr.cpp, built-ins and grad(...) in CheckerBuiltins.cpp.
+#include <cassert>
+#include <functional>
+#include <set>
+
+#include "frontend/CheckerImpl.h"
+#include "frontend/Frontend.h"
+
+namespace chain::frontend {
+namespace detail {
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------
+
+std::string typeStr(const SemType& t) {
+  switch (t.kind) {
+    case SemType::Invalid: return "<error>";
+    case SemType::Value: return t.type.str();
+    case SemType::Function: return "function";
+    case SemType::Void: return "nothing";
+    case SemType::Tuple: {
+      std::string s = "(";
+      for (size_t i = 0; i < t.elems.size(); ++i) s += (i ? ", " : "") + typeStr(t.elems[i]);
+      return s + ")";
+    }
+  }
+  return "<error>";
+}
+
+std::string locStr(SrcLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
+
+bool sameType(const SemType& a, const SemType& b) {
+  if (a.kind != b.kind) return false;
+  if (a.kind == SemType::Value) return a.type == b.type;
+  if (a.kind != SemType::Tuple) return true;
+  if (a.elems.size() != b.elems.size()) return false;
+  for (size_t i = 0; i < a.elems.size(); ++i)
+    if (!sameType(a.elems[i], b.elems[i])) return false;
+  return true;
+}
+
+bool isFloatScalar(const SemType& t) { return t.kind == SemType::Value && t.type.isFloatScalar(); }
+bool isIntScalar(const SemType& t) { return t.kind == SemType::Value && t.type == ir::Type::i64(); }
+bool isBoolScalar(const SemType& t) {
+  return t.kind == SemType::Value && t.type == ir::Type::boolean();
+}
+bool isNumericScalar(const SemType& t) { return isFloatScalar(t) || isIntScalar(t); }
+
+bool isLiteralLike(const Expr& e) {
+  if (e.kind == ast::ExprKind::FloatLit || e.kind == ast::ExprKind::IntLit) return true;
+  return e.kind == ast::ExprKind::Unary && e.op == "-" && !e.args.empty() && e.args[0] &&
+         isLiteralLike(*e.args[0]);
+}
+
+bool isBuiltinName(const std::string& n) {
+  static const std::set<std::string> names = {
+      "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "relu", "softplus",
+      "log1p", "expm1", "floor", "ceil", "pow", "min", "max", "atan2", "f64", "f32", "i64",
+      "stop_gradient", "print", "grad", "value_and_grad", "sum", "prod", "mean", "logsumexp",
+      "dot", "transpose", "zeros", "ones", "fill", "len", "size"};
+  return names.count(n) != 0;
+}
+
+// ---------------------------------------------------------------------------
+// ModuleChecker
+// ---------------------------------------------------------------------------
+
+SemType ModuleChecker::resolveType(const ast::TypeExpr& t, bool allowTuple) {
+  if (t.isTuple) {
+    if (!allowTuple) {
+      diag.error(t.loc, "a parameter cannot be a tuple");
+      return SemType::invalid();
+    }
+    SemType s;
+    s.kind = SemType::Tuple;
+    for (const ast::TypeExpr& e : t.elems) {
+      SemType es = resolveType(e, true);
+      if (!es.ok()) return SemType::invalid();
+      s.elems.push_back(es);
+    }
+    return s;
+  }
+  if (!t.dims.empty()) {
+    diag.error(t.loc, "arrays are not supported yet");
+    return SemType::invalid();
+  }
+  return SemType::value({t.elem, 0});
+}
+
+int ModuleChecker::lookupFn(const std::string& name) const {
+  auto it = byName_.find(name);
+  return it == byName_.end() ? -1 : it->second;
+}
+
+SemType ModuleChecker::callResult(const FnRef& ref) const {
+  const FnInfo& f = fns[ref.fn];
+  if (ref.diff == FnRef::None) return f.result;
+  SemType grad;
+  if (ref.wrtTuple) {
+    grad.kind = SemType::Tuple;
+    for (int p : ref.wrt) grad.elems.push_back(f.params[p]);
+  } else {
+    grad = f.params[ref.wrt[0]];
+  }
+  if (ref.diff == FnRef::Grad) return grad;
+  SemType vg;
+  vg.kind = SemType::Tuple;
+  vg.elems = {f.result, grad};
+  return vg;
+}
+
+void ModuleChecker::collectSignatures() {
+  for (auto& fp : program.fns) {
+    ast::FnDecl& fd = *fp;
+    int index = static_cast<int>(fns.size());
+    fns.emplace_back();
+    FnInfo& info = fns.back();
+    info.decl = &fd;
+    if (isBuiltinName(fd.name)) {
+      diag.error(fd.loc, "'" + fd.name + "' is a built-in function and cannot be redefined");
+    } else if (auto it = byName_.find(fd.name); it != byName_.end()) {
+      diag.error(fd.loc, "function '" + fd.name + "' is already defined at " +
+                             locStr(fns[it->second].decl->loc));
+    } else {
+      byName_[fd.name] = index;
+    }
+    std::set<std::string> seen;
+    for (const ast::Param& p : fd.params) {
+      if (!seen.insert(p.name).second) diag.error(p.loc, "duplicate parameter '" + p.name + "'");
+      info.params.push_back(resolveType(p.type, false));
+    }
+    if (fd.hasResultType) {
+      info.resultDeclared = true;
+      info.result = resolveType(fd.resultType, true);
+    }
+  }
+}
+
+void ModuleChecker::ensureChecked(int fn) {
+  if (fns[fn].state != FnInfo::Unchecked) return;
+  fns[fn].state = FnInfo::InProgress;
+  FnChecker(*this, fn).checkBody();
+  fns[fn].state = FnInfo::Done;
+}
+
+// Recursion: an edge g -> f at `loc` is recursive when g is reachable from f.
+// Differentiating a function that itself uses grad is nested differentiation.
+void ModuleChecker::checkCallGraph() {
+  size_t n = fns.size();
+  std::vector<std::vector<char>> reach(n, std::vector<char>(n, 0));
+  for (size_t s = 0; s < n; ++s) {
+    std::vector<int> work{static_cast<int>(s)};
+    while (!work.empty()) {
+      int u = work.back();
+      work.pop_back();
+      for (const FnInfo::Edge& e : fns[u].edges)
+        if (!reach[s][e.callee]) {
+          reach[s][e.callee] = 1;
+          work.push_back(e.callee);
+        }
+    }
+  }
+  for (size_t g = 0; g < n; ++g)
+    for (const FnInfo::Edge& e : fns[g].edges) {
+      if (e.callee == static_cast<int>(g) || reach[e.callee][g]) {
+        diag.error(e.loc, "recursive call to '" + fns[e.callee].decl->name + "' is not supported");
+        continue;
+      }
+      if (!e.viaGrad) continue;
+      bool nested = fns[e.callee].usesGrad;
+      for (size_t h = 0; h < n && !nested; ++h) nested = reach[e.callee][h] && fns[h].usesGrad;
+      if (nested)
+        diag.error(e.loc, "nested differentiation is not supported yet: '" +
+                              fns[e.callee].decl->name + "' uses grad");
+    }
+}
+
+bool ModuleChecker::run() {
+  size_t before = diag.count();
+  collectSignatures();
+  for (size_t i = 0; i < fns.size(); ++i) ensureChecked(static_cast<int>(i));
+  checkCallGraph();
+  return diag.count() == before && !diag.hasErrors();
+}
+
+// ---------------------------------------------------------------------------
+// FnChecker: scopes and statements
+// ---------------------------------------------------------------------------
+
+Binding* FnChecker::lookup(const std::string& name) {
+  for (size_t i = scopes_.size(); i-- > 0;) {
+    auto it = scopes_[i].find(name);
+    if (it != scopes_[i].end()) return &it->second;
+  }
+  return nullptr;
+}
+
+void FnChecker::declare(const std::string& name, SrcLoc loc, Binding b) {
+  assert(!scopes_.empty());
+  auto& scope = scopes_.back();
+  if (auto it = scope.find(name); it != scope.end()) {
+    m_.diag.error(loc, "'" + name + "' is already declared in this block (at " +
+                           locStr(it->second.declLoc) + ")");
+    return;
+  }
+  b.declLoc = loc;
+  scope[name] = std::move(b);
+}
+
+bool FnChecker::convertible(const SemType& from, const SemType& to) const {
+  if (from.kind == SemType::Tuple && to.kind == SemType::Tuple) {
+    if (from.elems.size() != to.elems.size()) return false;
+    for (size_t i = 0; i < from.elems.size(); ++i)
+      if (!convertible(from.elems[i], to.elems[i])) return false;
+    return true;
+  }
+  if (sameType(from, to)) return true;
+  return isIntScalar(from) && isFloatScalar(to);
+}
+
+void FnChecker::checkBody() {
+  FnInfo& info = m_.fns[self_];
+  ast::FnDecl& fd = *info.decl;
+  push();  // parameters
+  for (size_t i = 0; i < fd.params.size(); ++i) {
+    Binding b;
+    b.type = info.params[i];
+    if (!scopes_.back().count(fd.params[i].name)) declare(fd.params[i].name, fd.params[i].loc, b);
+  }
+  if (!fd.body) return;
+  push();
+  stmts(*fd.body, true);
+  // The result: the final expression, or `return e` as the last statement.
+  Expr* result = fd.body->result.get();
+  if (!result && !fd.body->stmts.empty() && fd.body->stmts.back()->kind == ast::StmtKind::Return)
+    result = fd.body->stmts.back()->value.get();
+  const SemType* hint = info.resultDeclared && info.result.ok() ? &info.result : nullptr;
+  SemType rt = SemType{};
+  rt.kind = SemType::Void;
+  if (result) {
+    // A `return e` value was checked with its statement; a final expression now.
+    rt = result == fd.body->result.get() ? expr(*result, hint) : result->sem;
+    if (rt.ok() && rt.kind != SemType::Void) requireValue(*result);
+  }
+  if (info.resultDeclared) {
+    if (!result) {
+      m_.diag.error(fd.loc, "function '" + fd.name + "' must end with a result of type " +
+                                typeStr(info.result));
+    } else if (rt.ok() && info.result.ok() && !convertible(rt, info.result)) {
+      m_.diag.error(result->loc, "function '" + fd.name + "' must return " +
+                                     typeStr(info.result) + ", found " + typeStr(rt));
+    }
+  } else {
+    info.result = rt.kind == SemType::Function ? SemType::invalid() : rt;
+  }
+  pop();
+  pop();
+}
+
+SemType FnChecker::block(ast::Block& b, const SemType* hint) {
+  push();
+  stmts(b, false);
+  SemType r;
+  r.kind = SemType::Void;
+  if (b.result) r = expr(*b.result, hint);
+  pop();
+  return r;
+}
+
+void FnChecker::stmts(ast::Block& b, bool isFnBody) {
+  for (size_t i = 0; i < b.stmts.size(); ++i)
+    stmt(*b.stmts[i], isFnBody && !b.result && i + 1 == b.stmts.size());
+}
+
+void FnChecker::stmtBlock(ast::Block& b) {
+  push();
+  stmts(b, false);
+  if (b.result) exprStmt(*b.result);
+  pop();
+}
+
+void FnChecker::exprStmt(Expr& v) {
+  expr(v);
+  bool isPrint = v.kind == ast::ExprKind::Call && v.callee &&
+                 v.callee->kind == ast::ExprKind::Name && v.callee->text == "print";
+  if (!isPrint)
+    m_.diag.error(v.loc, "expression result is unused; only print(...) may stand alone");
+}
+
+void FnChecker::condition(Expr& e) {
+  SemType t = expr(e);
+  if (t.ok() && !isBoolScalar(t))
+    m_.diag.error(e.loc, "condition must be bool, found " + typeStr(t));
+}
+
+void FnChecker::stmt(ast::Stmt& s, bool isLastOfBody) {
+  using ast::StmtKind;
+  switch (s.kind) {
+    case StmtKind::Let: letStmt(s, false); return;
+    case StmtKind::Var: letStmt(s, true); return;
+    case StmtKind::Assign: assignStmt(s); return;
+    case StmtKind::If:
+      condition(*s.cond);
+      if (s.thenBlock) stmtBlock(*s.thenBlock);
+      if (s.elseBlock) stmtBlock(*s.elseBlock);
+      return;
+    case StmtKind::For: {
+      for (Expr* bound : {s.lo.get(), s.hi.get()}) {
+        SemType t = expr(*bound);
+        if (t.ok() && !isIntScalar(t))
+          m_.diag.error(bound->loc, "range bounds must be i64, found " + typeStr(t));
+      }
+      push();
+      Binding iv;
+      iv.type = SemType::value(ir::Type::i64());
+      SrcLoc at = s.nameLocs.empty() ? s.loc : s.nameLocs[0];
+      declare(s.names.empty() ? std::string("_") : s.names[0], at, iv);
+      if (s.body) {
+        stmts(*s.body, false);
+        if (s.body->result) exprStmt(*s.body->result);
+      }
+      pop();
+      return;
+    }
+    case StmtKind::While:
+      ++whileCondDepth_;
+      condition(*s.cond);
+      --whileCondDepth_;
+      if (s.body) stmtBlock(*s.body);
+      return;
+    case StmtKind::Return: {
+      const SemType& r = m_.fns[self_].result;
+      const SemType* hint = m_.fns[self_].resultDeclared && r.ok() ? &r : nullptr;
+      if (s.value) expr(*s.value, hint);
+      if (!isLastOfBody) m_.diag.error(s.loc, "return must be the last statement of the function");
+      return;
+    }
+    case StmtKind::ExprStmt: exprStmt(*s.value); return;
+  }
+}
+
+// let x = e | let x: T = e | let (a, b) = e | var x = e | var x: T = e
+void FnChecker::letStmt(ast::Stmt& s, bool isVar) {
+  SemType declared;
+  if (s.hasType) declared = m_.resolveType(s.type, true);
+  const SemType* hint = s.hasType && declared.ok() ? &declared : nullptr;
+  Expr& v = *s.value;
+  SemType t = expr(v, hint);
+  auto loc = [&](size_t i) { return i < s.nameLocs.size() ? s.nameLocs[i] : s.loc; };
+
+  if (t.kind == SemType::Function && s.names.size() == 1 && !isVar && !s.hasType) {
+    Binding b;
+    b.isFn = true;
+    b.type = t;
+    const FnRef* ref = refOf(v);
+    assert(ref && "function-typed expression without a function reference");
+    b.fn = *ref;
+    declare(s.names[0], loc(0), b);
+    return;
+  }
+  bool valid = t.ok() && requireValue(v);
+  if (valid && s.hasType && declared.ok() && !convertible(t, declared)) {
+    m_.diag.error(v.loc, "'" + s.names[0] + "' is declared " + typeStr(declared) +
+                             " but the value is " + typeStr(t));
+  }
+  if (s.hasType && declared.ok()) t = declared;
+  if (!valid) t = SemType::invalid();
+  if (s.names.size() > 1) {
+    if (t.ok() && (t.kind != SemType::Tuple || t.elems.size() != s.names.size())) {
+      m_.diag.error(v.loc, "cannot unpack " + typeStr(t) + " into " +
+                               std::to_string(s.names.size()) + " names");
+      t = SemType::invalid();
+    }
+    for (size_t i = 0; i < s.names.size(); ++i) {
+      Binding b;
+      b.isVar = isVar;
+      b.type = t.ok() ? t.elems[i] : SemType::invalid();
+      if (s.names[i] != "_") declare(s.names[i], loc(i), b);
+    }
+    return;
+  }
+  Binding b;
+  b.isVar = isVar;
+  b.type = t;
+  declare(s.names[0], loc(0), b);
+}
+
+// x = e | x += e | x -= e | x *= e | x /= e
+void FnChecker::assignStmt(ast::Stmt& s) {
+  Expr& target = *s.target;
+  if (target.kind != ast::ExprKind::Name) {
+    for (auto& ix : target.indices)
+      if (ix) expr(*ix);
+    expr(*s.value);
+    m_.diag.error(target.loc, "arrays are not supported yet");
+    return;
+  }
+  Binding* b = lookup(target.text);
+  SemType vt;
+  if (s.op == "=") {
+    const SemType* hint = b && b->type.ok() ? &b->type : nullptr;
+    vt = expr(*s.value, hint);
+    if (vt.ok()) requireValue(*s.value);
+  }
+  if (!b) {
+    if (s.op != "=") expr(*s.value);
+    m_.diag.error(target.loc, "unknown name '" + target.text + "'");
+    return;
+  }
+  target.sem = b->type;
+  if (!b->isVar) {
+    if (s.op != "=") expr(*s.value);
+    m_.diag.error(target.loc, "cannot assign to '" + target.text + "': it is not a var (declared at " +
+                                  locStr(b->declLoc) + ")");
+    return;
+  }
+  if (whileCondDepth_ > 0) {
+    m_.diag.error(target.loc, "a while condition cannot assign to variables");
+    return;
+  }
+  if (s.op != "=") {
+    // x op= e is x = x op e: the operator's promotion rules apply.
+    std::string op = s.op.substr(0, 1);
+    SemType rhs = expr(*s.value, isFloatScalar(b->type) ? &b->type : nullptr);
+    if (!rhs.ok() || !b->type.ok() || !requireValue(*s.value)) return;
+    if (!isNumericScalar(b->type) || !isNumericScalar(rhs)) {
+      m_.diag.error(s.loc, "operator '" + s.op + "' expects numbers, found " + typeStr(b->type) +
+                               " and " + typeStr(rhs));
+      return;
+    }
+    vt = promote(b->type, rhs, s.op, s.loc);
+  }
+  if (vt.ok() && b->type.ok() && !convertible(vt, b->type))
+    m_.diag.error(s.value->loc, "cannot assign " + typeStr(vt) + " to '" + target.text +
+                                    "' of type " + typeStr(b->type));
+}
+
+}  // namespace detail
+
+bool check(ast::Program& program, DiagEngine& diag) {
+  detail::ModuleChecker m(program, diag);
+  return m.run();
+}
+
+}  // namespace chain::frontend

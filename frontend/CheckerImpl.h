@@ -1,0 +1,162 @@
+// Internal declarations of the type checker (frontend::check). The module
+// checker collects every function's signature first; a FnChecker then checks
+// one function body with a stack of lexical scopes, annotating Expr::sem.
+// Functions without a declared result type are checked on demand (when a
+// caller first needs their result type). Recursion is found afterwards on the
+// call graph that the function checkers record.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+
+namespace chain::frontend::detail {
+
+using ast::Expr;
+using ast::SemType;
+using ast::SrcLoc;
+
+// "f64", "(f64, i64)", "function", ...: types as shown in diagnostics.
+std::string typeStr(const SemType& t);
+std::string locStr(SrcLoc l);  // "3:9"
+bool sameType(const SemType& a, const SemType& b);
+bool isFloatScalar(const SemType& t);
+bool isIntScalar(const SemType& t);
+bool isBoolScalar(const SemType& t);
+bool isNumericScalar(const SemType& t);
+// True for literals and negated literals: they take the type of their context.
+bool isLiteralLike(const Expr& e);
+// True for expressions built only from literals with arithmetic: checked
+// after the other operand so their float literals can take its type.
+bool isConstLike(const Expr& e);
+// The common type of two if-branches: equal types, or i64 with a float
+// (promoted); elementwise for tuples. Invalid when there is none.
+SemType joinTypes(const SemType& a, const SemType& b);
+// The names of the built-in functions (array built-ins included).
+bool isBuiltinName(const std::string& name);
+
+// A function value: a user function, optionally differentiated.
+struct FnRef {
+  enum Diff { None, Grad, ValueAndGrad };
+  int fn = -1;            // index into ModuleChecker::fns
+  Diff diff = None;
+  std::vector<int> wrt;   // differentiated parameters, in wrt order
+  bool wrtTuple = false;  // `wrt=(p, q)`: the gradient is a tuple
+};
+
+struct FnInfo {
+  ast::FnDecl* decl = nullptr;
+  std::vector<SemType> params;
+  SemType result;  // declared, or inferred once the body is checked
+  bool resultDeclared = false;
+  enum State { Unchecked, InProgress, Done } state = Unchecked;
+  bool usesGrad = false;  // the body contains grad(...) / value_and_grad(...)
+  struct Edge {
+    int callee;
+    SrcLoc loc;
+    bool viaGrad;  // the reference is the function argument of grad(...)
+  };
+  std::vector<Edge> edges;  // every reference to another function
+};
+
+// A name in a lexical scope.
+struct Binding {
+  SemType type;
+  bool isVar = false;
+  bool isFn = false;  // a function value (let g = grad(f))
+  FnRef fn;
+  SrcLoc declLoc;
+};
+
+class ModuleChecker {
+ public:
+  ModuleChecker(ast::Program& p, DiagEngine& d) : program(p), diag(d) {}
+  bool run();
+
+  // The SemType of a written type; reports array types and (unless allowed)
+  // tuples. Returns invalid after an error.
+  SemType resolveType(const ast::TypeExpr& t, bool allowTuple);
+  // Checks function `fn` now if it has not been checked yet.
+  void ensureChecked(int fn);
+  int lookupFn(const std::string& name) const;
+  // The type that a call of `ref` returns (invalid if not yet known).
+  SemType callResult(const FnRef& ref) const;
+
+  ast::Program& program;
+  DiagEngine& diag;
+  std::vector<FnInfo> fns;
+
+ private:
+  std::map<std::string, int> byName_;
+  void collectSignatures();
+  void checkCallGraph();
+};
+
+class FnChecker {
+ public:
+  FnChecker(ModuleChecker& m, int self) : m_(m), self_(self) {}
+  void checkBody();
+
+ private:
+  // --- scopes and statements (Checker.cpp) ---
+  void push() { scopes_.emplace_back(); }
+  void pop() { scopes_.pop_back(); }
+  Binding* lookup(const std::string& name);
+  void declare(const std::string& name, SrcLoc loc, Binding b);
+  // Checks a block in a new scope; returns the type of its final expression
+  // (Void when it has none).
+  SemType block(ast::Block& b, const SemType* hint);
+  // A block in statement position: its final expression, if any, is checked
+  // like an expression statement (only print may stand alone).
+  void stmtBlock(ast::Block& b);
+  void exprStmt(Expr& e);
+  void stmts(ast::Block& b, bool isFnBody);
+  void stmt(ast::Stmt& s, bool isLastOfBody);
+  void letStmt(ast::Stmt& s, bool isVar);
+  void assignStmt(ast::Stmt& s);
+  void condition(Expr& e);
+  // Checks that a value of type `from` may be used where `to` is expected
+  // (equal, or i64 promoted to a float; elementwise for tuples).
+  bool convertible(const SemType& from, const SemType& to) const;
+
+  // --- expressions (CheckerExpr.cpp) ---
+ public:
+  SemType expr(Expr& e, const SemType* hint = nullptr);
+
+ private:
+  SemType exprImpl(Expr& e, const SemType* hint);
+  SemType name(Expr& e);
+  SemType unary(Expr& e, const SemType* hint);
+  SemType binary(Expr& e, const SemType* hint);
+  // Checks the two operands; literals take the float type of the other side.
+  void operands(Expr& a, Expr& b, const SemType* hint);
+  // Numeric promotion of two scalar operand types for operator `what`.
+  SemType promote(const SemType& a, const SemType& b, const std::string& what, SrcLoc loc);
+  SemType ifExpr(Expr& e, const SemType* hint);
+  SemType tuple(Expr& e, const SemType* hint);
+  SemType call(Expr& e, const SemType* hint);
+  SemType callFnValue(Expr& e, const FnRef& ref, const std::string& shownName);
+  // A value (not a function, not nothing): reports otherwise.
+  bool requireValue(Expr& e);
+  void addEdge(int callee, SrcLoc loc, bool viaGrad);
+  const FnRef* refOf(const Expr& e) const;
+
+  // --- built-ins (CheckerBuiltins.cpp) ---
+  SemType builtin(Expr& e, const std::string& name, const SemType* hint);
+  SemType mathBuiltin(Expr& e, const std::string& name, const SemType* hint);
+  SemType binaryBuiltin(Expr& e, const std::string& name, const SemType* hint);
+  SemType printBuiltin(Expr& e);
+  SemType gradExpr(Expr& e, const std::string& name);
+  bool argCount(Expr& e, const std::string& name, size_t n, const char* expects);
+
+  ModuleChecker& m_;
+  int self_;
+  std::vector<std::map<std::string, Binding>> scopes_;
+  int whileCondDepth_ = 0;
+  std::map<const Expr*, FnRef> fnRefs_;  // expressions whose value is a function
+};
+
+}  // namespace chain::frontend::detail

@@ -1,0 +1,250 @@
+// Lowering expressions to IR: literals, names, operators with their
+// promotions (Builder::cast), short-circuit `and`/`or` and if-expressions as
+// If ops, tuples (flattened), calls of user functions (Call) and of
+// grad/value_and_grad function values (GradCall), and the scalar built-ins.
+#include <cassert>
+
+#include "frontend/LowerImpl.h"
+
+namespace chain::frontend::lowering {
+
+using ast::ExprKind;
+using ir::OpKind;
+
+namespace {
+
+OpKind binaryOp(const std::string& op) {
+  if (op == "+") return OpKind::Add;
+  if (op == "-") return OpKind::Sub;
+  if (op == "*") return OpKind::Mul;
+  if (op == "/") return OpKind::Div;
+  if (op == "%") return OpKind::Rem;
+  if (op == "**") return OpKind::Pow;
+  if (op == "==") return OpKind::Eq;
+  if (op == "!=") return OpKind::Ne;
+  if (op == "<") return OpKind::Lt;
+  if (op == "<=") return OpKind::Le;
+  if (op == ">") return OpKind::Gt;
+  assert(op == ">=" && "unknown binary operator");
+  return OpKind::Ge;
+}
+
+bool mathOp(const std::string& n, OpKind& k) {
+  static const std::map<std::string, OpKind> ops = {
+      {"exp", OpKind::Exp},         {"log", OpKind::Log},          {"sqrt", OpKind::Sqrt},
+      {"sin", OpKind::Sin},         {"cos", OpKind::Cos},          {"tan", OpKind::Tan},
+      {"tanh", OpKind::Tanh},       {"abs", OpKind::Abs},          {"sigmoid", OpKind::Sigmoid},
+      {"relu", OpKind::Relu},       {"softplus", OpKind::Softplus}, {"log1p", OpKind::Log1p},
+      {"expm1", OpKind::Expm1},     {"floor", OpKind::Floor},      {"ceil", OpKind::Ceil},
+      {"stop_gradient", OpKind::StopGradient}};
+  auto it = ops.find(n);
+  if (it == ops.end()) return false;
+  k = it->second;
+  return true;
+}
+
+bool isBuiltin(const std::string& n) {
+  OpKind k;
+  return mathOp(n, k) || n == "pow" || n == "min" || n == "max" || n == "atan2" || n == "f64" ||
+         n == "f32" || n == "i64" || n == "print" || n == "grad" || n == "value_and_grad";
+}
+
+// -v for an integer literal without signed overflow.
+int64_t negate(int64_t v) { return static_cast<int64_t>(0 - static_cast<uint64_t>(v)); }
+
+}  // namespace
+
+std::vector<Value*> FnLowerer::castAll(std::vector<Value*> vals,
+                                       const std::vector<ir::Type>& types) {
+  assert(vals.size() == types.size());
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = b_.cast(vals[i], types[i]);
+  return vals;
+}
+
+Value* FnLowerer::scalar(const Expr& e) {
+  std::vector<Value*> v = expr(e);
+  assert(v.size() == 1 && "expected a scalar");
+  return v[0];
+}
+
+Value* FnLowerer::scalarAs(const Expr& e, ir::Type t) {
+  Value* v = scalar(e);
+  b_.setLoc(e.loc);
+  return b_.cast(v, t);
+}
+
+std::vector<Value*> FnLowerer::expr(const Expr& e) {
+  assert(e.sem.ok() && "lowering an unchecked expression");
+  b_.setLoc(e.loc);
+  switch (e.kind) {
+    case ExprKind::FloatLit: return {b_.constF(e.fval, e.sem.type)};
+    case ExprKind::IntLit: return {b_.cast(b_.constI(e.ival), e.sem.type)};
+    case ExprKind::BoolLit: return {b_.constB(e.ival != 0)};
+    case ExprKind::Name: {
+      Binding* b = lookup(e.text);
+      if (!b || b->isFn) return {};  // a function used as a value: see fnValue
+      return b->vals;
+    }
+    case ExprKind::Unary: return unary(e);
+    case ExprKind::Binary: return binary(e);
+    case ExprKind::Call: return call(e);
+    case ExprKind::IfExpr: return ifExpr(e);
+    case ExprKind::Tuple: {
+      std::vector<Value*> out;
+      for (const auto& a : e.args) {
+        std::vector<Value*> v = expr(*a);
+        out.insert(out.end(), v.begin(), v.end());
+      }
+      return out;
+    }
+    case ExprKind::StringLit:
+    case ExprKind::Index:
+    case ExprKind::Range:
+    case ExprKind::Colon:
+    case ExprKind::ArrayLit:
+    case ExprKind::Comprehension:
+    case ExprKind::Generator: break;
+  }
+  assert(false && "expression kind rejected by the checker");
+  return {};
+}
+
+std::vector<Value*> FnLowerer::unary(const Expr& e) {
+  const Expr& a = *e.args[0];
+  if (e.op == "-" && a.kind == ExprKind::FloatLit) return {b_.constF(-a.fval, e.sem.type)};
+  if (e.op == "-" && a.kind == ExprKind::IntLit)
+    return {b_.cast(b_.constI(negate(a.ival)), e.sem.type)};
+  Value* v = scalarAs(a, e.sem.type);
+  b_.setLoc(e.loc);
+  return {b_.unary(e.op == "not" ? OpKind::Not : OpKind::Neg, v)};
+}
+
+std::vector<Value*> FnLowerer::binary(const Expr& e) {
+  const Expr& a = *e.args[0];
+  const Expr& b = *e.args[1];
+  if (e.op == "and" || e.op == "or") {
+    // a and b = if a { b } else { false };  a or b = if a { true } else { b }
+    Value* c = scalar(a);
+    bool isAnd = e.op == "and";
+    std::function<std::vector<Value*>()> rhs = [&] { return std::vector<Value*>{scalar(b)}; };
+    std::function<std::vector<Value*>()> lit = [&] {
+      b_.setLoc(e.loc);
+      return std::vector<Value*>{b_.constB(!isAnd)};
+    };
+    return buildIf(c, {ir::Type::boolean()}, assignedNames(b), isAnd ? rhs : lit,
+                   isAnd ? lit : rhs, e.loc);
+  }
+  OpKind k = binaryOp(e.op);
+  // The operands' common type: the result type of an arithmetic op; for a
+  // comparison the float type of either side (else both have one type).
+  ir::Type t = e.sem.type;
+  if (ir::isComparison(k)) t = a.sem.type.isFloat() ? a.sem.type : b.sem.type;
+  Value* x = scalarAs(a, t);
+  Value* y = scalarAs(b, t);
+  b_.setLoc(e.loc);
+  return {b_.binary(k, x, y)};
+}
+
+std::vector<Value*> FnLowerer::ifExpr(const Expr& e) {
+  Value* c = scalar(*e.args[0]);
+  std::vector<ir::Type> types;
+  flatTypes(e.sem, types);
+  auto assigned = assignedNames({e.thenBlock.get(), e.elseBlock.get()});
+  return buildIf(
+      c, types, assigned, [&] { return blockValue(*e.thenBlock); },
+      [&] { return blockValue(*e.elseBlock); }, e.loc);
+}
+
+FnDesc FnLowerer::fnValue(const Expr& e) {
+  if (e.kind == ExprKind::Name) {
+    if (Binding* b = lookup(e.text); b && b->isFn) return b->fn;
+    auto it = byName_.find(e.text);
+    assert(it != byName_.end() && "function value of an unknown function");
+    FnDesc d;
+    d.fn = it->second;
+    return d;
+  }
+  assert(e.kind == ExprKind::Call && e.callee->kind == ExprKind::Name);
+  FnDesc d = fnValue(*e.args[0]);
+  d.diff = e.callee->text == "grad" ? 1 : 2;
+  const ast::FnDecl& fd = *sigs_[d.fn].decl;
+  auto paramIndex = [&](const std::string& n) {
+    for (size_t i = 0; i < fd.params.size(); ++i)
+      if (fd.params[i].name == n) return static_cast<int64_t>(i);
+    assert(false && "wrt names an unknown parameter");
+    return int64_t(0);
+  };
+  for (const ast::NamedArg& n : e.named) {
+    if (n.value->kind == ExprKind::Name) d.wrt.push_back(paramIndex(n.value->text));
+    for (const auto& p : n.value->args) d.wrt.push_back(paramIndex(p->text));
+  }
+  if (d.wrt.empty()) d.wrt.push_back(0);
+  return d;
+}
+
+std::vector<Value*> FnLowerer::call(const Expr& e) {
+  const Expr& callee = *e.callee;
+  if (callee.kind == ExprKind::Name) {
+    Binding* b = lookup(callee.text);
+    if (!(b && b->isFn) && isBuiltin(callee.text)) return builtin(e, callee.text);
+  }
+  return callFn(e, fnValue(callee));
+}
+
+std::vector<Value*> FnLowerer::callFn(const Expr& e, const FnDesc& d) {
+  const FnSig& sig = sigs_[d.fn];
+  std::vector<Value*> args;
+  for (size_t i = 0; i < e.args.size(); ++i) args.push_back(scalarAs(*e.args[i], sig.params[i]));
+  std::vector<ir::Type> types;
+  if (d.diff == 0) {
+    types = sig.results;
+  } else {
+    if (d.diff == 2) types = sig.results;
+    for (int64_t p : d.wrt) types.push_back(sig.params[p]);
+  }
+  b_.setLoc(e.loc);
+  ir::Operation* op = b_.create(d.diff == 0 ? OpKind::Call : OpKind::GradCall, args, types);
+  op->s = sig.decl->name;
+  if (d.diff != 0) {
+    op->ints = d.wrt;
+    op->i = d.diff == 2 ? 1 : 0;
+  }
+  std::vector<Value*> out;
+  for (auto& r : op->results) out.push_back(r.get());
+  return out;
+}
+
+std::vector<Value*> FnLowerer::builtin(const Expr& e, const std::string& name) {
+  ir::Type t = e.sem.type;
+  if (name == "print") {
+    std::vector<Value*> vals;
+    std::string label;
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      if (e.args[i]->kind == ExprKind::StringLit) {
+        label = e.args[i]->text;
+        continue;
+      }
+      std::vector<Value*> v = expr(*e.args[i]);
+      vals.insert(vals.end(), v.begin(), v.end());
+    }
+    b_.setLoc(e.loc);
+    b_.create(OpKind::Print, vals, {})->s = label;
+    return {};
+  }
+  if (name == "grad" || name == "value_and_grad") return {};  // a function value
+  OpKind k;
+  if (mathOp(name, k)) {
+    Value* x = scalarAs(*e.args[0], t);
+    b_.setLoc(e.loc);
+    return {b_.unary(k, x)};
+  }
+  if (name == "f64" || name == "f32" || name == "i64") return {scalarAs(*e.args[0], t)};
+  k = name == "pow" ? OpKind::Pow : name == "min" ? OpKind::Min
+      : name == "max" ? OpKind::Max : OpKind::Atan2;
+  Value* x = scalarAs(*e.args[0], t);
+  Value* y = scalarAs(*e.args[1], t);
+  b_.setLoc(e.loc);
+  return {b_.binary(k, x, y)};
+}
+
+}  // namespace chain::frontend::lowering

@@ -1,0 +1,312 @@
+// The IR verifier. One walk over the function keeps the set of values visible
+// at each point (block arguments, earlier results in the block and in the
+// enclosing blocks) to check dominance, and checks each op's structure,
+// arity, operand/result types and region signatures as it goes.
+#include "ir/Verifier.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include "ir/Printer.h"
+
+namespace chain::ir {
+
+namespace {
+
+std::string typeList(const std::vector<Type>& ts) {
+  std::string s = "(";
+  for (size_t i = 0; i < ts.size(); ++i) s += (i ? ", " : "") + ts[i].str();
+  return s + ")";
+}
+
+std::vector<Type> typesOf(const std::vector<Value*>& vs) {
+  std::vector<Type> out;
+  for (const Value* v : vs) out.push_back(v ? v->type : Type{});
+  return out;
+}
+
+std::vector<Type> typesOf(const std::vector<std::unique_ptr<Value>>& vs) {
+  std::vector<Type> out;
+  for (auto& v : vs) out.push_back(v->type);
+  return out;
+}
+
+class Verifier {
+ public:
+  Verifier(const Function& f, const Module* m) : f_(f), m_(m) {}
+
+  std::vector<std::string> run() {
+    block(f_.body, "@" + f_.name, nullptr);
+    return std::move(errs_);
+  }
+
+ private:
+  void error(const std::string& where, const std::string& msg) { errs_.push_back(where + ": " + msg); }
+
+  void block(const Block& b, const std::string& path, const Operation* owner);
+  void structure(const Operation& op, const Block& b, const std::string& where);
+  void operands(const Operation& op, const std::string& where);
+  void types(const Operation& op, const std::string& where);
+  void regionSignature(const Operation& op, size_t r, const std::vector<Type>& args,
+                       const std::vector<Type>& yields, const std::string& where);
+  void call(const Operation& op, const std::string& where);
+
+  // Checks `cond`; reports `msg` when it fails.
+  bool need(bool cond, const std::string& where, const std::string& msg) {
+    if (!cond) error(where, msg);
+    return cond;
+  }
+  bool sameBinary(const Operation& op, const std::string& where) {
+    if (op.operands.size() != 2 || !op.operands[0] || !op.operands[1]) return false;
+    return need(op.operands[0]->type == op.operands[1]->type, where,
+                "operand types differ (" + op.operands[0]->type.str() + " vs " +
+                    op.operands[1]->type.str() + ")");
+  }
+  bool oneResult(const Operation& op, const std::string& where) {
+    return need(op.results.size() == 1, where,
+                "expects 1 result, has " + std::to_string(op.results.size()));
+  }
+  void resultIs(const Operation& op, Type t, const std::string& where) {
+    if (oneResult(op, where))
+      need(op.results[0]->type == t, where,
+           "result type " + op.results[0]->type.str() + ", expected " + t.str());
+  }
+  void noResults(const Operation& op, const std::string& where) {
+    need(op.results.empty(), where, "expects no results, has " + std::to_string(op.results.size()));
+  }
+
+  const Function& f_;
+  const Module* m_;
+  std::vector<std::string> errs_;
+  std::set<const Value*> visible_;
+};
+
+void Verifier::block(const Block& b, const std::string& path, const Operation* owner) {
+  std::vector<const Value*> added;
+  for (size_t i = 0; i < b.args.size(); ++i) {
+    const Value* a = b.args[i].get();
+    need(a->owner == &b && a->def == nullptr && a->index == static_cast<int>(i), path,
+         "argument " + std::to_string(i) + " has inconsistent owner/def/index");
+    visible_.insert(a);
+    added.push_back(a);
+  }
+  need(b.parentOp == owner, path, "block's parentOp does not point to its owning op");
+  OpKind term = owner ? OpKind::Yield : OpKind::Return;
+  if (b.ops.empty()) error(path, std::string("block is empty (missing '") + opName(term) + "')");
+  for (size_t j = 0; j < b.ops.size(); ++j) {
+    const Operation& op = *b.ops[j];
+    std::string where = path + ": op " + std::to_string(j) + " (" + opName(op.kind) + ")";
+    bool last = j + 1 == b.ops.size();
+    if (hasFlag(op.kind, Terminator) && !last)
+      error(where, "terminator in the middle of a block");
+    if (last && op.kind != term)
+      error(where, std::string("block must end with '") + opName(term) + "'");
+    structure(op, b, where);
+    operands(op, where);
+    types(op, where);
+    for (size_t r = 0; r < op.regions.size(); ++r)
+      block(*op.regions[r], where + " region " + std::to_string(r), &op);
+    for (auto& res : op.results) {
+      visible_.insert(res.get());
+      added.push_back(res.get());
+    }
+  }
+  for (const Value* v : added) visible_.erase(v);
+}
+
+void Verifier::structure(const Operation& op, const Block& b, const std::string& where) {
+  need(op.parent == &b, where, "op's parent does not point to its block");
+  for (size_t r = 0; r < op.results.size(); ++r)
+    need(op.results[r]->def == &op && op.results[r]->index == static_cast<int>(r), where,
+         "result " + std::to_string(r) + " has inconsistent def/index");
+  int arity = opInfo(op.kind).arity;
+  if (arity >= 0)
+    need(static_cast<int>(op.operands.size()) == arity, where,
+         "expects " + std::to_string(arity) + " operands, has " + std::to_string(op.operands.size()));
+  size_t regions = op.kind == OpKind::If || op.kind == OpKind::While ? 2 : op.kind == OpKind::For ? 1 : 0;
+  need(op.regions.size() == regions, where,
+       "expects " + std::to_string(regions) + " regions, has " + std::to_string(op.regions.size()));
+}
+
+void Verifier::operands(const Operation& op, const std::string& where) {
+  for (size_t k = 0; k < op.operands.size(); ++k) {
+    const Value* v = op.operands[k];
+    if (!need(v != nullptr, where, "operand " + std::to_string(k) + " is null")) continue;
+    need(visible_.count(v) != 0, where,
+         "operand " + std::to_string(k) + (v->name.empty() ? "" : " ('" + v->name + "')") +
+             " does not dominate its use");
+  }
+  if (op.kind == OpKind::Return)
+    need(typesOf(op.operands) == f_.resultTypes, where,
+         "returns " + typeList(typesOf(op.operands)) + " but the function's results are " +
+             typeList(f_.resultTypes));
+}
+
+// Checks region `r` of `op`: its argument types and what its yield yields.
+void Verifier::regionSignature(const Operation& op, size_t r, const std::vector<Type>& args,
+                               const std::vector<Type>& yields, const std::string& where) {
+  if (r >= op.regions.size()) return;
+  const Block& b = *op.regions[r];
+  std::string rw = where + " region " + std::to_string(r);
+  need(typesOf(b.args) == args, rw,
+       "arguments " + typeList(typesOf(b.args)) + ", expected " + typeList(args));
+  const Operation* t = b.terminator();
+  if (t && t->kind == OpKind::Yield)
+    need(typesOf(t->operands) == yields, rw,
+         "yields " + typeList(typesOf(t->operands)) + ", expected " + typeList(yields));
+}
+
+void Verifier::call(const Operation& op, const std::string& where) {
+  if (!m_) return;
+  const Function* callee = m_->lookup(op.s);
+  if (!need(callee != nullptr, where, "unknown callee @" + op.s)) return;
+  std::vector<Type> params = typesOf(callee->body.args);
+  need(typesOf(op.operands) == params, where,
+       "operands " + typeList(typesOf(op.operands)) + " do not match @" + op.s + " parameters " +
+           typeList(params));
+  std::vector<Type> expect;
+  if (op.kind == OpKind::Call) {
+    expect = callee->resultTypes;
+  } else {
+    if (op.i) expect = callee->resultTypes;
+    for (int64_t w : op.ints) {
+      if (!need(w >= 0 && w < static_cast<int64_t>(params.size()), where,
+                "wrt index " + std::to_string(w) + " out of range"))
+        return;
+      expect.push_back(params[w]);
+    }
+  }
+  need(typesOf(op.results) == expect, where,
+       "results " + typeList(typesOf(op.results)) + ", expected " + typeList(expect));
+}
+
+void Verifier::types(const Operation& op, const std::string& where) {
+  auto opd = [&](size_t k) { return op.operands[k]->type; };
+  for (const Value* v : op.operands)
+    if (!v) return;
+  int arity = opInfo(op.kind).arity;
+  if (arity >= 0 && static_cast<int>(op.operands.size()) != arity) return;
+  switch (op.kind) {
+    case OpKind::ConstF:
+      if (oneResult(op, where)) need(op.results[0]->type.isFloat(), where, "result must be a float");
+      return;
+    case OpKind::ConstI: resultIs(op, Type::i64(), where); return;
+    case OpKind::ConstB:
+      resultIs(op, Type::boolean(), where);
+      need(op.i == 0 || op.i == 1, where, "bool constant must be 0 or 1");
+      return;
+    case OpKind::Pow: case OpKind::Atan2:
+    case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Rem:
+    case OpKind::Min: case OpKind::Max:
+      if (sameBinary(op, where)) {
+        if (op.kind == OpKind::Pow || op.kind == OpKind::Atan2)
+          need(opd(0).isFloat(), where, "operands must be floats");
+        else
+          need(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
+        resultIs(op, opd(0), where);
+      }
+      return;
+    case OpKind::Exp: case OpKind::Log: case OpKind::Sqrt: case OpKind::Sin: case OpKind::Cos:
+    case OpKind::Tan: case OpKind::Tanh: case OpKind::Sigmoid: case OpKind::Relu:
+    case OpKind::Softplus: case OpKind::Log1p: case OpKind::Expm1: case OpKind::Floor:
+    case OpKind::Ceil:
+      need(opd(0).isFloat(), where, "operand must be a float");
+      resultIs(op, opd(0), where);
+      return;
+    case OpKind::Neg: case OpKind::Abs:
+      need(opd(0).elem != Scalar::Bool, where, "operand must be numeric");
+      resultIs(op, opd(0), where);
+      return;
+    case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
+    case OpKind::Eq: case OpKind::Ne:
+      if (sameBinary(op, where)) {
+        if (op.kind != OpKind::Eq && op.kind != OpKind::Ne)
+          need(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
+        resultIs(op, Type{Scalar::Bool, opd(0).rank}, where);
+      }
+      return;
+    case OpKind::And: case OpKind::Or:
+      if (sameBinary(op, where)) {
+        need(opd(0).elem == Scalar::Bool, where, "operands must be bool");
+        resultIs(op, opd(0), where);
+      }
+      return;
+    case OpKind::Not:
+      need(opd(0).elem == Scalar::Bool, where, "operand must be bool");
+      resultIs(op, opd(0), where);
+      return;
+    case OpKind::Select:
+      need(opd(0).elem == Scalar::Bool, where, "condition must be bool");
+      need(opd(1) == opd(2), where, "select arms differ (" + opd(1).str() + " vs " + opd(2).str() + ")");
+      resultIs(op, opd(1), where);
+      return;
+    case OpKind::Cast:
+      if (oneResult(op, where))
+        need(op.results[0]->type.rank == opd(0).rank, where, "cast changes the rank");
+      return;
+    case OpKind::StopGradient: resultIs(op, opd(0), where); return;
+    case OpKind::Call: case OpKind::GradCall: call(op, where); return;
+    case OpKind::Print: case OpKind::TapePush: case OpKind::Yield: case OpKind::Return:
+      noResults(op, where);
+      return;
+    case OpKind::TapePop: return;
+    case OpKind::If: {
+      need(opd(0) == Type::boolean(), where, "condition must be bool");
+      std::vector<Type> rs = typesOf(op.results);
+      regionSignature(op, 0, {}, rs, where);
+      regionSignature(op, 1, {}, rs, where);
+      return;
+    }
+    case OpKind::For: {
+      if (!need(op.operands.size() >= 2, where, "for needs lo and hi")) return;
+      need(opd(0) == Type::i64() && opd(1) == Type::i64(), where, "bounds must be i64");
+      std::vector<Type> all = typesOf(op.operands);
+      std::vector<Type> inits(all.begin() + 2, all.end());
+      need(typesOf(op.results) == inits, where,
+           "results " + typeList(typesOf(op.results)) + " differ from inits " + typeList(inits));
+      std::vector<Type> args = inits;
+      args.insert(args.begin(), Type::i64());
+      regionSignature(op, 0, args, inits, where);
+      return;
+    }
+    case OpKind::While: {
+      std::vector<Type> inits = typesOf(op.operands);
+      need(typesOf(op.results) == inits, where,
+           "results " + typeList(typesOf(op.results)) + " differ from inits " + typeList(inits));
+      regionSignature(op, 0, inits, {Type::boolean()}, where);
+      regionSignature(op, 1, inits, inits, where);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> verifyFunction(const Function& f, const Module* m) {
+  return Verifier(f, m).run();
+}
+
+std::vector<std::string> verifyModule(const Module& m) {
+  std::vector<std::string> out;
+  std::set<std::string> names;
+  for (auto& f : m.functions) {
+    if (!names.insert(f->name).second) out.push_back("@" + f->name + ": duplicate function name");
+    for (auto& e : verifyFunction(*f, &m)) out.push_back(e);
+  }
+  return out;
+}
+
+void verifyOrDie(const Function& f, const char* afterPass, const Module* m) {
+  std::vector<std::string> errs = verifyFunction(f, m);
+  if (errs.empty()) return;
+  std::fprintf(stderr, "internal compiler error: invalid IR after pass '%s' in @%s:\n",
+               afterPass ? afterPass : "?", f.name.c_str());
+  for (auto& e : errs) std::fprintf(stderr, "  %s\n", e.c_str());
+  std::fprintf(stderr, "%s", printFunction(f).c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace chain::ir

@@ -1,0 +1,361 @@
+// Reverse-mode AD over structured IR.
+//
+// Design
+// ------
+// The adjoint function G of f has f's parameters and is built in two sweeps:
+//
+//   forward sweep   a copy of f's body. Every *active* loop at this level (a
+//                   loop with a result that is varied and useful, see
+//                   Activity.h) is augmented: at the start of each iteration it
+//                   pushes its carried state on the tape (`tape.push`); a
+//                   `while` also counts its trips. Ops nested inside a loop
+//                   body are copied plainly: they are recomputed later.
+//   reverse sweep   the ops of the body in reverse order; each scalar op adds
+//                   its operands' adjoint contributions from the rule table
+//                   (Derivatives.cpp); adjoints are created lazily, so
+//                   inactive values and constants never get zero adjoints.
+//
+// Structured ops are reversed by *recomputation from saved state*:
+//   for      a reverse `for k in 0..N` (N = max(hi - lo, 0)) that pops the
+//            carried state of iteration i = hi-1-k, recomputes the body from
+//            it (a forward sweep of the body, so loops nested inside record
+//            their own state now), and runs the body's reverse sweep. The
+//            adjoints of the carried values are the reverse loop's carried
+//            values; adjoints of values captured from outside the body are
+//            accumulated in extra carried values and added to the outer
+//            adjoints after the loop. Memory: trip count x carried state (the
+//            tape is LIFO, so nested loops reuse it per outer iteration).
+//   while    the same, with N = the trip count recorded by the forward sweep.
+//   if       an `if` on the same (saved or recomputed) condition whose
+//            branches recompute the branch taken and run its reverse sweep,
+//            yielding the adjoints of the captured values.
+// Calls are inlined before AD (the language has no recursion), so there are
+// no per-callee adjoints. print() runs in the forward sweep only, never in
+// recomputation. The output is ordinary IR (tape ops included), simplified
+// afterwards by the simplify pass.
+#include "passes/ReverseAD.h"
+
+#include <cassert>
+
+#include "passes/Activity.h"
+#include "passes/Derivatives.h"
+
+namespace chain::passes {
+
+using ir::Block;
+using ir::Builder;
+using ir::Function;
+using ir::Operation;
+using ir::OpKind;
+using ir::Type;
+using ir::Value;
+
+namespace {
+
+using Map = std::map<const Value*, Value*>;
+
+// The primal values of the original IR, as available at the point where code
+// is being emitted, plus the trip counts recorded by augmented while loops.
+struct Env {
+  Map vals;
+  std::map<const Operation*, Value*> counts;
+  Value* operator[](const Value* v) const {
+    auto it = vals.find(v);
+    assert(it != vals.end() && "primal value not available");
+    return it->second;
+  }
+};
+
+Value* zeroOf(Builder& b, Type t) { return b.constF(0.0, t); }
+
+class ReverseAD {
+ public:
+  explicit ReverseAD(const Activity& act) : act_(act) {}
+
+  // Copies the ops of `src` (not its terminator) into `b`; returns the mapped
+  // terminator operands. With `augment`, active loops record their state.
+  std::vector<Value*> forward(Builder& b, const Block& src, Env& env, bool augment, bool prints);
+  // Emits the reverse sweep of `src` with primal values `env` and adjoints `adj`.
+  void reverse(Builder& b, const Block& src, Env& env, Map& adj);
+  void addAdj(Builder& b, Map& adj, const Value* v, Value* c);
+
+ private:
+  void cloneOp(Builder& b, const Operation& op, Env& env, bool prints);
+  void forwardFor(Builder& b, const Operation& op, Env& env, bool prints);
+  void forwardWhile(Builder& b, const Operation& op, Env& env, bool prints);
+  void reverseIf(Builder& b, const Operation& op, Env& env, Map& adj);
+  void reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj);
+  std::vector<const Value*> activeCaptures(const Operation& op) const;
+
+  const Activity& act_;
+};
+
+void ReverseAD::addAdj(Builder& b, Map& adj, const Value* v, Value* c) {
+  if (!c || !act_.active(v)) return;
+  auto it = adj.find(v);
+  if (it == adj.end()) adj[v] = c;
+  else it->second = b.binary(OpKind::Add, it->second, c);
+}
+
+std::vector<Value*> ReverseAD::forward(Builder& b, const Block& src, Env& env, bool augment,
+                                       bool prints) {
+  std::vector<Value*> out;
+  for (auto& opPtr : src.ops) {
+    const Operation& op = *opPtr;
+    if (ir::hasFlag(op.kind, ir::Terminator)) {
+      for (Value* v : op.operands) out.push_back(env[v]);
+      break;
+    }
+    if (op.kind == OpKind::Print && !prints) continue;
+    if (augment && act_.activeOp(op) && op.kind == OpKind::For) forwardFor(b, op, env, prints);
+    else if (augment && act_.activeOp(op) && op.kind == OpKind::While) forwardWhile(b, op, env, prints);
+    else cloneOp(b, op, env, prints);
+  }
+  return out;
+}
+
+// A plain copy of `op`; its regions are copied plainly too.
+void ReverseAD::cloneOp(Builder& b, const Operation& op, Env& env, bool prints) {
+  std::vector<Value*> operands;
+  for (Value* v : op.operands) operands.push_back(env[v]);
+  std::vector<Type> types;
+  for (auto& r : op.results) types.push_back(r->type);
+  b.setLoc(op.loc);
+  Operation* n = b.create(op.kind, operands, types, 0);
+  n->f = op.f;
+  n->i = op.i;
+  n->s = op.s;
+  n->ints = op.ints;
+  for (size_t k = 0; k < op.results.size(); ++k) env.vals[op.result(k)] = n->result(k);
+  for (auto& region : op.regions) {
+    Block* nb = n->addRegion();
+    for (auto& a : region->args) env.vals[a.get()] = nb->addArg(a->type, a->name);
+    Builder rb(nb);
+    rb.setLoc(op.loc);
+    rb.yield(forward(rb, *region, env, false, prints));
+  }
+}
+
+// for: push the carried state at the start of every iteration.
+void ReverseAD::forwardFor(Builder& b, const Operation& op, Env& env, bool prints) {
+  std::vector<Value*> operands;
+  for (Value* v : op.operands) operands.push_back(env[v]);
+  std::vector<Type> types;
+  for (auto& r : op.results) types.push_back(r->type);
+  b.setLoc(op.loc);
+  Operation* n = b.create(OpKind::For, operands, types, 1);
+  const Block& body = *op.region(0);
+  Block* nb = n->region(0);
+  std::vector<Value*> state;
+  for (auto& a : body.args) {
+    Value* na = nb->addArg(a->type, a->name);
+    env.vals[a.get()] = na;
+    if (a.get() != body.arg(0)) state.push_back(na);
+  }
+  Builder rb(nb);
+  rb.setLoc(op.loc);
+  if (!state.empty()) rb.create(OpKind::TapePush, state, {});
+  rb.yield(forward(rb, body, env, false, prints));
+  for (size_t k = 0; k < op.results.size(); ++k) env.vals[op.result(k)] = n->result(k);
+}
+
+// while: push the carried state in the body and count the trips.
+void ReverseAD::forwardWhile(Builder& b, const Operation& op, Env& env, bool prints) {
+  std::vector<Value*> operands;
+  for (Value* v : op.operands) operands.push_back(env[v]);
+  b.setLoc(op.loc);
+  operands.push_back(b.constI(0));
+  std::vector<Type> types;
+  for (auto& r : op.results) types.push_back(r->type);
+  types.push_back(Type::i64());
+  Operation* n = b.create(OpKind::While, operands, types, 2);
+  for (int r = 0; r < 2; ++r) {
+    const Block& src = *op.region(r);
+    Block* nb = n->region(r);
+    std::vector<Value*> state;
+    for (auto& a : src.args) {
+      Value* na = nb->addArg(a->type, a->name);
+      env.vals[a.get()] = na;
+      state.push_back(na);
+    }
+    Value* count = nb->addArg(Type::i64(), "trips");
+    Builder rb(nb);
+    rb.setLoc(op.loc);
+    if (r == 1 && !state.empty()) rb.create(OpKind::TapePush, state, {});
+    std::vector<Value*> ys = forward(rb, src, env, false, prints);
+    if (r == 1) ys.push_back(rb.binary(OpKind::Add, count, rb.constI(1)));
+    rb.yield(ys);
+  }
+  for (size_t k = 0; k < op.results.size(); ++k) env.vals[op.result(k)] = n->result(k);
+  env.counts[&op] = n->results.back().get();
+}
+
+std::vector<const Value*> ReverseAD::activeCaptures(const Operation& op) const {
+  std::vector<const Value*> out;
+  std::set<const Value*> seen;
+  for (auto& region : op.regions)
+    for (const Value* v : capturedValues(*region))
+      if (act_.active(v) && seen.insert(v).second) out.push_back(v);
+  return out;
+}
+
+void ReverseAD::reverse(Builder& b, const Block& src, Env& env, Map& adj) {
+  for (auto it = src.ops.rbegin(); it != src.ops.rend(); ++it) {
+    const Operation& op = **it;
+    if (ir::hasFlag(op.kind, ir::Terminator) || op.kind == OpKind::Print) continue;
+    b.setLoc(op.loc);
+    if (op.kind == OpKind::If) {
+      reverseIf(b, op, env, adj);
+      continue;
+    }
+    if (op.kind == OpKind::For || op.kind == OpKind::While) {
+      reverseLoop(b, op, env, adj);
+      continue;
+    }
+    // Calls are inlined and tape ops only appear in AD output (nested AD is
+    // not supported yet): reaching one here is a compiler bug.
+    assert(hasScalarRule(op.kind) && "op without a derivative rule reached reverse AD");
+    if (op.results.empty()) continue;
+    auto found = adj.find(op.result(0));
+    if (found == adj.end()) continue;
+    std::vector<Value*> x;
+    for (Value* v : op.operands) x.push_back(env[v]);
+    std::vector<Value*> dx = scalarAdjoint(b, op, x, env[op.result(0)], found->second);
+    for (size_t k = 0; k < dx.size(); ++k) addAdj(b, adj, op.operand(k), dx[k]);
+  }
+}
+
+void ReverseAD::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
+  std::vector<Value*> dys;
+  bool any = false;
+  for (auto& r : op.results) {
+    auto it = adj.find(r.get());
+    dys.push_back(it == adj.end() ? nullptr : it->second);
+    any |= dys.back() != nullptr;
+  }
+  if (!any) return;
+  std::vector<const Value*> caps = activeCaptures(op);
+  if (caps.empty()) return;
+  std::vector<Type> types;
+  for (const Value* c : caps) types.push_back(c->type);
+  Operation* n = b.create(OpKind::If, {env[op.operand(0)]}, types, 2);
+  for (int r = 0; r < 2; ++r) {
+    const Block& src = *op.region(r);
+    Builder rb(n->region(r));
+    rb.setLoc(op.loc);
+    Env inner = env;
+    forward(rb, src, inner, true, false);
+    Map a2;
+    const Operation* y = src.terminator();
+    for (size_t k = 0; k < dys.size(); ++k) addAdj(rb, a2, y->operand(k), dys[k]);
+    reverse(rb, src, inner, a2);
+    std::vector<Value*> out;
+    for (const Value* c : caps) out.push_back(a2.count(c) ? a2[c] : zeroOf(rb, c->type));
+    rb.yield(out);
+  }
+  for (size_t k = 0; k < caps.size(); ++k) addAdj(b, adj, caps[k], n->result(k));
+}
+
+// Reverses an active for/while (see the design note at the top).
+void ReverseAD::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
+  if (!act_.activeOp(op)) return;  // not recorded by the forward sweep either
+  const bool isFor = op.kind == OpKind::For;
+  const Block& body = *op.region(isFor ? 0 : 1);
+  const size_t argBase = isFor ? 1 : 0, initBase = isFor ? 2 : 0;
+  std::vector<size_t> slots;  // carried values that get adjoints
+  for (size_t k = 0; k < op.results.size(); ++k)
+    if (op.result(k)->type.isFloat() && act_.varied(body.arg(argBase + k))) slots.push_back(k);
+  std::vector<const Value*> caps = activeCaptures(op);
+
+  Value* trips;
+  if (isFor) {
+    Value* lo = env[op.operand(0)];
+    Value* hi = env[op.operand(1)];
+    trips = b.select(b.binary(OpKind::Gt, hi, lo), b.binary(OpKind::Sub, hi, lo), b.constI(0));
+  } else {
+    trips = env.counts.at(&op);
+  }
+  std::vector<Value*> inits{b.constI(0), trips};
+  std::vector<Type> types;
+  for (size_t k : slots) {
+    auto it = adj.find(op.result(k));
+    inits.push_back(it != adj.end() ? it->second : zeroOf(b, op.result(k)->type));
+    types.push_back(op.result(k)->type);
+  }
+  for (const Value* c : caps) {
+    inits.push_back(zeroOf(b, c->type));
+    types.push_back(c->type);
+  }
+  Operation* rev = b.create(OpKind::For, inits, types, 1);
+  Block* rb = rev->region(0);
+  Value* k = rb->addArg(Type::i64(), "k");
+  Builder r(rb);
+  r.setLoc(op.loc);
+  Map a2;
+  std::vector<Value*> dcs;
+  for (size_t s : slots) dcs.push_back(rb->addArg(op.result(s)->type, "d"));
+  for (const Value* c : caps) a2[c] = rb->addArg(c->type, "acc");
+
+  Env inner = env;
+  std::vector<Type> stateTypes;
+  for (size_t a = argBase; a < body.args.size(); ++a) stateTypes.push_back(body.arg(a)->type);
+  Operation* pop = r.create(OpKind::TapePop, {}, stateTypes);
+  for (size_t a = argBase; a < body.args.size(); ++a) inner.vals[body.arg(a)] = pop->result(a - argBase);
+  if (isFor) {
+    Value* hiMinus1 = r.binary(OpKind::Sub, env[op.operand(1)], r.constI(1));
+    inner.vals[body.arg(0)] = r.binary(OpKind::Sub, hiMinus1, k);
+  }
+  forward(r, body, inner, true, false);
+  const Operation* y = body.terminator();
+  for (size_t s = 0; s < slots.size(); ++s) addAdj(r, a2, y->operand(slots[s]), dcs[s]);
+  reverse(r, body, inner, a2);
+  std::vector<Value*> out;
+  for (size_t s : slots) {
+    const Value* arg = body.arg(argBase + s);
+    out.push_back(a2.count(arg) ? a2[arg] : zeroOf(r, arg->type));
+  }
+  for (const Value* c : caps) out.push_back(a2[c]);
+  r.yield(out);
+
+  for (size_t s = 0; s < slots.size(); ++s) addAdj(b, adj, op.operand(initBase + slots[s]), rev->result(s));
+  for (size_t c = 0; c < caps.size(); ++c) addAdj(b, adj, caps[c], rev->result(slots.size() + c));
+}
+
+}  // namespace
+
+std::unique_ptr<Function> reverseAD(const Function& f, const std::vector<int>& wrt, bool withValue,
+                                    const std::string& name) {
+  Activity act(f, wrt, 0);
+  auto g = std::make_unique<Function>();
+  g->name = name;
+  g->paramNames = f.paramNames;
+  g->loc = f.loc;
+  Env env;
+  for (auto& a : f.body.args) env.vals[a.get()] = g->body.addArg(a->type, a->name);
+  Builder b(&g->body);
+  b.setLoc(f.loc);
+  ReverseAD ad(act);
+  std::vector<Value*> results = ad.forward(b, f.body, env, true, true);
+  assert(!results.empty() && results[0]->type.isFloatScalar() && "gradient of a non-scalar result");
+  Map adj;
+  const Operation* ret = f.body.terminator();
+  b.setLoc(f.loc);
+  ad.addAdj(b, adj, ret->operand(0), b.constF(1.0, results[0]->type));
+  ad.reverse(b, f.body, env, adj);
+
+  std::vector<Value*> out;
+  if (withValue) {
+    out.push_back(results[0]);
+    g->resultTypes.push_back(results[0]->type);
+  }
+  for (int w : wrt) {
+    const Value* p = f.param(w);
+    auto it = adj.find(p);
+    out.push_back(it != adj.end() ? it->second : zeroOf(b, p->type));
+    g->resultTypes.push_back(p->type);
+  }
+  b.ret(out);
+  return g;
+}
+
+}  // namespace chain::passes

@@ -1,0 +1,242 @@
+// The simplify pass, rebuild part. The function body is rebuilt op by op
+// through a value map: each pure op is folded (SimplifyFold.cpp) or looked up
+// in a scoped CSE table before it is emitted; `if` with a constant condition
+// is replaced by the taken region's ops, `for` with constant bounds lo >= hi
+// by its inits, and region results that merely forward a value from outside
+// the region are replaced by that value. Dead code is then removed
+// (SimplifyDCE.cpp).
+#include "passes/Simplify.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "passes/SimplifyFold.h"
+
+namespace chain::passes {
+
+namespace {
+
+using ir::Block;
+using ir::Builder;
+using ir::Operation;
+using ir::OpKind;
+using ir::Value;
+
+// What makes two pure ops equal: kind, attributes, operands, result types.
+using CseKey = std::tuple<OpKind, uint64_t, int64_t, std::string, std::vector<int64_t>,
+                          std::vector<const Value*>, std::vector<int>>;
+
+CseKey makeKey(const Operation& op, const std::vector<Value*>& operands) {
+  uint64_t fbits;
+  std::memcpy(&fbits, &op.f, sizeof fbits);
+  std::vector<const Value*> ops(operands.begin(), operands.end());
+  if (hasFlag(op.kind, ir::Commutative) && ops.size() == 2 && std::less<const Value*>()(ops[1], ops[0]))
+    std::swap(ops[0], ops[1]);
+  std::vector<int> types;
+  for (auto& r : op.results) types.push_back(static_cast<int>(r->type.elem) * 64 + r->type.rank);
+  return {op.kind, fbits, op.i, op.s, op.ints, ops, types};
+}
+
+// True when `v` is defined inside one of `op`'s regions (at any depth).
+bool definedIn(const Value* v, const Operation* op) {
+  const Block* b = v->def ? v->def->parent : v->owner;
+  while (b) {
+    if (b->parentOp == op) return true;
+    b = b->parentOp ? b->parentOp->parent : nullptr;
+  }
+  return false;
+}
+
+bool hasEffects(const Block& b) {
+  for (auto& op : b.ops) {
+    if (hasFlag(op->kind, ir::Effect) || op->kind == OpKind::Call || op->kind == OpKind::GradCall)
+      return true;
+    for (auto& r : op->regions)
+      if (hasEffects(*r)) return true;
+  }
+  return false;
+}
+
+class Simplifier {
+ public:
+  // Emits every op of `src` (terminator included) at the end of `b`'s block.
+  void emitBlock(Builder& b, const Block& src) {
+    for (auto& op : src.ops) emitOp(b, *op);
+  }
+
+ private:
+  Value* m(Value* v) const {
+    auto it = map_.find(v);
+    return it == map_.end() ? v : it->second;
+  }
+  std::vector<Value*> mapAll(const std::vector<Value*>& vs) const {
+    std::vector<Value*> out;
+    for (Value* v : vs) out.push_back(m(v));
+    return out;
+  }
+
+  void emitOp(Builder& b, const Operation& op) {
+    if (op.kind == OpKind::If) return emitIf(b, op);
+    if (op.kind == OpKind::For) return emitFor(b, op);
+    if (op.kind == OpKind::While) return emitWhile(b, op);
+    std::vector<Value*> operands = mapAll(op.operands);
+    if (!hasFlag(op.kind, ir::Pure) || hasFlag(op.kind, ir::Effect)) {
+      b.clone(op, map_);
+      return;
+    }
+    fold::Result r = fold::foldOp(op, operands);
+    if (r.kind == fold::Result::Existing) {
+      map_[op.result(0)] = r.value;
+      return;
+    }
+    if (r.kind == fold::Result::Constant) {
+      map_[op.result(0)] = constant(b, r, op.loc);
+      return;
+    }
+    CseKey key = makeKey(op, operands);
+    if (Operation* prev = lookup(key)) {
+      for (size_t i = 0; i < op.results.size(); ++i) map_[op.result(i)] = prev->result(i);
+      return;
+    }
+    Operation* n = b.clone(op, map_);
+    scopes_.back()[key] = n;
+  }
+
+  Value* constant(Builder& b, const fold::Result& r, ir::SrcLoc loc) {
+    Operation tmp(r.constKind);
+    tmp.f = r.f;
+    tmp.i = r.i;
+    tmp.addResult(r.type);
+    CseKey key = makeKey(tmp, {});
+    if (Operation* prev = lookup(key)) return prev->result();
+    tmp.loc = loc;
+    std::map<const Value*, Value*> scratch;
+    Operation* n = b.clone(tmp, scratch);
+    scopes_.back()[key] = n;
+    return n->result();
+  }
+
+  Operation* lookup(const CseKey& key) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      auto f = it->find(key);
+      if (f != it->end()) return f->second;
+    }
+    return nullptr;
+  }
+
+  // Creates `op` without regions, with new operands and the same attributes.
+  Operation* shell(Builder& b, const Operation& op, std::vector<Value*> operands) {
+    std::vector<ir::Type> types;
+    for (auto& r : op.results) types.push_back(r->type);
+    ir::SrcLoc saved = b.loc();
+    b.setLoc(op.loc);
+    Operation* n = b.create(op.kind, std::move(operands), types, 0);
+    b.setLoc(saved);
+    n->f = op.f;
+    n->i = op.i;
+    n->s = op.s;
+    n->ints = op.ints;
+    for (size_t r = 0; r < op.results.size(); ++r) n->results[r]->name = op.results[r]->name;
+    return n;
+  }
+
+  // Adds a region to `n` and emits `src` into it under a new CSE scope.
+  Block* emitRegion(Operation* n, const Block& src) {
+    Block* nb = n->addRegion();
+    for (auto& a : src.args) map_[a.get()] = nb->addArg(a->type, a->name);
+    scopes_.emplace_back();
+    Builder inner(nb);
+    emitBlock(inner, src);
+    scopes_.pop_back();
+    return nb;
+  }
+
+  // Emits the ops of `src` but its terminator into `b`; returns the mapped
+  // yielded values.
+  std::vector<Value*> emitInline(Builder& b, const Block& src) {
+    for (auto& op : src.ops) {
+      if (hasFlag(op->kind, ir::Terminator)) return mapAll(op->operands);
+      emitOp(b, *op);
+    }
+    return {};
+  }
+
+  void emitIf(Builder& b, const Operation& op);
+  void emitFor(Builder& b, const Operation& op);
+  void emitWhile(Builder& b, const Operation& op);
+
+  std::map<const Value*, Value*> map_;
+  std::vector<std::map<CseKey, Operation*>> scopes_{1};
+};
+
+void Simplifier::emitIf(Builder& b, const Operation& op) {
+  Value* c = m(op.operand(0));
+  double f;
+  int64_t i;
+  if (fold::constantOf(c, f, i)) {
+    std::vector<Value*> ys = emitInline(b, *op.regions[i ? 0 : 1]);
+    for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = ys[r];
+    return;
+  }
+  Operation* n = shell(b, op, {c});
+  Block* t = emitRegion(n, *op.region(0));
+  Block* e = emitRegion(n, *op.region(1));
+  for (size_t r = 0; r < op.results.size(); ++r) {
+    Value* ty = t->terminator()->operand(r);
+    Value* ey = e->terminator()->operand(r);
+    map_[op.result(r)] = ty == ey && !definedIn(ty, n) ? ty : n->result(r);
+  }
+}
+
+void Simplifier::emitFor(Builder& b, const Operation& op) {
+  std::vector<Value*> operands = mapAll(op.operands);
+  double f;
+  int64_t lo, hi;
+  if (fold::constantOf(operands[0], f, lo) && fold::constantOf(operands[1], f, hi) && lo >= hi) {
+    for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = operands[2 + r];
+    return;
+  }
+  Operation* n = shell(b, op, operands);
+  Block* body = emitRegion(n, *op.region(0));
+  for (size_t r = 0; r < op.results.size(); ++r) {
+    Value* y = body->terminator()->operand(r);
+    Value* init = operands[2 + r];
+    map_[op.result(r)] = y == body->arg(r + 1) || y == init ? init : n->result(r);
+  }
+}
+
+void Simplifier::emitWhile(Builder& b, const Operation& op) {
+  std::vector<Value*> inits = mapAll(op.operands);
+  Operation* n = shell(b, op, inits);
+  Block* cond = emitRegion(n, *op.region(0));
+  Block* body = emitRegion(n, *op.region(1));
+  double f;
+  int64_t c;
+  bool never = fold::constantOf(cond->terminator()->operand(0), f, c) && c == 0 && !hasEffects(*cond);
+  if (never) {  // the loop never runs: drop it (it is the last op of the block)
+    b.block()->ops.pop_back();
+    for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = inits[r];
+    return;
+  }
+  for (size_t r = 0; r < op.results.size(); ++r) {
+    Value* y = body->terminator()->operand(r);
+    map_[op.result(r)] = y == body->arg(r) || y == inits[r] ? inits[r] : n->result(r);
+  }
+}
+
+}  // namespace
+
+void simplify(ir::Module& m, ir::Function& f) {
+  Block fresh;
+  Builder b(&fresh);
+  Simplifier s;
+  s.emitBlock(b, f.body);  // the parameters stay the same Values
+  f.body.ops = std::move(fresh.ops);
+  for (auto& op : f.body.ops) op->parent = &f.body;
+  eliminateDeadCode(f);
+}
+
+}  // namespace chain::passes

@@ -1,0 +1,146 @@
+// The compile pipeline: frontend, grad-call materialisation, the registered
+// passes, reverse AD, and verification between steps.
+#include "runtime/Pipeline.h"
+
+#include <functional>
+
+#include "chain/chain.h"
+#include "frontend/Frontend.h"
+#include "ir/Verifier.h"
+#include "passes/Passes.h"
+#include "passes/ReverseAD.h"
+
+namespace chain::pipeline {
+
+using ir::Function;
+using ir::Operation;
+using ir::OpKind;
+
+namespace {
+
+void verify(const Function& f, const char* after, const ir::Module* m) {
+#ifdef CHAIN_VERIFY_EACH_PASS
+  ir::verifyOrDie(f, after, m);
+#else
+  (void)f, (void)after, (void)m;
+#endif
+}
+
+void walkOps(ir::Block& b, const std::function<void(Operation&)>& fn) {
+  for (auto& op : b.ops) {
+    for (auto& r : op->regions) walkOps(*r, fn);
+    fn(*op);
+  }
+}
+
+bool containsGradCall(const ir::Module& m, const Function& f, std::vector<std::string>& stack) {
+  bool found = false;
+  walkOps(const_cast<ir::Block&>(f.body), [&](Operation& op) {
+    if (op.kind == OpKind::GradCall) found = true;
+    if (op.kind == OpKind::Call && !found) {
+      const Function* callee = m.lookup(op.s);
+      bool seen = false;
+      for (auto& s : stack) seen |= s == op.s;
+      if (callee && !seen) {
+        stack.push_back(op.s);
+        found = containsGradCall(m, *callee, stack);
+        stack.pop_back();
+      }
+    }
+  });
+  return found;
+}
+
+// A working copy of the module in which every grad_call is a call of a
+// generated gradient function (added to the copy).
+std::unique_ptr<ir::Module> materialize(const ir::Module& m) {
+  auto work = std::make_unique<ir::Module>();
+  work->fileName = m.fileName;
+  for (auto& f : m.functions) work->add(ir::cloneFunction(*f));
+  size_t original = work->functions.size();
+  for (size_t i = 0; i < original; ++i) {
+    walkOps(work->functions[i]->body, [&](Operation& op) {
+      if (op.kind != OpKind::GradCall) return;
+      std::vector<int> wrt(op.ints.begin(), op.ints.end());
+      std::string name = gradientName(op.s, wrt, op.i != 0);
+      if (!work->lookup(name)) work->add(buildGradient(m, op.s, wrt, op.i != 0));
+      op.kind = OpKind::Call;
+      op.s = name;
+      op.ints.clear();
+      op.i = 0;
+    });
+  }
+  return work;
+}
+
+}  // namespace
+
+std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue) {
+  std::string s = fn + (withValue ? ".vgrad" : ".grad");
+  for (int w : wrt) s += "." + std::to_string(w);
+  return s;
+}
+
+std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string fileName) {
+  auto r = std::make_unique<FrontendResult>();
+  r->fileName = std::move(fileName);
+  r->source = std::move(source);
+  DiagEngine diag(r->fileName, &r->source);
+  r->ast = frontend::parse(r->source, diag);
+  if (!diag.hasErrors()) frontend::check(*r->ast, diag);
+  if (diag.hasErrors()) throw CompileError(diag.render());
+  r->module = frontend::lower(*r->ast);
+  r->module->fileName = r->fileName;
+  for (auto& f : r->module->functions) verify(*f, "lower", r->module.get());
+  return r;
+}
+
+std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& name,
+                                      const StageHook& hook) {
+  const Function* src = m.lookup(name);
+  if (!src) throw UsageError("no function named '" + name + "'");
+  if (hook) hook("ir", *src);
+  std::unique_ptr<ir::Module> work = materialize(m);
+  auto f = ir::cloneFunction(*work->lookup(name));
+  for (const passes::PassInfo& p : passes::registry()) {
+    p.run(*work, *f);
+    verify(*f, p.name.c_str(), work.get());
+    if (hook) hook(p.name, *f);
+  }
+  return f;
+}
+
+std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& name,
+                                        const std::vector<int>& wrt, bool withValue,
+                                        const StageHook& hook) {
+  const Function* src = m.lookup(name);
+  if (!src) throw UsageError("no function named '" + name + "'");
+  std::vector<std::string> stack{name};
+  if (containsGradCall(m, *src, stack))
+    throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
+                       "': it uses grad (nested differentiation is not supported yet)\n");
+  if (src->resultTypes.size() != 1 || !src->resultTypes[0].isFloatScalar())
+    throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
+                       "': its result is not a scalar float\n");
+  for (int w : wrt) {
+    if (w < 0 || w >= int(src->numParams())) throw UsageError("bad parameter index");
+    if (!src->param(w)->type.isFloat())
+      throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
+                         "' with respect to '" + src->paramNames[w] + "': it is " +
+                         src->param(w)->type.str() + ", not a float\n");
+  }
+  auto primal = buildPrimal(m, name, hook);
+  auto g = passes::reverseAD(*primal, wrt, withValue, gradientName(name, wrt, withValue));
+  verify(*g, "reverse-ad", nullptr);
+  if (hook) hook("grad", *g);
+  ir::Module empty;
+  for (const passes::PassInfo& p : passes::registry()) {
+    if (p.name == "inline") continue;  // nothing left to inline
+    p.run(empty, *g);
+    verify(*g, p.name.c_str(), nullptr);
+  }
+  if (hook) hook("opt", *g);
+  return g;
+}
+
+}  // namespace chain::pipeline

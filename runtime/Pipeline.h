@@ -1,0 +1,47 @@
+// The compile pipeline behind the public API, as separate steps so that
+// `chain emit --stage` can show the text after any of them:
+//
+//   source -parse/check/lower-> IR module (pristine)
+//   primal F:    clone -> grad calls materialised -> [registry passes: inline, simplify]
+//   gradient G:  primal pipeline of F -> reverse AD -> simplify
+//
+// Every step's result is verified when CHAIN_VERIFY_EACH_PASS is defined.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frontend/AST.h"
+#include "ir/IR.h"
+
+namespace chain::pipeline {
+
+struct FrontendResult {
+  std::string fileName;
+  std::string source;
+  std::unique_ptr<ast::Program> ast;
+  std::unique_ptr<ir::Module> module;  // as lowered, never modified
+};
+
+// Parses, checks and lowers; throws chain::CompileError with every diagnostic.
+std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string fileName);
+
+// Called after each named stage with the function as it is then.
+using StageHook = std::function<void(const std::string& stage, const ir::Function&)>;
+
+// The call-free primal of `name`, ready for code generation.
+std::unique_ptr<ir::Function> buildPrimal(const ir::Module& m, const std::string& name,
+                                          const StageHook& hook = {});
+
+// The call-free gradient of `name` (see passes::reverseAD for its results).
+// Throws chain::CompileError when `name` cannot be differentiated.
+std::unique_ptr<ir::Function> buildGradient(const ir::Module& m, const std::string& name,
+                                            const std::vector<int>& wrt, bool withValue,
+                                            const StageHook& hook = {});
+
+// The symbol name of a generated gradient: "f.grad.0.2", "f.vgrad.1".
+std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue);
+
+}  // namespace chain::pipeline

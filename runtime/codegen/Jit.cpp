@@ -1,0 +1,219 @@
+// The LLVM back half: target set-up for the host CPU (its name and real
+// features, so AVX2 / AVX-512 are used where present), the new-PassManager
+// O0..O3 pipeline with the target's TargetIRAnalysis, the ORC LLJIT engine
+// (one per JitEngine; chain_rt_* helpers as absolute symbols, libm from the
+// process), and the text emitters for `chain emit --stage llvm|asm`.
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#include "runtime/codegen/Codegen.h"
+#include "runtime/codegen/CodegenImpl.h"
+
+namespace chain::codegen {
+namespace {
+
+void initNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+// The host CPU, detected once per process: triple, CPU name and features.
+// PIC + small code model, as LLJIT's JITLink layer expects.
+const llvm::orc::JITTargetMachineBuilder& hostBuilder() {
+  static std::once_flag once;
+  static std::optional<llvm::orc::JITTargetMachineBuilder> jtmb;
+  static std::string error;
+  std::call_once(once, [] {
+    initNativeTarget();
+    auto j = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!j) {
+      error = llvm::toString(j.takeError());
+      return;
+    }
+    j->setRelocationModel(llvm::Reloc::PIC_);
+    j->setCodeModel(llvm::CodeModel::Small);
+    j->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+    jtmb = std::move(*j);
+  });
+  if (!jtmb) throw std::runtime_error("cannot detect the host target: " + error);
+  return *jtmb;
+}
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine() {
+  llvm::orc::JITTargetMachineBuilder jtmb = hostBuilder();
+  auto tm = jtmb.createTargetMachine();
+  if (!tm) throw std::runtime_error("cannot create the target machine: " + llvm::toString(tm.takeError()));
+  return std::move(*tm);
+}
+
+void verifyOrDie(const llvm::Module& m) {
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (!llvm::verifyModule(m, &os)) return;
+  llvm::errs() << "chain: internal error: generated LLVM IR does not verify:\n"
+               << os.str() << "\n";
+  m.print(llvm::errs(), nullptr);
+  llvm::errs().flush();
+  std::abort();
+}
+
+llvm::OptimizationLevel optLevel(int level) {
+  switch (level <= 0 ? 0 : level >= 3 ? 3 : level) {
+    case 0: return llvm::OptimizationLevel::O0;
+    case 1: return llvm::OptimizationLevel::O1;
+    case 2: return llvm::OptimizationLevel::O2;
+    default: return llvm::OptimizationLevel::O3;
+  }
+}
+
+// The new-PassManager default pipeline for `level`, with the target's cost
+// model (TargetIRAnalysis) so the vectorisers see the real vector width.
+void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = level >= 2;
+  pto.SLPVectorization = level >= 2;
+  pto.LoopUnrolling = level >= 2;
+  llvm::PassBuilder pb(&tm, pto);
+  fam.registerPass([&] { return tm.getTargetIRAnalysis(); });
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = level <= 0
+                                    ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
+                                    : pb.buildPerModuleDefaultPipeline(optLevel(level));
+  mpm.run(m, mam);
+}
+
+// Codegen + verify (+ optimise) for `tm`.
+std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::TargetMachine& tm,
+                                            const ir::Module& m,
+                                            const std::vector<const ir::Function*>& fns,
+                                            const CodegenOptions& opts, bool optimized) {
+  auto mod = detail::buildModule(ctx, tm.createDataLayout(), m, fns, opts);
+  mod->setTargetTriple(tm.getTargetTriple().str());
+  verifyOrDie(*mod);
+  if (optimized) optimize(*mod, tm, opts.optLevel);
+  return mod;
+}
+
+class LLJitEngine final : public JitEngine {
+ public:
+  LLJitEngine() : tm_(makeTargetMachine()) {
+    llvm::orc::LLJITBuilder builder;
+    builder.setJITTargetMachineBuilder(hostBuilder());
+    llvm::TargetMachine* tm = tm_.get();
+    builder.setCompileFunctionCreator([tm](llvm::orc::JITTargetMachineBuilder) {
+      return std::make_unique<llvm::orc::SimpleCompiler>(*tm);
+    });
+    auto jit = builder.create();
+    if (!jit) throw std::runtime_error("cannot create the JIT: " + llvm::toString(jit.takeError()));
+    jit_ = std::move(*jit);
+    defineRuntimeSymbols();
+  }
+
+  void add(const ir::Module& m, const std::vector<const ir::Function*>& fns,
+           const CodegenOptions& opts) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto ctx = std::make_unique<llvm::LLVMContext>();
+    auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
+    llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
+    if (auto err = jit_->addIRModule(std::move(tsm)))
+      throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
+    // Materialise now, under the lock: the single TargetMachine is never used
+    // concurrently and later lookups from any thread only read the table.
+    for (const ir::Function* f : fns) {
+      auto sym = jit_->lookup("chain.entry." + f->name);
+      if (!sym) throw std::runtime_error("cannot compile '" + f->name + "': " +
+                                         llvm::toString(sym.takeError()));
+    }
+  }
+
+  EntryFn lookup(const std::string& name) override {
+    auto sym = jit_->lookup("chain.entry." + name);
+    if (!sym) {
+      llvm::consumeError(sym.takeError());
+      return nullptr;
+    }
+    return sym->toPtr<EntryFn>();
+  }
+
+ private:
+  void defineRuntimeSymbols() {
+    llvm::orc::JITDylib& jd = jit_->getMainJITDylib();
+    llvm::orc::SymbolMap syms;
+    auto def = [&](const char* name, auto* fn) {
+      syms[jit_->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+          llvm::orc::ExecutorAddr::fromPtr(fn),
+          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+    };
+    def("chain_rt_tape_reserve", &chain_rt_tape_reserve);
+    def("chain_rt_print", &chain_rt_print);
+    def("chain_rt_error", &chain_rt_error);
+    def("chain_rt_alloc", &chain_rt_alloc);
+    def("chain_rt_free", &chain_rt_free);
+    if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
+      throw std::runtime_error("cannot define runtime symbols: " + llvm::toString(std::move(err)));
+    auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        jit_->getDataLayout().getGlobalPrefix());
+    if (!gen) throw std::runtime_error("cannot search the process: " + llvm::toString(gen.takeError()));
+    jd.addGenerator(std::move(*gen));
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<llvm::TargetMachine> tm_;  // outlives jit_ (declared first)
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+};
+
+}  // namespace
+
+std::unique_ptr<JitEngine> JitEngine::create() { return std::make_unique<LLJitEngine>(); }
+
+std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>& fns,
+                     const CodegenOptions& opts, bool optimized) {
+  auto tm = makeTargetMachine();
+  llvm::LLVMContext ctx;
+  auto mod = compileModule(ctx, *tm, m, fns, opts, optimized);
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  mod->print(os, nullptr);
+  return os.str();
+}
+
+std::string emitAsm(const ir::Module& m, const std::vector<const ir::Function*>& fns,
+                    const CodegenOptions& opts) {
+  auto tm = makeTargetMachine();
+  llvm::LLVMContext ctx;
+  auto mod = compileModule(ctx, *tm, m, fns, opts, true);
+  llvm::SmallString<4096> buf;
+  llvm::raw_svector_ostream os(buf);
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+    throw std::runtime_error("the target cannot emit assembly");
+  pm.run(*mod);
+  return std::string(buf.str());
+}
+
+}  // namespace chain::codegen

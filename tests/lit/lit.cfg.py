@@ -1,0 +1,39 @@
+# lit configuration of Chain's golden tests: every `*.chain` file under
+# tests/lit is a test whose `# RUN:` lines run the `chain` command line and
+# check its output with FileCheck (`# CHECK:` lines in the same file).
+#
+# Substitutions:
+#   %chain         the built chain binary
+#   FileCheck      LLVM 19's FileCheck
+#   not            LLVM's `not` (succeeds when the command fails)
+#   %expect-exit N CMD...  runs CMD and succeeds only if it exits with status
+#                  N (its stdout/stderr pass through, so pipe them to
+#                  FileCheck); used for chain's exit statuses 1..5
+#   %inputs        tests/lit/Inputs (argument files and other data)
+#   %s %S %t ...   lit's usual ones
+import os
+import sys
+
+import lit.formats
+
+config.name = "chain"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".chain"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(os.path.abspath(__file__))
+config.test_exec_root = os.path.join(config.chain_obj_root, "tests", "lit")
+
+# Tool names are replaced only as whole words in RUN lines, like LLVM does.
+def tool(name, path):
+    return (r"(?<![\w/.%-])" + name + r"(?![\w/.-])", path)
+
+here = config.test_source_root
+config.substitutions.append(("%chain", config.chain_bin))
+config.substitutions.append(("%expect-exit", sys.executable + " " + os.path.join(here, "expect_exit.py")))
+config.substitutions.append(("%inputs", os.path.join(here, "Inputs")))
+config.substitutions.append(tool("FileCheck", config.filecheck))
+config.substitutions.append(tool("not", os.path.join(config.llvm_tools_dir, "not")))
+
+config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])
+# Keep diagnostics free of terminal colours and the tests independent of locale.
+config.environment["LC_ALL"] = "C"
