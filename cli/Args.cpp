@@ -114,6 +114,29 @@ struct Rng {
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
 };
 
+// nlohmann's parser and destructor recurse once per nesting level: refuse
+// absurdly deep input before parsing it, so no input can exhaust the stack.
+void checkNesting(const std::string& text, const std::string& origin) {
+  constexpr int kMaxDepth = 256;
+  int depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        throw InputError("invalid JSON in " + origin + ": nested more than " + std::to_string(kMaxDepth) +
+                         " levels deep");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 }  // namespace
 
 ArgsSource readArgs(const std::string& spec) {
@@ -131,6 +154,7 @@ ArgsSource readArgs(const std::string& spec) {
     origin = path;
     src.baseDir = parentDir(path);
   }
+  checkNesting(text, origin);
   try {
     src.object = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {

@@ -5,6 +5,7 @@
 #include "cli/Commands.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -40,6 +41,8 @@ std::vector<Value> checkArgs(const CliOptions& o, const Function& fn) {
 }  // namespace
 
 Loaded loadModel(const CliOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(o.model, ec)) throw CompileError(o.model + ": error: is a directory, not a model file");
   std::ifstream in(o.model, std::ios::binary);
   if (!in) throw CompileError(o.model + ": error: cannot read the model file");
   std::ostringstream text;
@@ -85,6 +88,21 @@ std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn) {
   return wrt;
 }
 
+std::vector<Value> splitValueAndGrads(const Value& result, size_t k) {
+  // (value, gradient) with one wrt parameter; (value, (g1, ..., gk)) with several.
+  if (result.kind() == Value::Kind::Tuple && result.tuple().size() == 2) {
+    const Value& g = result.tuple()[1];
+    if (k == 1) return {result.tuple()[0], g};
+    if (g.kind() == Value::Kind::Tuple && g.tuple().size() == k) {
+      std::vector<Value> parts{result.tuple()[0]};
+      parts.insert(parts.end(), g.tuple().begin(), g.tuple().end());
+      return parts;
+    }
+  }
+  throw std::runtime_error("the gradient function returned " + result.str() + ", expected (value, " +
+                           std::to_string(k) + " gradient" + (k == 1 ? ")" : "s)"));
+}
+
 void routePrintOutput(const CliOptions& o) { Function::setPrintStream(o.json ? stderr : stdout); }
 
 int cmdRun(const CliOptions& o) {
@@ -103,12 +121,7 @@ int cmdGrad(const CliOptions& o) {
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
   Function g = l.module.gradient(l.fnName, wrt, /*withValue=*/true);
   routePrintOutput(o);
-  Value result = g(args);
-  // (value, gradient of wrt[0], gradient of wrt[1], ...)
-  if (result.kind() != Value::Kind::Tuple || result.tuple().size() != wrt.size() + 1)
-    throw std::runtime_error("internal error: the gradient function returned " + result.str() +
-                             ", expected (value, " + std::to_string(wrt.size()) + " gradients)");
-  const auto& parts = result.tuple();
+  std::vector<Value> parts = splitValueAndGrads(g(args), wrt.size());
   if (o.json) {
     nlohmann::ordered_json grads = nlohmann::ordered_json::object();
     for (size_t i = 0; i < wrt.size(); ++i) grads[wrt[i]] = toJson(parts[i + 1]);

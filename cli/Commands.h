@@ -52,7 +52,10 @@ Loaded loadModel(const CliOptions& o);
 // The --wrt list checked against fn (default: every float parameter).
 // Throws UsageError naming an unknown or non-float parameter.
 std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn);
-// Where the arguments go: stderr under --json so stdout holds one object.
+// Splits the result of Module::gradient(..., withValue=true) for k wrt
+// parameters into {value, gradient 1, ..., gradient k}.
+std::vector<Value> splitValueAndGrads(const Value& result, size_t k);
+// Where print() output goes: stderr under --json so stdout holds one object.
 void routePrintOutput(const CliOptions& o);
 
 }  // namespace chain::cli

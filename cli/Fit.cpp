@@ -67,13 +67,11 @@ class Objective {
   double eval(const Vec& theta, Vec& grad) {
     size_t offset = 0;
     for (size_t s : slots_) args_[s] = rebuild(args_[s], theta, offset);
-    Value r = vg_(args_);
-    if (r.kind() != Value::Kind::Tuple || r.tuple().size() != slots_.size() + 1)
-      throw std::runtime_error("internal error: unexpected result of the gradient function: " + r.str());
+    std::vector<Value> parts = splitValueAndGrads(vg_(args_), slots_.size());
     grad.clear();
-    for (size_t i = 1; i < r.tuple().size(); ++i) appendFlat(r.tuple()[i], grad);
+    for (size_t i = 1; i < parts.size(); ++i) appendFlat(parts[i], grad);
     ++evals_;
-    return r.tuple()[0].asDouble();
+    return parts[0].asDouble();
   }
   const Value& arg(size_t slot) const { return args_[slots_[slot]]; }
   int64_t evals() const { return evals_; }
@@ -214,6 +212,7 @@ FitResult lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
       break;
     }
     requireFinite(newLoss, gNew, step);
+    bool stalled = !(newLoss < loss);  // converged to rounding: stop
     Vec s(trial.size()), y(trial.size());
     for (size_t i = 0; i < s.size(); ++i) s[i] = trial[i] - r.theta[i], y[i] = gNew[i] - g[i];
     if (dot(s, y) > 1e-12 * dot(y, y)) hist.emplace_back(std::move(s), std::move(y));
@@ -221,7 +220,8 @@ FitResult lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
     r.theta = trial;
     g = gNew;
     loss = newLoss;
-    progress.update(step, loss, std::sqrt(dot(g, g)), step == o.steps);
+    progress.update(step, loss, std::sqrt(dot(g, g)), step == o.steps || stalled);
+    if (stalled) break;
   }
   return r;
 }

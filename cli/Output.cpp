@@ -81,10 +81,9 @@ void tensorText(const Tensor& t, int axis, int64_t& offset, std::string& out) {
 std::string formatNumber(double v, bool isF32) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::string s = shortestDigits(v, isF32);
-  // Keep floats recognisable as floats: "2" -> "2.0".
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
+  // nlohmann writes the shortest round-trip form, keeping a ".0" on integral
+  // values and using exponents only for very large or small magnitudes.
+  return numberToJson(v, isF32).dump();
 }
 
 nlohmann::ordered_json numberToJson(double v, bool isF32) {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <iostream>
 #include <new>
+#include <set>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -67,7 +69,7 @@ void setUp(CLI::App& app, CliOptions& o) {
   check->add_option("--tol", o.tolerance, "tolerance (default 1e-6)")->check(CLI::PositiveNumber);
   fit->add_option("--optimizer", o.optimizer, "adam (default), sgd or lbfgs")
       ->check(CLI::IsMember({"adam", "sgd", "lbfgs"}));
-  fit->add_option("--steps", o.steps, "number of steps (default 1000)")->check(CLI::NonNegativeNumber);
+  fit->add_option("--steps", o.steps, "number of steps (default 1000)")->check(CLI::Range(int64_t(0), int64_t(1000000000)));
   fit->add_option("--lr", o.lr, "learning rate (default 0.01; lbfgs: first step scale, default 1)")
       ->check(CLI::PositiveNumber);
   fit->add_option("--out", o.out, "write the fitted parameters to this JSON file");
@@ -89,6 +91,12 @@ int main(int argc, char** argv) {
   CliOptions o;
   try {
     setUp(app, o);
+    // CLI11 would call an unknown command an extra positional: name it.
+    static const std::set<std::string> commands = {"run", "grad", "check", "emit", "bench", "fit"};
+    if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1])) {
+      std::cerr << "chain: error: unknown command '" << argv[1] << "' (commands: run, grad, check, emit, bench, fit)\n";
+      return 2;
+    }
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -288,7 +288,9 @@ void FnChecker::exprStmt(Expr& v) {
   expr(v);
   bool isPrint = v.kind == ast::ExprKind::Call && v.callee &&
                  v.callee->kind == ast::ExprKind::Name && v.callee->text == "print";
-  if (!isPrint)
+  // if c { print(a) } else { print(b) } as the last item of a block.
+  bool isPrintIf = v.kind == ast::ExprKind::IfExpr && v.sem.kind == SemType::Void;
+  if (!isPrint && !isPrintIf)
     m_.diag.error(v.loc, "expression result is unused; only print(...) may stand alone");
 }
 

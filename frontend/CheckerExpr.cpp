@@ -237,6 +237,9 @@ SemType FnChecker::ifExpr(Expr& e, const SemType* hint) {
     tt = block(tb, hint);
     et = block(eb, hint);
   }
+  // An `if` in statement position whose branches both end in print(...):
+  // it has no value (allowed only where a statement may stand).
+  if (tb.result && eb.result && tt.kind == SemType::Void && et.kind == SemType::Void) return tt;
   bool ok = true;
   for (auto [blk, t] : {std::pair<ast::Block*, SemType*>{&tb, &tt}, {&eb, &et}}) {
     if (!blk->result) {

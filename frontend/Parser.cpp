@@ -97,6 +97,8 @@ const Token& Parser::peek(size_t k) {
 
 Token Parser::take() {
   peek();
+  if (buf_.front().kind == Tok::LBrace) ++openBraces_;
+  if (buf_.front().kind == Tok::RBrace && openBraces_ > 0) --openBraces_;
   Token t = std::move(buf_.front());
   buf_.pop_front();
   return t;
@@ -119,9 +121,11 @@ void Parser::report(ir::SrcLoc loc, const std::string& message) {
   diag_.error(loc, message);
 }
 
-void Parser::fail(ir::SrcLoc loc, const std::string& message) {
+void Parser::fail(ir::SrcLoc loc, const std::string& message, bool tooDeep) {
   report(loc, message);
-  throw ParseError{};
+  ParseError e;
+  e.tooDeep = tooDeep;
+  throw e;
 }
 
 void Parser::failUnexpected(const Token& t, const std::string& context) {
@@ -136,7 +140,7 @@ Parser::Nest::Nest(Parser& p, ir::SrcLoc loc) : p_(p) {
   if (p.nesting_ > kMaxNesting || p.treeDepth_ > kMaxTreeDepth) {
     --p.nesting_;
     --p.treeDepth_;
-    p.fail(loc, "expression nested too deeply");
+    p.fail(loc, "expression nested too deeply", true);
   }
 }
 
@@ -144,39 +148,26 @@ void Parser::Chain::link(ir::SrcLoc loc) {
   ++links_;
   ++p_.treeDepth_;
   if (p_.treeDepth_ > kMaxTreeDepth)
-    p_.fail(loc, "expression too long or nested too deeply (split it with 'let' bindings)");
+    p_.fail(loc, "expression too long or nested too deeply (split it with 'let' bindings)",
+            true);
 }
 
-// Skips the rest of a broken statement: up to the next newline or `;` outside
-// nested braces (consumed), or the `}` closing the current block (kept).
-void Parser::recoverInBlock() {
-  std::vector<char> open;
-  size_t braces = 0;
+// Skips the rest of a broken statement of the block whose `{` left
+// openBraces_ at `level`: up to the next newline or `;` at that level
+// (consumed; a following `else` is skipped too, it belongs to the broken
+// `if`), or the `}` closing the block (kept). Braces opened by the broken
+// statement are skipped as a whole.
+void Parser::recoverInBlock(int level) {
   for (;;) {
     Tok k = peek().kind;
-    switch (k) {
-      case Tok::Eof: case Tok::KwFn:
+    if (k == Tok::Eof || k == Tok::KwFn) return;
+    if (openBraces_ <= level) {
+      if (k == Tok::RBrace) return;
+      if (k == Tok::Newline || k == Tok::Semi) {
+        take();
+        if (at(Tok::KwElse)) continue;
         return;
-      case Tok::Newline: case Tok::Semi:
-        if (braces == 0) {
-          take();
-          return;
-        }
-        break;
-      case Tok::LParen: open.push_back('('); break;
-      case Tok::LBracket: open.push_back('['); break;
-      case Tok::LBrace: open.push_back('{'); ++braces; break;
-      case Tok::RParen: case Tok::RBracket:
-        if (!open.empty() && open.back() == (k == Tok::RParen ? '(' : '[')) open.pop_back();
-        break;
-      case Tok::RBrace:
-        if (braces == 0) return;
-        while (open.back() != '{') open.pop_back();
-        open.pop_back();
-        --braces;
-        break;
-      default:
-        break;
+      }
     }
     take();
   }
@@ -281,6 +272,7 @@ TypeExpr Parser::parseType() {
 std::unique_ptr<Block> Parser::parseBlock(BlockUse use, const char* braceMessage) {
   Nest guard(*this, peek().loc);
   Token lb = expect(Tok::LBrace, braceMessage);
+  const int level = openBraces_;
   auto block = std::make_unique<Block>();
   block->loc = lb.loc;
   for (;;) {
@@ -294,8 +286,9 @@ std::unique_ptr<Block> Parser::parseBlock(BlockUse use, const char* braceMessage
                            std::to_string(lb.loc.line) + " is not closed)");
     try {
       parseBlockItem(*block);
-    } catch (const ParseError&) {
-      recoverInBlock();
+    } catch (const ParseError& e) {
+      if (e.tooDeep && nesting_ > 1) throw;  // let the function body's loop recover
+      recoverInBlock(level);
       continue;
     }
     if (block->result) {  // parseBlockItem saw the closing brace ahead
@@ -326,6 +319,7 @@ void Parser::parseBlockItem(Block& block) {
       s->value = parseExpr();
       break;
     }
+    case Tok::KwElse: fail(peek().loc, "'else' without a matching 'if'");
     default: break;
   }
   if (s) {
@@ -333,15 +327,16 @@ void Parser::parseBlockItem(Block& block) {
     block.stmts.push_back(std::move(s));
     return;
   }
+  const ir::SrcLoc start = peek().loc;
   ExprPtr e = parseExpr();
   if (isAssignOp(peek().kind)) {
     Token op = take();
-    auto a = std::make_unique<Stmt>(StmtKind::Assign, e->loc);
+    auto a = std::make_unique<Stmt>(StmtKind::Assign, start);
     a->op = tokSpelling(op.kind);
     a->value = parseExpr();
     expectStatementEnd();
     if (!validTarget(*e)) {
-      report(e->loc, "cannot assign to this expression (the target must be a variable or an "
+      report(start, "cannot assign to this expression (the target must be a variable or an "
                      "indexed variable)");
       return;
     }
@@ -356,6 +351,7 @@ void Parser::parseBlockItem(Block& block) {
   }
   expectStatementEnd();
   block.stmts.push_back(exprStmt(std::move(e)));
+  block.stmts.back()->loc = start;
 }
 
 void Parser::expectStatementEnd() {

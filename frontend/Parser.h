@@ -25,7 +25,12 @@
 
 namespace chain::frontend::detail {
 
-struct ParseError {};  // thrown after a diagnostic has been reported
+// Thrown after a diagnostic has been reported. `tooDeep` errors (nesting
+// limits) abandon the whole statement of the function body they occur in,
+// so that a pathological input gives one diagnostic, not a cascade.
+struct ParseError {
+  bool tooDeep = false;
+};
 
 // How a block is used: it decides what happens to a trailing expression.
 enum class BlockUse {
@@ -49,7 +54,7 @@ class Parser {
   bool accept(Tok k);
   Token expect(Tok k, const char* message);
   void report(ir::SrcLoc loc, const std::string& message);  // at most one per position
-  [[noreturn]] void fail(ir::SrcLoc loc, const std::string& message);
+  [[noreturn]] void fail(ir::SrcLoc loc, const std::string& message, bool tooDeep = false);
   [[noreturn]] void failUnexpected(const Token& t, const std::string& context = "");
 
   // Bounds recursion: one level of nesting (and of tree depth).
@@ -83,7 +88,7 @@ class Parser {
   ast::StmtPtr parseWhile();
   void expectStatementEnd();
   void skipNewlinesBeforeElse();
-  void recoverInBlock();
+  void recoverInBlock(int level);
 
   // ---- expressions (ParserExpr.cpp)
   ast::ExprPtr parseExpr();
@@ -112,6 +117,7 @@ class Parser {
   std::set<std::pair<int, int>> errorAt_;
   int nesting_ = 0;
   int treeDepth_ = 0;
+  int openBraces_ = 0;  // `{` taken minus `}` taken: where recovery may stop
 };
 
 // Block results: turns a trailing `if` statement whose branches all end in an

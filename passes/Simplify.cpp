@@ -144,9 +144,15 @@ class Simplifier {
   }
 
   // Adds a region to `n` and emits `src` into it under a new CSE scope.
-  Block* emitRegion(Operation* n, const Block& src) {
+  // Arguments whose index is in `subst` are replaced by the given value
+  // (loop-invariant carried values).
+  Block* emitRegion(Operation* n, const Block& src, const std::map<size_t, Value*>& subst = {}) {
     Block* nb = n->addRegion();
-    for (auto& a : src.args) map_[a.get()] = nb->addArg(a->type, a->name);
+    for (size_t i = 0; i < src.args.size(); ++i) {
+      Value* na = nb->addArg(src.args[i]->type, src.args[i]->name);
+      auto it = subst.find(i);
+      map_[src.args[i].get()] = it == subst.end() ? na : it->second;
+    }
     scopes_.emplace_back();
     Builder inner(nb);
     emitBlock(inner, src);
@@ -191,6 +197,10 @@ void Simplifier::emitIf(Builder& b, const Operation& op) {
   }
 }
 
+// A carried value whose body yields it unchanged (or yields its init) is
+// loop-invariant: the loop is emitted again with its uses replaced by the
+// init, and the loop result forwards the init. Dead carried values are then
+// removed by DCE.
 void Simplifier::emitFor(Builder& b, const Operation& op) {
   std::vector<Value*> operands = mapAll(op.operands);
   double f;
@@ -199,31 +209,46 @@ void Simplifier::emitFor(Builder& b, const Operation& op) {
     for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = operands[2 + r];
     return;
   }
-  Operation* n = shell(b, op, operands);
-  Block* body = emitRegion(n, *op.region(0));
-  for (size_t r = 0; r < op.results.size(); ++r) {
-    Value* y = body->terminator()->operand(r);
-    Value* init = operands[2 + r];
-    map_[op.result(r)] = y == body->arg(r + 1) || y == init ? init : n->result(r);
+  std::map<size_t, Value*> subst;  // body argument index -> init
+  for (;;) {
+    Operation* n = shell(b, op, operands);
+    Block* body = emitRegion(n, *op.region(0), subst);
+    size_t before = subst.size();
+    for (size_t r = 0; r < op.results.size(); ++r) {
+      Value* y = body->terminator()->operand(r);
+      Value* init = operands[2 + r];
+      bool invariant = y == body->arg(r + 1) || y == init;
+      if (invariant) subst[r + 1] = init;
+      map_[op.result(r)] = invariant ? init : n->result(r);
+    }
+    if (subst.size() == before) return;
+    b.block()->ops.pop_back();  // emit again with the invariants substituted
   }
 }
 
 void Simplifier::emitWhile(Builder& b, const Operation& op) {
   std::vector<Value*> inits = mapAll(op.operands);
-  Operation* n = shell(b, op, inits);
-  Block* cond = emitRegion(n, *op.region(0));
-  Block* body = emitRegion(n, *op.region(1));
-  double f;
-  int64_t c;
-  bool never = fold::constantOf(cond->terminator()->operand(0), f, c) && c == 0 && !hasEffects(*cond);
-  if (never) {  // the loop never runs: drop it (it is the last op of the block)
+  std::map<size_t, Value*> subst;  // argument index (both regions) -> init
+  for (;;) {
+    Operation* n = shell(b, op, inits);
+    Block* cond = emitRegion(n, *op.region(0), subst);
+    Block* body = emitRegion(n, *op.region(1), subst);
+    double f;
+    int64_t c;
+    if (fold::constantOf(cond->terminator()->operand(0), f, c) && c == 0 && !hasEffects(*cond)) {
+      b.block()->ops.pop_back();  // the loop never runs
+      for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = inits[r];
+      return;
+    }
+    size_t before = subst.size();
+    for (size_t r = 0; r < op.results.size(); ++r) {
+      Value* y = body->terminator()->operand(r);
+      bool invariant = y == body->arg(r) || y == inits[r];
+      if (invariant) subst[r] = inits[r];
+      map_[op.result(r)] = invariant ? inits[r] : n->result(r);
+    }
+    if (subst.size() == before) return;
     b.block()->ops.pop_back();
-    for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = inits[r];
-    return;
-  }
-  for (size_t r = 0; r < op.results.size(); ++r) {
-    Value* y = body->terminator()->operand(r);
-    map_[op.result(r)] = y == body->arg(r) || y == inits[r] ? inits[r] : n->result(r);
   }
 }
 

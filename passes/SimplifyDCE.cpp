@@ -3,8 +3,8 @@
 // every removable op whose results are unused: pure ops, and if/for/while
 // whose regions hold no effect (print, tape ops) and no call. Then loop-
 // carried values of for/while that nothing outside needs (their result is
-// unused and, inside the loop, they only feed their own next value) are
-// removed from the loop, and the sweep runs again.
+// unused and, inside the loop, they only feed their own next value) and
+// unused results of `if` are removed, and the sweep runs again.
 #include <cassert>
 #include <set>
 #include <unordered_map>
@@ -146,12 +146,29 @@ bool pruneLoop(Operation& op, Uses& u) {
   return true;
 }
 
-bool pruneLoops(Block& b, Uses& u) {
+// Removes the unused results of an `if` (and what its regions yield for them).
+bool pruneIf(Operation& op, Uses& u) {
+  bool any = false;
+  for (size_t r = op.results.size(); r-- > 0;) {
+    if (u[op.result(r)] > 0) continue;
+    for (auto& region : op.regions) {
+      Operation* y = region->terminator();
+      u[y->operands[r]] -= 1;
+      y->operands.erase(y->operands.begin() + static_cast<long>(r));
+    }
+    op.results.erase(op.results.begin() + static_cast<long>(r));
+    any = true;
+  }
+  for (size_t r = 0; r < op.results.size(); ++r) op.results[r]->index = static_cast<int>(r);
+  return any;
+}
+
+bool pruneRegionOps(Block& b, Uses& u) {
   bool changed = false;
   for (auto& op : b.ops) {
-    for (auto& r : op->regions) changed |= pruneLoops(*r, u);
-    if (op->kind == OpKind::For || op->kind == OpKind::While)
-      changed |= pruneLoop(*op, u);
+    for (auto& r : op->regions) changed |= pruneRegionOps(*r, u);
+    if (op->kind == OpKind::For || op->kind == OpKind::While) changed |= pruneLoop(*op, u);
+    if (op->kind == OpKind::If) changed |= pruneIf(*op, u);
   }
   return changed;
 }
@@ -162,7 +179,7 @@ bool eliminateDeadCode(ir::Function& f) {
   Uses u;
   countUses(f.body, u, 1);
   bool any = sweep(f.body, u);
-  while (pruneLoops(f.body, u)) {
+  while (pruneRegionOps(f.body, u)) {
     any = true;
     sweep(f.body, u);
   }

@@ -7,7 +7,8 @@
 // (they trap at run time), float ops that would turn finite operands into a
 // NaN or infinity (--nan-check must still see the op), float comparisons and
 // min/max involving NaN, relu(±0), sigmoid and softplus (their formula is the
-// runtime's), casts to bool, and float-to-int casts out of range.
+// runtime's), f32 transcendental functions (float or double libm?), casts to
+// bool, and float-to-int casts out of range.
 #include "passes/SimplifyFold.h"
 
 #include <cmath>
@@ -153,6 +154,7 @@ Result binary(OpKind k, Value* x, Value* y) {
   }
   if (t.elem == Scalar::F32) {
     float r;
+    if (k == OpKind::Pow || k == OpKind::Atan2) return none();  // see exactF32
     return floatBinary<float>(k, static_cast<float>(a.f), static_cast<float>(b.f), r)
                ? floatResult(r, t, {a.f, b.f})
                : none();
@@ -182,6 +184,14 @@ bool floatUnary(OpKind k, T a, T& r) {
   return true;
 }
 
+// f32 ops folded only when correctly rounded (the same in float as in
+// double rounded to float); for exp, sin, pow... the runtime may compute in
+// either precision, so their f32 results are left to it.
+bool exactF32(OpKind k) {
+  return k == OpKind::Neg || k == OpKind::Abs || k == OpKind::Sqrt || k == OpKind::Floor ||
+         k == OpKind::Ceil || k == OpKind::Relu;
+}
+
 Result unary(OpKind k, Value* x) {
   if (k == OpKind::Neg && x->def && x->def->kind == OpKind::Neg) return existing(x->def->operand(0));
   Const a = constOf(x);
@@ -193,6 +203,7 @@ Result unary(OpKind k, Value* x) {
   }
   if (t.elem == Scalar::F32) {
     float r;
+    if (!exactF32(k)) return none();
     return floatUnary<float>(k, static_cast<float>(a.f), r) ? floatResult(r, t, {a.f}) : none();
   }
   if (t.elem != Scalar::I64) return none();

@@ -50,22 +50,18 @@ llvm::Value* FnEmitter::arith(const ir::Operation& op, llvm::Instruction::Binary
   return b_.CreateBinOp(isFloatOp(op) ? fop : iop, get(op.operand(0)), get(op.operand(1)));
 }
 
-// a / b and a % b on i64: C semantics; a zero divisor and INT64_MIN / -1 are
-// runtime errors; INT64_MIN % -1 is 0 (computed as a % 1, no trap).
+// a / b and a % b on i64: C semantics; a zero divisor and INT64_MIN / -1
+// (also INT64_MIN % -1, as in the reference interpreter) are runtime errors.
 llvm::Value* FnEmitter::emitIntDivRem(const ir::Operation& op, bool isRem) {
   llvm::Value* a = get(op.operand(0));
   llvm::Value* b = get(op.operand(1));
   llvm::Value* zero = b_.CreateICmpEQ(b, b_.getInt64(0));
   raiseIf(zero, CHAIN_ERR_RUNTIME, globalString(where(op) + "integer division by zero"));
   llvm::Value* minusOne = b_.CreateICmpEQ(b, b_.getInt64(-1));
-  if (isRem) {
-    llvm::Value* safe = b_.CreateSelect(minusOne, b_.getInt64(1), b);
-    return b_.CreateSRem(a, safe);
-  }
   llvm::Value* isMin = b_.CreateICmpEQ(a, b_.getInt64(INT64_MIN));
   raiseIf(b_.CreateAnd(isMin, minusOne), CHAIN_ERR_RUNTIME,
           globalString(where(op) + "integer overflow in division"));
-  return b_.CreateSDiv(a, b);
+  return isRem ? b_.CreateSRem(a, b) : b_.CreateSDiv(a, b);
 }
 
 llvm::Value* FnEmitter::floatIntrinsic(const ir::Operation& op, llvm::Intrinsic::ID id) {

@@ -10,6 +10,8 @@
 #                  N (its stdout/stderr pass through, so pipe them to
 #                  FileCheck); used for chain's exit statuses 1..5
 #   %inputs        tests/lit/Inputs (argument files and other data)
+#   %examples      the repository's examples/ folder
+#   %embed         the built examples/embed program (embed_example)
 #   %s %S %t ...   lit's usual ones
 import os
 import sys
@@ -31,6 +33,8 @@ here = config.test_source_root
 config.substitutions.append(("%chain", config.chain_bin))
 config.substitutions.append(("%expect-exit", sys.executable + " " + os.path.join(here, "expect_exit.py")))
 config.substitutions.append(("%inputs", os.path.join(here, "Inputs")))
+config.substitutions.append(("%examples", os.path.join(config.chain_src_root, "examples")))
+config.substitutions.append(("%embed", config.embed_bin))
 config.substitutions.append(tool("FileCheck", config.filecheck))
 config.substitutions.append(tool("not", os.path.join(config.llvm_tools_dir, "not")))
 

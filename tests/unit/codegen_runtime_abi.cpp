@@ -1,0 +1,115 @@
+// The chain_rt_* helpers called by compiled code: tape growth by doubling and
+// its high-water mark, print formatting (shortest round-trip floats), error
+// recording, aligned allocation, and the out-of-memory path of a compiled
+// tape push (status CHAIN_ERR_MEMORY returned by the entry).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+#include "codegen_util.h"
+
+using namespace cgtest;
+using K = chain::ir::OpKind;
+using chain::ir::Type;
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHAIN_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CHAIN_TEST_ASAN 1
+#endif
+
+namespace {
+
+std::string printed(int32_t kind, double fv, int64_t iv, const char* label = "") {
+  FILE* tmp = std::tmpfile();
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, tmp);
+  chain_rt_print(&ctx, label, kind, fv, iv);
+  std::rewind(tmp);
+  char buf[128] = {0};
+  std::string s = std::fgets(buf, sizeof buf, tmp) ? buf : "";
+  std::fclose(tmp);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("runtime abi: tape reserve grows by doubling and tracks the peak", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  CHECK(ctx.tapeBase == nullptr);
+  CHECK(ctx.printStream == stdout);
+  chain_rt_tape_reserve(&ctx, 16);
+  REQUIRE(ctx.tapeBase != nullptr);
+  CHECK(ctx.tapeCap == 4096);
+  CHECK(ctx.tapePeak == 16);
+  ctx.tapeTop = 4000;
+  chain_rt_tape_reserve(&ctx, 200);
+  CHECK(ctx.tapeCap == 8192);
+  CHECK(ctx.tapePeak == 4200);
+  ctx.tapeBase[8191] = 1;  // the memory is really there
+  chain_rt_tape_reserve(&ctx, 100000);
+  CHECK(ctx.tapeCap == 131072);
+  CHECK(ctx.status == CHAIN_OK);
+  chain::rt::releaseCtx(ctx);
+  CHECK(ctx.tapeBase == nullptr);
+  CHECK(ctx.tapeCap == 0);
+}
+
+TEST_CASE("runtime abi: print formats values", "[codegen]") {
+  CHECK(printed(0, 0.1, 0) == "0.1\n");
+  CHECK(printed(0, 1.0 / 3.0, 0) == "0.3333333333333333\n");
+  CHECK(printed(0, 1e300, 0) == "1e+300\n");
+  CHECK(printed(0, -2.0, 0, "loss") == "loss -2\n");
+  CHECK(printed(0, -std::numeric_limits<double>::infinity(), 0) == "-inf\n");
+  CHECK(printed(1, static_cast<double>(0.1f), 0) == "0.1\n");
+  CHECK(printed(2, 0, INT64_MIN) == "-9223372036854775808\n");
+  CHECK(printed(3, 0, 1, "flag") == "flag true\n");
+  CHECK(printed(3, 0, 0) == "false\n");
+}
+
+TEST_CASE("runtime abi: errors and allocation", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  chain_rt_error(&ctx, CHAIN_ERR_RUNTIME, "m.chain:1:2: boom");
+  CHECK(ctx.status == CHAIN_ERR_RUNTIME);
+  CHECK(std::string(ctx.message) == "m.chain:1:2: boom");
+  std::string longMsg(2000, 'x');
+  chain_rt_error(&ctx, CHAIN_ERR_NAN, longMsg.c_str());
+  CHECK(std::string(ctx.message).size() == sizeof ctx.message - 1);
+  void* p = chain_rt_alloc(&ctx, 1000);
+  REQUIRE(p != nullptr);
+  CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
+  chain_rt_free(p);
+  chain::rt::releaseCtx(ctx);
+}
+
+#ifndef CHAIN_TEST_ASAN
+TEST_CASE("runtime abi: a tape push that cannot allocate returns CHAIN_ERR_MEMORY",
+          "[codegen]") {
+  FnBuilder fb("push", {Type::f64()});
+  fb.b.create(K::TapePush, {fb.p(0)}, {});
+  fb.ret({fb.p(0)});
+  Compiled c = compile(fb);
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  ctx.tapeTop = ctx.tapeCap = int64_t(1) << 61;  // growing needs 2^62 bytes
+  double x = 1.0, out = 0.0;
+  void* args[] = {&x};
+  void* res[] = {&out};
+  int32_t status = c.entry(&ctx, args, res);
+  CHECK(status == CHAIN_ERR_MEMORY);
+  CHECK(ctx.status == CHAIN_ERR_MEMORY);
+  CHECK(std::string(ctx.message).find("out of memory") != std::string::npos);
+  CHECK(out == 0.0);  // no result stored
+  ctx.tapeTop = ctx.tapeCap = 0;
+  chain::rt::releaseCtx(ctx);
+}
+#endif
