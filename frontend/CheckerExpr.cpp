@@ -300,6 +300,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
       return callFnValue(e, ref, n);
     }
     checkArgs();
+    if (b && !b->type.ok()) return SemType::invalid();  // already reported
     if (b)
       m_.diag.error(callee.loc, "'" + n + "' is not a function (it is " + typeStr(b->type) + ")");
     else

@@ -33,6 +33,25 @@
 //   Reverse AD uses it to save loop-carried state; pushes and pops are always
 //   balanced within one call of a function.
 //
+// Arrays
+// ------
+// * An array value has an element type and a rank >= 1; its sizes are dynamic
+//   (`dim %a` reads one). Arrays are values: no op mutates its operands, and
+//   code generation is free to reuse a buffer in place when the old value is
+//   dead. Scalar ops (add, exp, ...) are scalar only: the frontend lowers
+//   elementwise array arithmetic and broadcasting to `map` + `index`, so
+//   fusion is substitution of a map body at an index.
+// * `map (n0..)` builds an array from a region ^(i0..) yielding one element;
+//   `reduce (lo, hi)` with attr s = sum|prod|max|min|logsumexp folds the
+//   region ^(i) over i = lo..hi-1 in any order (empty: 0, 1, -inf, +inf,
+//   -inf); a generator with several ranges is a nest of reduces.
+// * `index %a, %i...` reads one element (exactly rank indices, bounds-checked);
+//   `slice`, `update` (functional set) and `add_at` (functional +=, used by
+//   AD for scatter-adds) select with a kind per axis in attr ints (0 index,
+//   1 range lo..hi, 2 whole axis). `matmul`, `transpose`, `fill`, `build`
+//   (array literals) and `assert` (runtime error with a message) complete it.
+// See ir/Ops.def for each op's operands.
+//
 // Memory: Operations own their result Values and regions; Blocks own their
 // argument Values and their Operations. There are no use lists: passes build a
 // new function by cloning through a value map (see Builder::clone).

@@ -3,6 +3,9 @@
 // the first operand, stable softplus, saturating float->int casts).
 #include "ir/Interpreter.h"
 
+#include "ir/InterpreterImpl.h"
+#include "ir/Printer.h"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -10,35 +13,97 @@
 
 namespace chain::ir {
 
+RtValue RtValue::scalarOf(Type t, double v) {
+  RtValue r = make(Type{t.elem, 0}, 0, 0);
+  if (t.elem == Scalar::F32) r.f = double(float(v));
+  else if (t.isFloat()) r.f = v;
+  else if (t.elem == Scalar::Bool) r.i = v != 0;
+  else r.i = int64_t(v);
+  return r;
+}
+
+RtValue RtValue::array(Scalar elem, std::vector<int64_t> shape) {
+  RtValue r;
+  r.type = Type{elem, static_cast<int>(shape.size())};
+  size_t n = 1;
+  for (int64_t s : shape) n *= static_cast<size_t>(s > 0 ? s : 0);
+  r.shape = std::move(shape);
+  if (r.type.isFloat()) r.fdata = std::make_shared<std::vector<double>>(n, 0.0);
+  else r.idata = std::make_shared<std::vector<int64_t>>(n, 0);
+  return r;
+}
+
+RtValue RtValue::array(Scalar elem, std::vector<int64_t> shape, const std::vector<double>& values) {
+  RtValue r = array(elem, std::move(shape));
+  for (size_t k = 0; k < r.size() && k < values.size(); ++k) r.set(k, scalarOf(Type{elem, 0}, values[k]));
+  return r;
+}
+
+RtValue RtValue::arrayI(std::vector<int64_t> shape, std::vector<int64_t> values) {
+  RtValue r = array(Scalar::I64, std::move(shape));
+  for (size_t k = 0; k < r.size() && k < values.size(); ++k) (*r.idata)[k] = values[k];
+  return r;
+}
+
+size_t RtValue::size() const {
+  if (!isArray()) return 1;
+  return fdata ? fdata->size() : idata ? idata->size() : 0;
+}
+
+RtValue RtValue::at(size_t flat) const {
+  Type t{type.elem, 0};
+  if (type.isFloat()) return make(t, (*fdata)[flat], 0);
+  return make(t, 0, (*idata)[flat]);
+}
+
+void RtValue::set(size_t flat, const RtValue& s) {
+  if (type.isFloat()) (*fdata)[flat] = type.elem == Scalar::F32 ? double(float(s.f)) : s.f;
+  else (*idata)[flat] = type.elem == Scalar::Bool ? (s.i != 0) : s.i;
+}
+
+std::vector<double> RtValue::values() const {
+  if (!isArray()) return {num()};
+  std::vector<double> out;
+  for (size_t k = 0; k < size(); ++k) out.push_back(at(k).num());
+  return out;
+}
+
+RtValue RtValue::deepCopy() const {
+  RtValue r = *this;
+  if (fdata) r.fdata = std::make_shared<std::vector<double>>(*fdata);
+  if (idata) r.idata = std::make_shared<std::vector<int64_t>>(*idata);
+  return r;
+}
+
 namespace {
 
-class Interp {
- public:
-  Interp(const Module& m, std::string* out) : m_(m), out_(out) {}
-  std::vector<RtValue> call(const Function& f, const std::vector<RtValue>& args);
+std::string scalarText(const RtValue& v) {
+  if (v.type.isFloat()) return formatFloat(v.f, v.type);
+  if (v.type.elem == Scalar::Bool) return v.i ? "true" : "false";
+  return std::to_string(v.i);
+}
 
- private:
-  using Env = std::map<const Value*, RtValue>;
-  std::vector<RtValue> run(const Block& b, Env& env);
-  void exec(const Operation& op, Env& env);
-  RtValue scalar(const Operation& op, const std::vector<RtValue>& x);
-  void loop(const Operation& op, Env& env);
-  RtValue mk(Type t, double v) const {
-    RtValue r{t, 0, 0};
-    if (t.elem == Scalar::F32) r.f = double(float(v));
-    else if (t.isFloat()) r.f = v;
-    else if (t.elem == Scalar::Bool) r.i = v != 0;
-    else r.i = int64_t(v);
-    return r;
+void nested(const RtValue& v, size_t axis, size_t& flat, std::string& out) {
+  out += "[";
+  for (int64_t k = 0; k < v.shape[axis]; ++k) {
+    if (k) out += ", ";
+    if (axis + 1 < v.shape.size()) nested(v, axis + 1, flat, out);
+    else out += scalarText(v.at(flat++));
   }
-  [[noreturn]] void fail(const Operation& op, const std::string& msg) const {
-    throw InterpError(std::to_string(op.loc.line) + ":" + std::to_string(op.loc.col) + ": " + msg);
-  }
+  out += "]";
+}
 
-  const Module& m_;
-  std::string* out_;
-  std::vector<std::vector<RtValue>> tape_;
-};
+}  // namespace
+
+std::string formatRtValue(const RtValue& v) {
+  if (!v.isArray()) return scalarText(v);
+  std::string out;
+  size_t flat = 0;
+  nested(v, 0, flat, out);
+  return out;
+}
+
+namespace interp {
 
 std::vector<RtValue> Interp::call(const Function& f, const std::vector<RtValue>& args) {
   Env env;
@@ -58,7 +123,7 @@ std::vector<RtValue> Interp::run(const Block& b, Env& env) {
   return {};
 }
 
-int64_t castToInt(double v) {
+static int64_t castToInt(double v) {
   if (std::isnan(v)) return 0;
   if (v >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
   if (v <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
@@ -121,6 +186,9 @@ RtValue Interp::scalar(const Operation& op, const std::vector<RtValue>& x) {
     case OpKind::Call: case OpKind::GradCall: case OpKind::Print: case OpKind::If:
     case OpKind::For: case OpKind::While: case OpKind::Yield: case OpKind::Return:
     case OpKind::TapePush: case OpKind::TapePop:
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::Map: case OpKind::Reduce: case OpKind::MatMul:
+    case OpKind::Transpose: case OpKind::Fill: case OpKind::Build: case OpKind::Assert:
       break;
   }
   fail(op, "not a scalar op");
@@ -171,19 +239,13 @@ void Interp::exec(const Operation& op, Env& env) {
       return;
     }
     case OpKind::GradCall: fail(op, "grad_call must be materialised before interpretation");
-    case OpKind::Print:
-      if (out_) {
-        *out_ += op.s.empty() ? "" : op.s + " ";
-        for (size_t k = 0; k < x.size(); ++k) {
-          char buf[40];
-          if (x[k].type.isFloat()) std::snprintf(buf, sizeof buf, "%.17g", x[k].f);
-          else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(x[k].i));
-          *out_ += (k ? " " : "") + std::string(buf);
-        }
-        *out_ += "\n";
-      }
+    case OpKind::Print: print(op, x); return;
+    case OpKind::TapePush: {
+      std::vector<RtValue> saved;
+      for (const RtValue& v : x) saved.push_back(v.deepCopy());
+      tape_.push_back(std::move(saved));
       return;
-    case OpKind::TapePush: tape_.push_back(x); return;
+    }
     case OpKind::TapePop: {
       if (tape_.empty()) fail(op, "tape underflow");
       std::vector<RtValue> r = tape_.back();
@@ -191,17 +253,30 @@ void Interp::exec(const Operation& op, Env& env) {
       for (size_t k = 0; k < op.results.size(); ++k) env[op.result(k)] = r.at(k);
       return;
     }
+    case OpKind::Assert: assertOp(op, x); return;
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::Map: case OpKind::Reduce: case OpKind::MatMul:
+    case OpKind::Transpose: case OpKind::Fill: case OpKind::Build:
+      env[op.result()] = arrayOp(op, x, env);
+      return;
     case OpKind::Yield: case OpKind::Return: return;
     default: break;  // scalar ops: `scalar` switches over every op
   }
   env[op.result()] = scalar(op, x);
 }
 
-}  // namespace
+// One line per operand: `label value`, or `value` without a label.
+void Interp::print(const Operation& op, const std::vector<RtValue>& x) {
+  if (!out_) return;
+  for (const RtValue& v : x) *out_ += (op.s.empty() ? "" : op.s + " ") + formatRtValue(v) + "\n";
+  if (x.empty() && !op.s.empty()) *out_ += op.s + "\n";
+}
+
+}  // namespace interp
 
 std::vector<RtValue> interpret(const Module& m, const Function& f, const std::vector<RtValue>& args,
                                std::string* out) {
-  return Interp(m, out).call(f, args);
+  return interp::Interp(m, out).call(f, args);
 }
 
 }  // namespace chain::ir

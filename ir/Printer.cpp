@@ -134,6 +134,7 @@ class Printer {
       out_ << (i > from ? ", " : "") << ref(op.operands[i]);
   }
   void printAttrsAndOperands(const Operation& op);
+  void printSelectionOp(const Operation& op);
   void printRegion(const Block& b, int depth) {
     if (!b.args.empty()) {
       indent(depth);
@@ -190,10 +191,64 @@ void Printer::printAttrsAndOperands(const Operation& op) {
     case OpKind::Not: case OpKind::Select: case OpKind::Cast: case OpKind::StopGradient:
     case OpKind::If: case OpKind::For: case OpKind::While: case OpKind::Yield:
     case OpKind::Return: case OpKind::TapePush: case OpKind::TapePop:
+    case OpKind::Index: case OpKind::MatMul: case OpKind::Transpose: case OpKind::Build:
       break;
+    case OpKind::Dim:
+      out_ << " ";
+      operandList(op);
+      out_ << ", " << op.i;
+      return;
+    case OpKind::Slice: case OpKind::Update: case OpKind::AddAt:
+      printSelectionOp(op);
+      return;
+    case OpKind::Map: case OpKind::Reduce:
+      if (op.kind == OpKind::Reduce) out_ << " " << op.s;
+      out_ << " (";
+      operandList(op);
+      out_ << ")";
+      return;
+    case OpKind::Fill:
+      if (op.operands.empty()) return;
+      out_ << " " << ref(op.operands[0]) << " (";
+      operandList(op, 1);
+      out_ << ")";
+      return;
+    case OpKind::Assert:
+      if (op.operands.empty()) return;
+      out_ << " " << ref(op.operands[0]) << " " << quote(op.s);
+      for (size_t i = 1; i < op.operands.size(); ++i) out_ << ", " << ref(op.operands[i]);
+      return;
   }
   if (!op.operands.empty()) out_ << " ";
   operandList(op);
+}
+
+// ` %a [sel] `, then ` = %v` (update) or ` += %v` (add_at). The selection
+// shows one entry per axis: an index operand, `%lo..%hi` or `:`.
+void Printer::printSelectionOp(const Operation& op) {
+  size_t first = op.kind == OpKind::Slice ? 1 : 2;
+  if (op.operands.size() < first) {
+    if (!op.operands.empty()) out_ << " ";
+    operandList(op);
+    return;
+  }
+  out_ << " " << ref(op.operands[0]) << " [";
+  size_t o = first;
+  auto next = [&]() { return o < op.operands.size() ? ref(op.operands[o++]) : std::string("%<missing>"); };
+  for (size_t k = 0; k < op.ints.size(); ++k) {
+    out_ << (k ? ", " : "");
+    if (op.ints[k] == 0) {
+      out_ << next();
+    } else if (op.ints[k] == 1) {
+      std::string lo = next();
+      out_ << lo << ".." << next();
+    } else {
+      out_ << ":";
+    }
+  }
+  for (; o < op.operands.size(); ++o) out_ << (o > first || !op.ints.empty() ? ", " : "") << ref(op.operands[o]);
+  out_ << "]";
+  if (op.kind != OpKind::Slice) out_ << (op.kind == OpKind::Update ? " = " : " += ") << ref(op.operands[1]);
 }
 
 void Printer::printOpText(const Operation& op, int depth) {

@@ -52,6 +52,12 @@ class Verifier {
   void regionSignature(const Operation& op, size_t r, const std::vector<Type>& args,
                        const std::vector<Type>& yields, const std::string& where);
   void call(const Operation& op, const std::string& where);
+  void regionOp(const Operation& op, const std::string& where);
+  void arrayOp(const Operation& op, const std::string& where);
+  void selectionOp(const Operation& op, const std::string& where);
+  void matmul(const Operation& op, const std::string& where);
+  void mapOrReduce(const Operation& op, const std::string& where);
+  bool allI64(const Operation& op, size_t from, const std::string& where);
 
   // Checks `cond`; reports `msg` when it fails.
   bool need(bool cond, const std::string& where, const std::string& msg) {
@@ -72,6 +78,13 @@ class Verifier {
     if (oneResult(op, where))
       need(op.results[0]->type == t, where,
            "result type " + op.results[0]->type.str() + ", expected " + t.str());
+  }
+  // Scalar ops (arithmetic, math, comparisons, logic, cast) take scalars only.
+  bool scalarsOnly(const Operation& op, const std::string& where) {
+    for (const Value* v : op.operands)
+      if (!need(v->type.isScalar(), where, "operand of type " + v->type.str() + " is not a scalar"))
+        return false;
+    return true;
   }
   void noResults(const Operation& op, const std::string& where) {
     need(op.results.empty(), where, "expects no results, has " + std::to_string(op.results.size()));
@@ -125,7 +138,9 @@ void Verifier::structure(const Operation& op, const Block& b, const std::string&
   if (arity >= 0)
     need(static_cast<int>(op.operands.size()) == arity, where,
          "expects " + std::to_string(arity) + " operands, has " + std::to_string(op.operands.size()));
-  size_t regions = op.kind == OpKind::If || op.kind == OpKind::While ? 2 : op.kind == OpKind::For ? 1 : 0;
+  size_t regions = op.kind == OpKind::If || op.kind == OpKind::While ? 2
+                   : op.kind == OpKind::For || op.kind == OpKind::Map || op.kind == OpKind::Reduce ? 1
+                                                                                                    : 0;
   need(op.regions.size() == regions, where,
        "expects " + std::to_string(regions) + " regions, has " + std::to_string(op.regions.size()));
 }
@@ -182,6 +197,169 @@ void Verifier::call(const Operation& op, const std::string& where) {
        "results " + typeList(typesOf(op.results)) + ", expected " + typeList(expect));
 }
 
+// if: bool condition, two argument-less regions yielding the results; for:
+// i64 bounds, region ^(i64, carried...) yielding the carried types; while:
+// cond ^(carried...) yielding one bool, body ^(carried...) yielding them.
+void Verifier::regionOp(const Operation& op, const std::string& where) {
+  std::vector<Type> all = typesOf(op.operands);
+  std::vector<Type> results = typesOf(op.results);
+  if (op.kind == OpKind::If) {
+    need(all.size() == 1 && all[0] == Type::boolean(), where, "condition must be bool");
+    regionSignature(op, 0, {}, results, where);
+    regionSignature(op, 1, {}, results, where);
+    return;
+  }
+  size_t first = op.kind == OpKind::For ? 2 : 0;
+  if (!need(all.size() >= first, where, "for needs lo and hi")) return;
+  if (op.kind == OpKind::For)
+    need(all[0] == Type::i64() && all[1] == Type::i64(), where, "bounds must be i64");
+  std::vector<Type> inits(all.begin() + static_cast<long>(first), all.end());
+  need(results == inits, where,
+       "results " + typeList(results) + " differ from inits " + typeList(inits));
+  if (op.kind == OpKind::While) {
+    regionSignature(op, 0, inits, {Type::boolean()}, where);
+    regionSignature(op, 1, inits, inits, where);
+    return;
+  }
+  std::vector<Type> args = inits;
+  args.insert(args.begin(), Type::i64());
+  regionSignature(op, 0, args, inits, where);
+}
+
+// Operands from `from` on must be i64 scalars.
+bool Verifier::allI64(const Operation& op, size_t from, const std::string& where) {
+  for (size_t k = from; k < op.operands.size(); ++k)
+    if (!need(op.operands[k]->type == Type::i64(), where,
+              "operand " + std::to_string(k) + " must be i64, is " + op.operands[k]->type.str()))
+      return false;
+  return true;
+}
+
+// slice (a, sel...), update/add_at (a, v, sel...): attr ints has one kind per
+// axis (0 index, 1 range, 2 whole axis) and the operands follow the kinds.
+void Verifier::selectionOp(const Operation& op, const std::string& where) {
+  size_t first = op.kind == OpKind::Slice ? 1 : 2;
+  if (!need(op.operands.size() >= first, where, "expects at least " + std::to_string(first) + " operands"))
+    return;
+  Type a = op.operands[0]->type;
+  if (!need(a.rank >= 1, where, "operand 0 must be an array")) return;
+  if (!need(op.ints.size() == static_cast<size_t>(a.rank), where,
+            "has " + std::to_string(op.ints.size()) + " selection kinds for an array of rank " +
+                std::to_string(a.rank)))
+    return;
+  size_t count = first;
+  int kept = 0;
+  for (int64_t kind : op.ints) {
+    if (!need(kind >= 0 && kind <= 2, where, "selection kind " + std::to_string(kind) + " is not 0, 1 or 2"))
+      return;
+    count += kind == 0 ? 1 : kind == 1 ? 2 : 0;
+    kept += kind != 0;
+  }
+  if (!need(op.operands.size() == count, where,
+            "expects " + std::to_string(count) + " operands for its selection, has " +
+                std::to_string(op.operands.size())))
+    return;
+  allI64(op, first, where);
+  Type sel{a.elem, kept};
+  if (op.kind == OpKind::Slice) {
+    need(kept >= 1, where, "a slice selects at least one axis (use index for one element)");
+    resultIs(op, sel, where);
+    return;
+  }
+  need(op.operands[1]->type == sel, where,
+       "value of type " + op.operands[1]->type.str() + ", the selection is " + sel.str());
+  resultIs(op, a, where);
+}
+
+void Verifier::matmul(const Operation& op, const std::string& where) {
+  Type a = op.operands[0]->type, b = op.operands[1]->type;
+  if (!need(a.rank >= 1 && a.rank <= 2 && b.rank >= 1 && b.rank <= 2, where,
+            "operands must be rank 1 or 2 arrays (" + a.str() + ", " + b.str() + ")"))
+    return;
+  if (!need(a.elem == b.elem && a.isFloat(), where, "operands must have one float element type"))
+    return;
+  int rank = (a.rank == 2) + (b.rank == 2);
+  resultIs(op, Type{a.elem, rank}, where);
+}
+
+// dim, index, slice/update/add_at, matmul, transpose, fill, build, assert.
+void Verifier::arrayOp(const Operation& op, const std::string& where) {
+  auto opd = [&](size_t k) { return op.operands[k]->type; };
+  switch (op.kind) {
+    case OpKind::Dim:
+      need(opd(0).rank >= 1, where, "operand must be an array");
+      need(op.i >= 0 && op.i < opd(0).rank, where,
+           "axis " + std::to_string(op.i) + " out of range for rank " + std::to_string(opd(0).rank));
+      resultIs(op, Type::i64(), where);
+      return;
+    case OpKind::Index:
+      if (!need(!op.operands.empty() && opd(0).rank >= 1, where, "operand 0 must be an array")) return;
+      need(op.operands.size() == static_cast<size_t>(opd(0).rank) + 1, where,
+           "expects " + std::to_string(opd(0).rank) + " indices, has " +
+               std::to_string(op.operands.size() - 1));
+      allI64(op, 1, where);
+      resultIs(op, Type{opd(0).elem, 0}, where);
+      return;
+    case OpKind::Slice: case OpKind::Update: case OpKind::AddAt: selectionOp(op, where); return;
+    case OpKind::MatMul: matmul(op, where); return;
+    case OpKind::Transpose:
+      need(opd(0).rank == 2, where, "operand must be a rank 2 array");
+      resultIs(op, opd(0), where);
+      return;
+    case OpKind::Fill:
+      if (!need(op.operands.size() >= 2, where, "expects a value and at least one size")) return;
+      need(opd(0).isScalar(), where, "fill value must be a scalar");
+      allI64(op, 1, where);
+      resultIs(op, Type{opd(0).elem, static_cast<int>(op.operands.size()) - 1}, where);
+      return;
+    case OpKind::Build:
+      if (!need(!op.operands.empty(), where, "expects at least one element")) return;
+      for (size_t k = 1; k < op.operands.size(); ++k)
+        need(opd(k) == opd(0), where, "element " + std::to_string(k) + " has type " + opd(k).str() +
+                                          ", element 0 has " + opd(0).str());
+      resultIs(op, Type{opd(0).elem, opd(0).rank + 1}, where);
+      return;
+    case OpKind::Assert:
+      if (need(!op.operands.empty(), where, "expects a condition"))
+        need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
+      allI64(op, 1, where);
+      noResults(op, where);
+      return;
+    default: return;  // map/reduce: mapOrReduce; others are not array ops
+  }
+}
+
+// map (n0..): i64 extents, region ^(i64 x rank) yields one scalar, result
+// rank = #extents. reduce (lo, hi): region ^(i64) yields one scalar, attr s
+// names the reduction, result = the yielded type.
+void Verifier::mapOrReduce(const Operation& op, const std::string& where) {
+  bool isMap = op.kind == OpKind::Map;
+  if (isMap) need(!op.operands.empty(), where, "map needs at least one extent");
+  allI64(op, 0, where);
+  if (op.regions.size() != 1 || !oneResult(op, where)) return;
+  const Block& b = *op.regions[0];
+  size_t nargs = isMap ? op.operands.size() : 1;
+  need(typesOf(b.args) == std::vector<Type>(nargs, Type::i64()), where + " region 0",
+       "arguments " + typeList(typesOf(b.args)) + ", expected " + std::to_string(nargs) + " i64");
+  const Operation* t = b.terminator();
+  if (!t || t->kind != OpKind::Yield) return;
+  if (!need(t->operands.size() == 1 && t->operands[0] && t->operands[0]->type.isScalar(),
+            where + " region 0", "must yield one scalar"))
+    return;
+  Type y = t->operands[0]->type;
+  if (isMap) {
+    resultIs(op, Type{y.elem, static_cast<int>(op.operands.size())}, where);
+    return;
+  }
+  const std::string& s = op.s;
+  if (!need(s == "sum" || s == "prod" || s == "max" || s == "min" || s == "logsumexp", where,
+            "unknown reduction '" + s + "'"))
+    return;
+  need(y.elem != Scalar::Bool, where, "cannot reduce bool values");
+  if (s == "logsumexp") need(y.isFloat(), where, "logsumexp needs float values");
+  resultIs(op, y, where);
+}
+
 void Verifier::types(const Operation& op, const std::string& where) {
   auto opd = [&](size_t k) { return op.operands[k]->type; };
   for (const Value* v : op.operands)
@@ -200,7 +378,7 @@ void Verifier::types(const Operation& op, const std::string& where) {
     case OpKind::Pow: case OpKind::Atan2:
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Rem:
     case OpKind::Min: case OpKind::Max:
-      if (sameBinary(op, where)) {
+      if (scalarsOnly(op, where) && sameBinary(op, where)) {
         if (op.kind == OpKind::Pow || op.kind == OpKind::Atan2)
           need(opd(0).isFloat(), where, "operands must be floats");
         else
@@ -212,37 +390,41 @@ void Verifier::types(const Operation& op, const std::string& where) {
     case OpKind::Tan: case OpKind::Tanh: case OpKind::Sigmoid: case OpKind::Relu:
     case OpKind::Softplus: case OpKind::Log1p: case OpKind::Expm1: case OpKind::Floor:
     case OpKind::Ceil:
+      scalarsOnly(op, where);
       need(opd(0).isFloat(), where, "operand must be a float");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Neg: case OpKind::Abs:
+      scalarsOnly(op, where);
       need(opd(0).elem != Scalar::Bool, where, "operand must be numeric");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
     case OpKind::Eq: case OpKind::Ne:
-      if (sameBinary(op, where)) {
+      if (scalarsOnly(op, where) && sameBinary(op, where)) {
         if (op.kind != OpKind::Eq && op.kind != OpKind::Ne)
           need(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
         resultIs(op, Type{Scalar::Bool, opd(0).rank}, where);
       }
       return;
     case OpKind::And: case OpKind::Or:
-      if (sameBinary(op, where)) {
+      if (scalarsOnly(op, where) && sameBinary(op, where)) {
         need(opd(0).elem == Scalar::Bool, where, "operands must be bool");
         resultIs(op, opd(0), where);
       }
       return;
     case OpKind::Not:
+      scalarsOnly(op, where);
       need(opd(0).elem == Scalar::Bool, where, "operand must be bool");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Select:
-      need(opd(0).elem == Scalar::Bool, where, "condition must be bool");
+      need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
       need(opd(1) == opd(2), where, "select arms differ (" + opd(1).str() + " vs " + opd(2).str() + ")");
       resultIs(op, opd(1), where);
       return;
     case OpKind::Cast:
+      scalarsOnly(op, where);
       if (oneResult(op, where))
         need(op.results[0]->type.rank == opd(0).rank, where, "cast changes the rank");
       return;
@@ -252,33 +434,17 @@ void Verifier::types(const Operation& op, const std::string& where) {
       noResults(op, where);
       return;
     case OpKind::TapePop: return;
-    case OpKind::If: {
-      need(opd(0) == Type::boolean(), where, "condition must be bool");
-      std::vector<Type> rs = typesOf(op.results);
-      regionSignature(op, 0, {}, rs, where);
-      regionSignature(op, 1, {}, rs, where);
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::MatMul: case OpKind::Transpose: case OpKind::Fill:
+    case OpKind::Build: case OpKind::Assert:
+      arrayOp(op, where);
       return;
-    }
-    case OpKind::For: {
-      if (!need(op.operands.size() >= 2, where, "for needs lo and hi")) return;
-      need(opd(0) == Type::i64() && opd(1) == Type::i64(), where, "bounds must be i64");
-      std::vector<Type> all = typesOf(op.operands);
-      std::vector<Type> inits(all.begin() + 2, all.end());
-      need(typesOf(op.results) == inits, where,
-           "results " + typeList(typesOf(op.results)) + " differ from inits " + typeList(inits));
-      std::vector<Type> args = inits;
-      args.insert(args.begin(), Type::i64());
-      regionSignature(op, 0, args, inits, where);
+    case OpKind::Map: case OpKind::Reduce:
+      mapOrReduce(op, where);
       return;
-    }
-    case OpKind::While: {
-      std::vector<Type> inits = typesOf(op.operands);
-      need(typesOf(op.results) == inits, where,
-           "results " + typeList(typesOf(op.results)) + " differ from inits " + typeList(inits));
-      regionSignature(op, 0, inits, {Type::boolean()}, where);
-      regionSignature(op, 1, inits, inits, where);
+    case OpKind::If: case OpKind::For: case OpKind::While:
+      regionOp(op, where);
       return;
-    }
   }
 }
 

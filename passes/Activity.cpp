@@ -48,6 +48,13 @@ bool Activity::propagateVaried(const Block& b) {
   bool changed = false;
   for (auto& opPtr : b.ops) {
     const Operation& op = *opPtr;
+    if (op.kind == OpKind::Map || op.kind == OpKind::Reduce) {
+      // Varied when the element yielded is (captured values flow in).
+      changed |= propagateVaried(*op.region(0));
+      if (varied(op.region(0)->terminator()->operand(0)) && op.result()->type.isFloat())
+        changed |= insert(varied_, op.result());
+      continue;
+    }
     if (op.kind == OpKind::If || op.kind == OpKind::For || op.kind == OpKind::While) {
       size_t base = firstInit(op);
       for (auto& region : op.regions) {
@@ -90,6 +97,11 @@ bool Activity::propagateUseful(const Block& b) {
   bool changed = false;
   for (auto it = b.ops.rbegin(); it != b.ops.rend(); ++it) {
     const Operation& op = **it;
+    if (op.kind == OpKind::Map || op.kind == OpKind::Reduce) {
+      if (useful(op.result())) changed |= insert(useful_, op.region(0)->terminator()->operand(0));
+      changed |= propagateUseful(*op.region(0));
+      continue;
+    }
     bool isRegionOp = op.kind == OpKind::If || op.kind == OpKind::For || op.kind == OpKind::While;
     if (!isRegionOp) {
       bool any = op.kind == OpKind::Return || op.kind == OpKind::Yield;

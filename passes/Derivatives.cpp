@@ -132,6 +132,9 @@ bool hasScalarRule(OpKind k) {
     case OpKind::Print:
     case OpKind::TapePush:
     case OpKind::TapePop:
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::Map: case OpKind::Reduce: case OpKind::MatMul:
+    case OpKind::Transpose: case OpKind::Fill: case OpKind::Build: case OpKind::Assert:
       return false;
     case OpKind::ConstF: case OpKind::ConstI: case OpKind::ConstB:
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
@@ -175,7 +178,7 @@ std::vector<Value*> scalarAdjoint(Builder& b, const ir::Operation& op, const std
     // select(c, a, b): the adjoint goes to the operand selected
     case OpKind::Select: {
       if (!y->type.isFloat()) return none;
-      Value* zero = r.c(0.0);
+      Value* zero = zerosLike(b, dy);
       return {nullptr, b.select(x[0], dy, zero), b.select(x[0], zero, dy)};
     }
     // float -> float casts pass the adjoint back in the operand's type;
@@ -186,6 +189,9 @@ std::vector<Value*> scalarAdjoint(Builder& b, const ir::Operation& op, const std
     case OpKind::If: case OpKind::For: case OpKind::While: case OpKind::Yield:
     case OpKind::Return: case OpKind::Call: case OpKind::GradCall: case OpKind::Print:
     case OpKind::TapePush: case OpKind::TapePop:
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::Map: case OpKind::Reduce: case OpKind::MatMul:
+    case OpKind::Transpose: case OpKind::Fill: case OpKind::Build: case OpKind::Assert:
       break;
   }
   assert(false && "structural op has no scalar rule; ReverseAD reverses it");

@@ -18,6 +18,29 @@ namespace chain::passes {
 // derivative); false for ops the AD pass reverses structurally.
 bool hasScalarRule(ir::OpKind k);
 
+// Receives adjoint contributions from the array rules: `add` a whole
+// adjoint for operand k, or `addAt` a contribution to a selection of operand
+// k's adjoint (scatter-add; `sel` and `kinds` as in slice/add_at).
+class AdjointSink {
+ public:
+  virtual ~AdjointSink() = default;
+  virtual void add(size_t operand, ir::Value* contribution) = 0;
+  virtual void addAt(size_t operand, ir::Value* contribution, const std::vector<ir::Value*>& sel,
+                     const std::vector<int64_t>& kinds) = 0;
+};
+
+// True for the array ops without regions (index, slice, update, add_at,
+// matmul, transpose, fill, build, dim, assert): differentiated by
+// `arrayAdjoint`.
+bool hasArrayRule(ir::OpKind k);
+void arrayAdjoint(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& x,
+                  ir::Value* y, ir::Value* dy, AdjointSink& sink);
+
+// Array helpers shared by the AD code.
+ir::Value* zerosLike(ir::Builder& b, ir::Value* like);  // 0 scalar or a zero array of like's shape
+ir::Value* addLike(ir::Builder& b, ir::Value* x, ir::Value* y);  // x + y, elementwise for arrays
+std::vector<ir::Value*> dimsOf(ir::Builder& b, ir::Value* a);
+
 std::vector<ir::Value*> scalarAdjoint(ir::Builder& b, const ir::Operation& op,
                                       const std::vector<ir::Value*>& x, ir::Value* y,
                                       ir::Value* dy);

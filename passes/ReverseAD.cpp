@@ -10,10 +10,11 @@
 //                   pushes its carried state on the tape (`tape.push`); a
 //                   `while` also counts its trips. Ops nested inside a loop
 //                   body are copied plainly: they are recomputed later.
-//   reverse sweep   the ops of the body in reverse order; each scalar op adds
-//                   its operands' adjoint contributions from the rule table
-//                   (Derivatives.cpp); adjoints are created lazily, so
-//                   inactive values and constants never get zero adjoints.
+//   reverse sweep   the ops of the body in reverse order; each op adds its
+//                   operands' adjoint contributions from the rule tables
+//                   (Derivatives.cpp, DerivativesArray.cpp); adjoints are
+//                   created lazily, so inactive values and constants never get
+//                   zero adjoints.
 //
 // Structured ops are reversed by *recomputation from saved state*:
 //   for      a reverse `for k in 0..N` (N = max(hi - lo, 0)) that pops the
@@ -29,16 +30,24 @@
 //   if       an `if` on the same (saved or recomputed) condition whose
 //            branches recompute the branch taken and run its reverse sweep,
 //            yielding the adjoints of the captured values.
-// Calls are inlined before AD (the language has no recursion), so there are
-// no per-callee adjoints. print() runs in the forward sweep only, never in
-// recomputation. The output is ordinary IR (tape ops included), simplified
-// afterwards by the simplify pass.
+//   map      (ReverseADArrays.cpp) a loop nest over the map's index space
+//            that recomputes the element's body at each index, seeds it with
+//            dy[i...] and reverses it. Iterations are independent, so nothing
+//            is stored: captured scalars' adjoints are register sums, an
+//            indexed read x[f(i)] becomes a scatter-add `add_at` into dx
+//            (updated in place by code generation).
+//   reduce   likewise, seeding every element with dy (sum), dy*y/e_i with an
+//            exact zero count (prod), dy*exp(e_i - y) (logsumexp) or dy on
+//            the first extremal element only (max/min).
+// Indexed reads and slices scatter-add into the array's adjoint; matmul
+// uses matrix-product rules. Calls are inlined before AD (the language has no
+// recursion), so there are no per-callee adjoints. print() runs in the
+// forward sweep only, never in recomputation. The output is ordinary IR (tape
+// ops included), simplified afterwards by the simplify pass.
 #include "passes/ReverseAD.h"
 
-#include <cassert>
-
-#include "passes/Activity.h"
 #include "passes/Derivatives.h"
+#include "passes/ReverseADImpl.h"
 
 namespace chain::passes {
 
@@ -50,55 +59,29 @@ using ir::OpKind;
 using ir::Type;
 using ir::Value;
 
-namespace {
+namespace ad {
 
-using Map = std::map<const Value*, Value*>;
-
-// The primal values of the original IR, as available at the point where code
-// is being emitted, plus the trip counts recorded by augmented while loops.
-struct Env {
-  Map vals;
-  std::map<const Operation*, Value*> counts;
-  Value* operator[](const Value* v) const {
-    auto it = vals.find(v);
-    assert(it != vals.end() && "primal value not available");
-    return it->second;
-  }
-};
-
-Value* zeroOf(Builder& b, Type t) { return b.constF(0.0, t); }
-
-class ReverseAD {
- public:
-  explicit ReverseAD(const Activity& act) : act_(act) {}
-
-  // Copies the ops of `src` (not its terminator) into `b`; returns the mapped
-  // terminator operands. With `augment`, active loops record their state.
-  std::vector<Value*> forward(Builder& b, const Block& src, Env& env, bool augment, bool prints);
-  // Emits the reverse sweep of `src` with primal values `env` and adjoints `adj`.
-  void reverse(Builder& b, const Block& src, Env& env, Map& adj);
-  void addAdj(Builder& b, Map& adj, const Value* v, Value* c);
-
- private:
-  void cloneOp(Builder& b, const Operation& op, Env& env, bool prints);
-  void forwardFor(Builder& b, const Operation& op, Env& env, bool prints);
-  void forwardWhile(Builder& b, const Operation& op, Env& env, bool prints);
-  void reverseIf(Builder& b, const Operation& op, Env& env, Map& adj);
-  void reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj);
-  std::vector<const Value*> activeCaptures(const Operation& op) const;
-
-  const Activity& act_;
-};
-
-void ReverseAD::addAdj(Builder& b, Map& adj, const Value* v, Value* c) {
+void Emitter::addAdj(Builder& b, Map& adj, Env& env, const Value* v, Value* c) {
   if (!c || !act_.active(v)) return;
   auto it = adj.find(v);
   if (it == adj.end()) adj[v] = c;
-  else it->second = b.binary(OpKind::Add, it->second, c);
+  else it->second = addLike(b, it->second, c);
+  (void)env;
 }
 
-std::vector<Value*> ReverseAD::forward(Builder& b, const Block& src, Env& env, bool augment,
-                                       bool prints) {
+void Emitter::addAdjAt(Builder& b, Map& adj, Env& env, const Value* a, Value* c,
+                       const std::vector<Value*>& sel, const std::vector<int64_t>& kinds) {
+  if (!c || !act_.active(a)) return;
+  auto it = adj.find(a);
+  Value* base = it != adj.end() ? it->second : zerosLike(b, env[a]);
+  std::vector<Value*> ops{base, c};
+  ops.insert(ops.end(), sel.begin(), sel.end());
+  Operation* u = b.create(OpKind::AddAt, ops, {base->type});
+  u->ints = kinds;
+  adj[a] = u->result();
+}
+
+std::vector<Value*> Emitter::forward(Builder& b, const Block& src, Env& env, bool augment, bool prints) {
   std::vector<Value*> out;
   for (auto& opPtr : src.ops) {
     const Operation& op = *opPtr;
@@ -115,7 +98,7 @@ std::vector<Value*> ReverseAD::forward(Builder& b, const Block& src, Env& env, b
 }
 
 // A plain copy of `op`; its regions are copied plainly too.
-void ReverseAD::cloneOp(Builder& b, const Operation& op, Env& env, bool prints) {
+void Emitter::cloneOp(Builder& b, const Operation& op, Env& env, bool prints) {
   std::vector<Value*> operands;
   for (Value* v : op.operands) operands.push_back(env[v]);
   std::vector<Type> types;
@@ -137,7 +120,7 @@ void ReverseAD::cloneOp(Builder& b, const Operation& op, Env& env, bool prints) 
 }
 
 // for: push the carried state at the start of every iteration.
-void ReverseAD::forwardFor(Builder& b, const Operation& op, Env& env, bool prints) {
+void Emitter::forwardFor(Builder& b, const Operation& op, Env& env, bool prints) {
   std::vector<Value*> operands;
   for (Value* v : op.operands) operands.push_back(env[v]);
   std::vector<Type> types;
@@ -160,7 +143,7 @@ void ReverseAD::forwardFor(Builder& b, const Operation& op, Env& env, bool print
 }
 
 // while: push the carried state in the body and count the trips.
-void ReverseAD::forwardWhile(Builder& b, const Operation& op, Env& env, bool prints) {
+void Emitter::forwardWhile(Builder& b, const Operation& op, Env& env, bool prints) {
   std::vector<Value*> operands;
   for (Value* v : op.operands) operands.push_back(env[v]);
   b.setLoc(op.loc);
@@ -190,7 +173,7 @@ void ReverseAD::forwardWhile(Builder& b, const Operation& op, Env& env, bool pri
   env.counts[&op] = n->results.back().get();
 }
 
-std::vector<const Value*> ReverseAD::activeCaptures(const Operation& op) const {
+std::vector<const Value*> Emitter::activeCaptures(const Operation& op) const {
   std::vector<const Value*> out;
   std::set<const Value*> seen;
   for (auto& region : op.regions)
@@ -199,33 +182,61 @@ std::vector<const Value*> ReverseAD::activeCaptures(const Operation& op) const {
   return out;
 }
 
-void ReverseAD::reverse(Builder& b, const Block& src, Env& env, Map& adj) {
+void Emitter::reverse(Builder& b, const Block& src, Env& env, Map& adj) {
   for (auto it = src.ops.rbegin(); it != src.ops.rend(); ++it) {
     const Operation& op = **it;
     if (ir::hasFlag(op.kind, ir::Terminator) || op.kind == OpKind::Print) continue;
     b.setLoc(op.loc);
-    if (op.kind == OpKind::If) {
-      reverseIf(b, op, env, adj);
-      continue;
-    }
-    if (op.kind == OpKind::For || op.kind == OpKind::While) {
-      reverseLoop(b, op, env, adj);
-      continue;
-    }
-    // Calls are inlined and tape ops only appear in AD output (nested AD is
-    // not supported yet): reaching one here is a compiler bug.
-    assert(hasScalarRule(op.kind) && "op without a derivative rule reached reverse AD");
-    if (op.results.empty()) continue;
-    auto found = adj.find(op.result(0));
-    if (found == adj.end()) continue;
-    std::vector<Value*> x;
-    for (Value* v : op.operands) x.push_back(env[v]);
-    std::vector<Value*> dx = scalarAdjoint(b, op, x, env[op.result(0)], found->second);
-    for (size_t k = 0; k < dx.size(); ++k) addAdj(b, adj, op.operand(k), dx[k]);
+    reverseOp(b, op, env, adj);
   }
 }
 
-void ReverseAD::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
+namespace {
+// Forwards the array rules' contributions to the emitter's adjoint map.
+class Sink : public AdjointSink {
+ public:
+  Sink(Emitter& e, Builder& b, Map& adj, Env& env, const Operation& op)
+      : e_(e), b_(b), adj_(adj), env_(env), op_(op) {}
+  void add(size_t k, Value* c) override { e_.addAdj(b_, adj_, env_, op_.operand(k), c); }
+  void addAt(size_t k, Value* c, const std::vector<Value*>& sel, const std::vector<int64_t>& kinds) override {
+    e_.addAdjAt(b_, adj_, env_, op_.operand(k), c, sel, kinds);
+  }
+
+ private:
+  Emitter& e_;
+  Builder& b_;
+  Map& adj_;
+  Env& env_;
+  const Operation& op_;
+};
+}  // namespace
+
+void Emitter::reverseOp(Builder& b, const Operation& op, Env& env, Map& adj) {
+  switch (op.kind) {
+    case OpKind::If: reverseIf(b, op, env, adj); return;
+    case OpKind::For: case OpKind::While: reverseLoop(b, op, env, adj); return;
+    case OpKind::Map: reverseMap(b, op, env, adj); return;
+    case OpKind::Reduce: reverseReduce(b, op, env, adj); return;
+    default: break;
+  }
+  if (op.results.empty()) return;  // assert: no derivative
+  auto found = adj.find(op.result(0));
+  if (found == adj.end()) return;
+  std::vector<Value*> x;
+  for (Value* v : op.operands) x.push_back(env[v]);
+  if (hasArrayRule(op.kind)) {
+    Sink sink(*this, b, adj, env, op);
+    arrayAdjoint(b, op, x, env[op.result(0)], found->second, sink);
+    return;
+  }
+  // Calls are inlined and tape ops only appear in AD output (nested AD is
+  // not supported yet): reaching one here is a compiler bug.
+  assert(hasScalarRule(op.kind) && "op without a derivative rule reached reverse AD");
+  std::vector<Value*> dx = scalarAdjoint(b, op, x, env[op.result(0)], found->second);
+  for (size_t k = 0; k < dx.size(); ++k) addAdj(b, adj, env, op.operand(k), dx[k]);
+}
+
+void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
   std::vector<Value*> dys;
   bool any = false;
   for (auto& r : op.results) {
@@ -247,17 +258,17 @@ void ReverseAD::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
     forward(rb, src, inner, true, false);
     Map a2;
     const Operation* y = src.terminator();
-    for (size_t k = 0; k < dys.size(); ++k) addAdj(rb, a2, y->operand(k), dys[k]);
+    for (size_t k = 0; k < dys.size(); ++k) addAdj(rb, a2, inner, y->operand(k), dys[k]);
     reverse(rb, src, inner, a2);
     std::vector<Value*> out;
-    for (const Value* c : caps) out.push_back(a2.count(c) ? a2[c] : zeroOf(rb, c->type));
+    for (const Value* c : caps) out.push_back(a2.count(c) ? a2[c] : zerosLike(rb, inner[c]));
     rb.yield(out);
   }
-  for (size_t k = 0; k < caps.size(); ++k) addAdj(b, adj, caps[k], n->result(k));
+  for (size_t k = 0; k < caps.size(); ++k) addAdj(b, adj, env, caps[k], n->result(k));
 }
 
 // Reverses an active for/while (see the design note at the top).
-void ReverseAD::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
+void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   if (!act_.activeOp(op)) return;  // not recorded by the forward sweep either
   const bool isFor = op.kind == OpKind::For;
   const Block& body = *op.region(isFor ? 0 : 1);
@@ -279,11 +290,11 @@ void ReverseAD::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj)
   std::vector<Type> types;
   for (size_t k : slots) {
     auto it = adj.find(op.result(k));
-    inits.push_back(it != adj.end() ? it->second : zeroOf(b, op.result(k)->type));
+    inits.push_back(it != adj.end() ? it->second : zerosLike(b, env[op.result(k)]));
     types.push_back(op.result(k)->type);
   }
   for (const Value* c : caps) {
-    inits.push_back(zeroOf(b, c->type));
+    inits.push_back(zerosLike(b, env[c]));
     types.push_back(c->type);
   }
   Operation* rev = b.create(OpKind::For, inits, types, 1);
@@ -307,21 +318,22 @@ void ReverseAD::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj)
   }
   forward(r, body, inner, true, false);
   const Operation* y = body.terminator();
-  for (size_t s = 0; s < slots.size(); ++s) addAdj(r, a2, y->operand(slots[s]), dcs[s]);
+  for (size_t s = 0; s < slots.size(); ++s) addAdj(r, a2, inner, y->operand(slots[s]), dcs[s]);
   reverse(r, body, inner, a2);
   std::vector<Value*> out;
   for (size_t s : slots) {
     const Value* arg = body.arg(argBase + s);
-    out.push_back(a2.count(arg) ? a2[arg] : zeroOf(r, arg->type));
+    out.push_back(a2.count(arg) ? a2[arg] : zerosLike(r, inner[arg]));
   }
   for (const Value* c : caps) out.push_back(a2[c]);
   r.yield(out);
 
-  for (size_t s = 0; s < slots.size(); ++s) addAdj(b, adj, op.operand(initBase + slots[s]), rev->result(s));
-  for (size_t c = 0; c < caps.size(); ++c) addAdj(b, adj, caps[c], rev->result(slots.size() + c));
+  for (size_t s = 0; s < slots.size(); ++s)
+    addAdj(b, adj, env, op.operand(initBase + slots[s]), rev->result(s));
+  for (size_t c = 0; c < caps.size(); ++c) addAdj(b, adj, env, caps[c], rev->result(slots.size() + c));
 }
 
-}  // namespace
+}  // namespace ad
 
 std::unique_ptr<Function> reverseAD(const Function& f, const std::vector<int>& wrt, bool withValue,
                                     const std::string& name) {
@@ -330,18 +342,18 @@ std::unique_ptr<Function> reverseAD(const Function& f, const std::vector<int>& w
   g->name = name;
   g->paramNames = f.paramNames;
   g->loc = f.loc;
-  Env env;
+  ad::Env env;
   for (auto& a : f.body.args) env.vals[a.get()] = g->body.addArg(a->type, a->name);
   Builder b(&g->body);
   b.setLoc(f.loc);
-  ReverseAD ad(act);
-  std::vector<Value*> results = ad.forward(b, f.body, env, true, true);
+  ad::Emitter em(act);
+  std::vector<Value*> results = em.forward(b, f.body, env, true, true);
   assert(!results.empty() && results[0]->type.isFloatScalar() && "gradient of a non-scalar result");
-  Map adj;
+  ad::Map adj;
   const Operation* ret = f.body.terminator();
   b.setLoc(f.loc);
-  ad.addAdj(b, adj, ret->operand(0), b.constF(1.0, results[0]->type));
-  ad.reverse(b, f.body, env, adj);
+  em.addAdj(b, adj, env, ret->operand(0), b.constF(1.0, results[0]->type));
+  em.reverse(b, f.body, env, adj);
 
   std::vector<Value*> out;
   if (withValue) {
@@ -351,7 +363,7 @@ std::unique_ptr<Function> reverseAD(const Function& f, const std::vector<int>& w
   for (int w : wrt) {
     const Value* p = f.param(w);
     auto it = adj.find(p);
-    out.push_back(it != adj.end() ? it->second : zeroOf(b, p->type));
+    out.push_back(it != adj.end() ? it->second : zerosLike(b, env[p]));
     g->resultTypes.push_back(p->type);
   }
   b.ret(out);

@@ -284,6 +284,9 @@ Result foldOp(const ir::Operation& op, const std::vector<Value*>& operands) {
     case OpKind::Call: case OpKind::GradCall: case OpKind::Print: case OpKind::If:
     case OpKind::For: case OpKind::While: case OpKind::Yield: case OpKind::Return:
     case OpKind::TapePush: case OpKind::TapePop: case OpKind::Sigmoid: case OpKind::Softplus:
+    case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
+    case OpKind::AddAt: case OpKind::Map: case OpKind::Reduce: case OpKind::MatMul:
+    case OpKind::Transpose: case OpKind::Fill: case OpKind::Build: case OpKind::Assert:
       return none();
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Rem:
     case OpKind::Pow: case OpKind::Min: case OpKind::Max: case OpKind::Atan2:

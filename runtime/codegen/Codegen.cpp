@@ -176,6 +176,10 @@ void FnEmitter::emitOp(const ir::Operation& op) {
     case K::Yield: case K::Return: internalError("terminator in the middle of a block");
     case K::TapePush: emitTapePush(op); return;
     case K::TapePop: emitTapePop(op); return;
+    case K::Dim: case K::Index: case K::Slice: case K::Update: case K::AddAt: case K::Map:
+    case K::Reduce: case K::MatMul: case K::Transpose: case K::Fill: case K::Build:
+    case K::Assert:
+      internalError(std::string("array op '") + ir::opName(op.kind) + "' is not supported yet");
   }
   set(op.result(), r);
   if (check && r->getType()->isFloatingPointTy()) nanCheck(op, r);
