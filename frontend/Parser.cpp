@@ -278,12 +278,17 @@ std::unique_ptr<Block> Parser::parseBlock(BlockUse use, const char* braceMessage
   for (;;) {
     while (at(Tok::Newline) || at(Tok::Semi)) take();
     if (accept(Tok::RBrace)) break;
-    if (at(Tok::Eof))
-      fail(peek().loc, "expected '}' to close the block opened at line " +
-                           std::to_string(lb.loc.line));
-    if (at(Tok::KwFn))
-      fail(peek().loc, "expected '}' before 'fn' (the block opened at line " +
-                           std::to_string(lb.loc.line) + " is not closed)");
+    // A missing `}`: report it and keep what was parsed.
+    if (at(Tok::Eof)) {
+      report(peek().loc, "expected '}' to close the block opened at line " +
+                             std::to_string(lb.loc.line));
+      break;
+    }
+    if (at(Tok::KwFn)) {
+      report(peek().loc, "expected '}' before 'fn' (the block opened at line " +
+                             std::to_string(lb.loc.line) + " is not closed)");
+      break;
+    }
     try {
       parseBlockItem(*block);
     } catch (const ParseError& e) {

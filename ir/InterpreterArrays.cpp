@@ -63,33 +63,31 @@ std::vector<int64_t> selectionShape(const std::vector<Axis>& axes) {
 // Dispatches one array op with a single result.
 RtValue Interp::arrayOp(const Operation& op, const std::vector<RtValue>& x, Env& env) {
   Type t = op.results.empty() ? Type::f64() : op.result()->type;
-  switch (op.kind) {
-    case OpKind::Dim: return RtValue::i64(x[0].shape.at(static_cast<size_t>(op.i)));
-    case OpKind::Index: return index(op, x);
-    case OpKind::Slice: return slice(op, x);
-    case OpKind::Update: case OpKind::AddAt: return update(op, x);
-    case OpKind::Map: return map(op, x, env);
-    case OpKind::Reduce: return reduce(op, x, env);
-    case OpKind::MatMul: return matmul(op, x);
-    case OpKind::Transpose: {
-      int64_t n = x[0].shape[0], m = x[0].shape[1];
-      RtValue r = RtValue::array(t.elem, {m, n});
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < m; ++j) r.set(size_t(j * n + i), x[0].at(size_t(i * m + j)));
-      return r;
+  OpKind k = op.kind;
+  if (k == OpKind::Dim) return RtValue::i64(x[0].shape.at(static_cast<size_t>(op.i)));
+  if (k == OpKind::Index) return index(op, x);
+  if (k == OpKind::Slice) return slice(op, x);
+  if (k == OpKind::Update || k == OpKind::AddAt) return update(op, x);
+  if (k == OpKind::Map) return map(op, x, env);
+  if (k == OpKind::Reduce) return reduce(op, x, env);
+  if (k == OpKind::MatMul) return matmul(op, x);
+  if (k == OpKind::Build) return build(op, x);
+  if (k == OpKind::Transpose) {
+    int64_t n = x[0].shape[0], m = x[0].shape[1];
+    RtValue r = RtValue::array(t.elem, {m, n});
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) r.set(size_t(j * n + i), x[0].at(size_t(i * m + j)));
+    return r;
+  }
+  if (k == OpKind::Fill) {
+    std::vector<int64_t> shape;
+    for (size_t a = 1; a < x.size(); ++a) {
+      if (x[a].i < 0) fail(op, "array size " + std::to_string(x[a].i) + " is negative");
+      shape.push_back(x[a].i);
     }
-    case OpKind::Fill: {
-      std::vector<int64_t> shape;
-      for (size_t k = 1; k < x.size(); ++k) {
-        if (x[k].i < 0) fail(op, "array size " + std::to_string(x[k].i) + " is negative");
-        shape.push_back(x[k].i);
-      }
-      RtValue r = RtValue::array(t.elem, shape);
-      for (size_t k = 0; k < r.size(); ++k) r.set(k, x[0]);
-      return r;
-    }
-    case OpKind::Build: return build(op, x);
-    default: break;  // not an array op with one result
+    RtValue r = RtValue::array(t.elem, shape);
+    for (size_t e = 0; e < r.size(); ++e) r.set(e, x[0]);
+    return r;
   }
   fail(op, std::string("not an array op: ") + opName(op.kind));
 }

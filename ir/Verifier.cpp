@@ -285,47 +285,40 @@ void Verifier::matmul(const Operation& op, const std::string& where) {
 // dim, index, slice/update/add_at, matmul, transpose, fill, build, assert.
 void Verifier::arrayOp(const Operation& op, const std::string& where) {
   auto opd = [&](size_t k) { return op.operands[k]->type; };
-  switch (op.kind) {
-    case OpKind::Dim:
-      need(opd(0).rank >= 1, where, "operand must be an array");
-      need(op.i >= 0 && op.i < opd(0).rank, where,
-           "axis " + std::to_string(op.i) + " out of range for rank " + std::to_string(opd(0).rank));
-      resultIs(op, Type::i64(), where);
-      return;
-    case OpKind::Index:
-      if (!need(!op.operands.empty() && opd(0).rank >= 1, where, "operand 0 must be an array")) return;
-      need(op.operands.size() == static_cast<size_t>(opd(0).rank) + 1, where,
-           "expects " + std::to_string(opd(0).rank) + " indices, has " +
-               std::to_string(op.operands.size() - 1));
-      allI64(op, 1, where);
-      resultIs(op, Type{opd(0).elem, 0}, where);
-      return;
-    case OpKind::Slice: case OpKind::Update: case OpKind::AddAt: selectionOp(op, where); return;
-    case OpKind::MatMul: matmul(op, where); return;
-    case OpKind::Transpose:
-      need(opd(0).rank == 2, where, "operand must be a rank 2 array");
-      resultIs(op, opd(0), where);
-      return;
-    case OpKind::Fill:
-      if (!need(op.operands.size() >= 2, where, "expects a value and at least one size")) return;
-      need(opd(0).isScalar(), where, "fill value must be a scalar");
-      allI64(op, 1, where);
-      resultIs(op, Type{opd(0).elem, static_cast<int>(op.operands.size()) - 1}, where);
-      return;
-    case OpKind::Build:
-      if (!need(!op.operands.empty(), where, "expects at least one element")) return;
-      for (size_t k = 1; k < op.operands.size(); ++k)
-        need(opd(k) == opd(0), where, "element " + std::to_string(k) + " has type " + opd(k).str() +
-                                          ", element 0 has " + opd(0).str());
-      resultIs(op, Type{opd(0).elem, opd(0).rank + 1}, where);
-      return;
-    case OpKind::Assert:
-      if (need(!op.operands.empty(), where, "expects a condition"))
-        need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
-      allI64(op, 1, where);
-      noResults(op, where);
-      return;
-    default: return;  // map/reduce: mapOrReduce; others are not array ops
+  OpKind k = op.kind;
+  if (k == OpKind::Slice || k == OpKind::Update || k == OpKind::AddAt) return selectionOp(op, where);
+  if (k == OpKind::MatMul) return matmul(op, where);
+  if (k == OpKind::Dim) {
+    need(opd(0).rank >= 1, where, "operand must be an array");
+    need(op.i >= 0 && op.i < opd(0).rank, where,
+         "axis " + std::to_string(op.i) + " out of range for rank " + std::to_string(opd(0).rank));
+    resultIs(op, Type::i64(), where);
+  } else if (k == OpKind::Index) {
+    if (!need(!op.operands.empty() && opd(0).rank >= 1, where, "operand 0 must be an array")) return;
+    need(op.operands.size() == static_cast<size_t>(opd(0).rank) + 1, where,
+         "expects " + std::to_string(opd(0).rank) + " indices, has " +
+             std::to_string(op.operands.size() - 1));
+    allI64(op, 1, where);
+    resultIs(op, Type{opd(0).elem, 0}, where);
+  } else if (k == OpKind::Transpose) {
+    need(opd(0).rank == 2, where, "operand must be a rank 2 array");
+    resultIs(op, opd(0), where);
+  } else if (k == OpKind::Fill) {
+    if (!need(op.operands.size() >= 2, where, "expects a value and at least one size")) return;
+    need(opd(0).isScalar(), where, "fill value must be a scalar");
+    allI64(op, 1, where);
+    resultIs(op, Type{opd(0).elem, static_cast<int>(op.operands.size()) - 1}, where);
+  } else if (k == OpKind::Build) {
+    if (!need(!op.operands.empty(), where, "expects at least one element")) return;
+    for (size_t e = 1; e < op.operands.size(); ++e)
+      need(opd(e) == opd(0), where,
+           "element " + std::to_string(e) + " has type " + opd(e).str() + ", element 0 has " + opd(0).str());
+    resultIs(op, Type{opd(0).elem, opd(0).rank + 1}, where);
+  } else if (k == OpKind::Assert) {
+    if (need(!op.operands.empty(), where, "expects a condition"))
+      need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
+    allI64(op, 1, where);
+    noResults(op, where);
   }
 }
 

@@ -51,12 +51,27 @@ bool containsGradCall(const ir::Module& m, const Function& f, std::vector<std::s
   return found;
 }
 
-// A working copy of the module in which every grad_call is a call of a
-// generated gradient function (added to the copy).
-std::unique_ptr<ir::Module> materialize(const ir::Module& m) {
+// The functions `root` calls, directly or not (the language has no recursion).
+void reachable(const ir::Module& m, const std::string& root, std::vector<std::string>& out) {
+  for (auto& s : out)
+    if (s == root) return;
+  out.push_back(root);
+  const Function* f = m.lookup(root);
+  if (!f) return;
+  walkOps(const_cast<ir::Block&>(f->body), [&](Operation& op) {
+    if (op.kind == OpKind::Call) reachable(m, op.s, out);
+  });
+}
+
+// A working copy of the functions reachable from `root` in which every
+// grad_call is a call of a generated gradient function (added to the copy).
+std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& root) {
   auto work = std::make_unique<ir::Module>();
   work->fileName = m.fileName;
-  for (auto& f : m.functions) work->add(ir::cloneFunction(*f));
+  std::vector<std::string> names;
+  reachable(m, root, names);
+  for (auto& n : names)
+    if (const Function* f = m.lookup(n)) work->add(ir::cloneFunction(*f));
   size_t original = work->functions.size();
   for (size_t i = 0; i < original; ++i) {
     walkOps(work->functions[i]->body, [&](Operation& op) {
@@ -100,7 +115,7 @@ std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& na
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
   if (hook) hook("ir", *src);
-  std::unique_ptr<ir::Module> work = materialize(m);
+  std::unique_ptr<ir::Module> work = materialize(m, name);
   auto f = ir::cloneFunction(*work->lookup(name));
   for (const passes::PassInfo& p : passes::registry()) {
     p.run(*work, *f);

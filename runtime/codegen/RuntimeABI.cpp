@@ -1,8 +1,14 @@
 // The runtime helpers that JIT-compiled code calls (RuntimeABI.h): tape
-// growth, print, error reporting, array allocation, and the per-call context
-// set-up. None of them throws: errors are recorded in the context.
+// growth, print (scalars and nested lists), error reporting (with "{}"
+// formatting), the per-call arena and result allocation, and the per-call
+// context set-up. None of them throws: errors are recorded in the context.
+//
+// The arena is a singly linked list of blocks, newest first: each block is a
+// 64-byte header (the link) followed by the buffer, so buffers stay 64-byte
+// aligned and releasing back to a mark pops blocks until the head is it.
 #include "runtime/codegen/RuntimeABI.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +35,47 @@ void formatFloat(char* buf, size_t n, double v) {
     std::snprintf(buf, n, "%.*g", prec, static_cast<double>(f));
     if (std::strtof(buf, nullptr) == f) return;
   }
+}
+
+// Formats one element of kind `kind` (as in chain_rt_print).
+void formatElem(char* buf, size_t n, int32_t kind, const void* data, int64_t i) {
+  switch (kind) {
+    case 0: formatDouble(buf, n, static_cast<const double*>(data)[i]); break;
+    case 1: formatFloat(buf, n, static_cast<const float*>(data)[i]); break;
+    case 2: std::snprintf(buf, n, "%" PRId64, static_cast<const int64_t*>(data)[i]); break;
+    default: std::snprintf(buf, n, "%s", static_cast<const uint8_t*>(data)[i] ? "true" : "false");
+  }
+}
+
+// Prints the sub-array starting at element `first` whose shape is dims[0..rank-1].
+void printNested(FILE* out, int32_t kind, const void* data, int64_t first, int32_t rank,
+                 const int64_t* dims) {
+  int64_t inner = 1;
+  for (int32_t k = 1; k < rank; ++k) inner *= dims[k];
+  std::fputc('[', out);
+  char buf[64];
+  for (int64_t i = 0; i < dims[0]; ++i) {
+    if (i > 0) std::fputs(", ", out);
+    if (rank == 1) {
+      formatElem(buf, sizeof buf, kind, data, first + i);
+      std::fputs(buf, out);
+    } else {
+      printNested(out, kind, data, first + i * inner, rank - 1, dims + 1);
+    }
+  }
+  std::fputc(']', out);
+}
+
+constexpr size_t kArenaHeader = 64;
+
+struct ArenaBlock {
+  ArenaBlock* prev;
+};
+
+void outOfMemory(ChainCallCtx* ctx, int64_t bytes) {
+  char msg[160];
+  std::snprintf(msg, sizeof msg, "out of memory: cannot allocate %" PRId64 " bytes", bytes);
+  chain_rt_error(ctx, CHAIN_ERR_MEMORY, msg);
 }
 
 }  // namespace
@@ -77,14 +124,66 @@ void chain_rt_error(ChainCallCtx* ctx, int32_t status, const char* message) {
 
 void* chain_rt_alloc(ChainCallCtx* ctx, int64_t bytes) {
   void* p = nullptr;
-  size_t n = bytes > 0 ? static_cast<size_t>(bytes) : 1;
-  if (bytes < 0 || posix_memalign(&p, 64, n) != 0) {
-    char msg[160];
-    std::snprintf(msg, sizeof msg, "out of memory: cannot allocate %" PRId64 " bytes", bytes);
-    chain_rt_error(ctx, CHAIN_ERR_MEMORY, msg);
+  if (bytes < 0 || bytes > INT64_MAX - static_cast<int64_t>(kArenaHeader) ||
+      posix_memalign(&p, 64, kArenaHeader + static_cast<size_t>(bytes > 0 ? bytes : 1)) != 0) {
+    outOfMemory(ctx, bytes);
+    return nullptr;
+  }
+  auto* blk = static_cast<ArenaBlock*>(p);
+  blk->prev = static_cast<ArenaBlock*>(ctx->arena);
+  ctx->arena = blk;
+  return static_cast<char*>(p) + kArenaHeader;
+}
+
+void chain_rt_arena_release(ChainCallCtx* ctx, void* mark) {
+  auto* blk = static_cast<ArenaBlock*>(ctx->arena);
+  while (blk && blk != mark) {
+    ArenaBlock* prev = blk->prev;
+    std::free(blk);
+    blk = prev;
+  }
+  ctx->arena = blk;
+}
+
+void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes) {
+  void* p = nullptr;
+  if (bytes < 0 || posix_memalign(&p, 64, static_cast<size_t>(bytes > 0 ? bytes : 1)) != 0) {
+    outOfMemory(ctx, bytes);
     return nullptr;
   }
   return p;
+}
+
+void chain_rt_error_fmt(ChainCallCtx* ctx, int32_t status, const char* fmt, const int64_t* vals,
+                        int32_t n) {
+  char msg[sizeof ctx->message];
+  size_t len = 0;
+  int32_t next = 0;
+  for (const char* c = fmt ? fmt : ""; *c && len + 1 < sizeof msg; ++c) {
+    if (c[0] == '{' && c[1] == '}' && next < n) {
+      int w = std::snprintf(msg + len, sizeof msg - len, "%" PRId64, vals[next++]);
+      len = w > 0 ? std::min(sizeof msg - 1, len + static_cast<size_t>(w)) : len;
+      ++c;
+    } else {
+      msg[len++] = *c;
+    }
+  }
+  msg[len] = '\0';
+  chain_rt_error(ctx, status, msg);
+}
+
+void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, const void* data,
+                          int32_t rank, const int64_t* dims) {
+  FILE* out = ctx->printStream ? ctx->printStream : stdout;
+  if (label && *label) std::fprintf(out, "%s ", label);
+  if (rank <= 0) {
+    char buf[64];
+    formatElem(buf, sizeof buf, kind, data, 0);
+    std::fputs(buf, out);
+  } else {
+    printNested(out, kind, data, 0, rank, dims);
+  }
+  std::fputc('\n', out);
 }
 
 void chain_rt_free(void* p) { std::free(p); }
@@ -99,6 +198,7 @@ void initCtx(ChainCallCtx& ctx, FILE* printStream) {
 }
 
 void releaseCtx(ChainCallCtx& ctx) {
+  chain_rt_arena_release(&ctx, nullptr);
   std::free(ctx.tapeBase);
   ctx.tapeBase = nullptr;
   ctx.tapeTop = ctx.tapeCap = 0;

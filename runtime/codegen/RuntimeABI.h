@@ -8,10 +8,20 @@
 //   args[i]    points to parameter i: a double / float / int64_t / uint8_t
 //              (bool) for scalars; for arrays a ChainArray descriptor.
 //   results[j] points to storage for result j (same encoding; for arrays the
-//              callee fills the descriptor with memory from chain_rt_alloc
-//              that the caller then owns and frees with chain_rt_free).
+//              callee fills the ChainArray descriptor: data from
+//              chain_rt_alloc_result, owned by the caller afterwards and freed
+//              with chain_rt_free; shape[0..rank-1] filled in). On an error
+//              return no array result is left allocated.
 //   returns    0 on success, else a ChainStatus; ctx->message says what and
 //              where ("model.chain:3:7: integer division by zero").
+//
+// Arrays: a ChainArray is row-major and contiguous; element types f64 double,
+// f32 float, i64 int64_t, bool uint8_t. Parameter memory belongs to the
+// caller: compiled code never writes or frees it. Temporaries come from a
+// per-call arena (ctx->arena, a linked list of blocks): chain_rt_alloc
+// registers each buffer there and the entry releases everything it allocated
+// before it returns, on success and on error (chain_rt_arena_release back to
+// the arena head seen on entry), so a context can be reused for many calls.
 //
 // No C++ exception ever crosses a JIT frame: runtime helpers record errors in
 // the context and compiled code returns the status.
@@ -39,6 +49,7 @@ struct ChainCallCtx {
   FILE* printStream;  // where print() writes
   int32_t status;
   char message[512];
+  void* arena;        // newest arena block (internal), null when empty
 };
 
 struct ChainArray {
@@ -50,12 +61,27 @@ struct ChainArray {
 void chain_rt_tape_reserve(ChainCallCtx* ctx, int64_t bytes);  // ensure tapeTop+bytes <= tapeCap
 void chain_rt_print(ChainCallCtx* ctx, const char* label, int32_t kind, double fv, int64_t iv);
 void chain_rt_error(ChainCallCtx* ctx, int32_t status, const char* message);
+// An arena buffer (64-byte aligned, at least 1 byte) freed when the entry
+// returns; null (and CHAIN_ERR_MEMORY in ctx) when it cannot be allocated.
 void* chain_rt_alloc(ChainCallCtx* ctx, int64_t bytes);
+// Frees every arena block allocated after `mark` (an earlier ctx->arena).
+void chain_rt_arena_release(ChainCallCtx* ctx, void* mark);
+// Memory for an array result (malloc-based, 64-byte aligned, >= 1 byte); the
+// caller frees it with chain_rt_free. Null + CHAIN_ERR_MEMORY on failure.
+void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes);
 void chain_rt_free(void* p);
+// Records `status` with `fmt`, whose "{}" placeholders are replaced by
+// vals[0..n-1] in order (extra "{}" stay as they are).
+void chain_rt_error_fmt(ChainCallCtx* ctx, int32_t status, const char* fmt, const int64_t* vals,
+                        int32_t n);
+// Prints an array as a nested list ("[[1, 2], [3, 4]]"), after the label if
+// any; kind as for chain_rt_print (0 f64, 1 f32, 2 i64, 3 bool).
+void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, const void* data,
+                          int32_t rank, const int64_t* dims);
 
 }  // extern "C"
 
 namespace chain::rt {
 void initCtx(ChainCallCtx& ctx, FILE* printStream);
-void releaseCtx(ChainCallCtx& ctx);  // frees the tape
+void releaseCtx(ChainCallCtx& ctx);  // frees the tape and the whole arena
 }  // namespace chain::rt
