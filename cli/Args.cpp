@@ -2,12 +2,16 @@
 // "@file.json") maps each parameter name to a value; the value is converted
 // according to the parameter's TypeInfo: f64/f32 accept any JSON number (and
 // the strings "nan", "inf", "-inf"), i64 accepts integers and integral floats,
-// bool accepts true/false. Array parameters go through convertArray(), the
-// place where nested lists, "@x.npy" and "@x.csv" will be read; for now it
-// reports that arrays are not supported by the command line yet. Every
+// bool accepts true/false. Array parameters take nested lists, "@x.npy" or
+// "@x.csv" (ArrayInput.h); any parameter may be given as "@file". The arrays'
+// shapes bind the size names, which must agree between parameters. Every
 // problem is a chain::InputError naming the parameter (exit status 3).
+// randomArgs() draws the inputs of `chain check` from a fixed generator.
 #include "cli/Args.h"
 
+#include "cli/ArrayInput.h"
+
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -73,17 +77,52 @@ int64_t toInt(const std::string& name, const TypeInfo& type, const nlohmann::jso
   badValue(name, type, "an integer", j);
 }
 
-// An array parameter: nested lists, "@x.npy" or "@x.csv" (arrays work).
+bool endsWith(const std::string& s, const std::string& suffix) {
+  if (s.size() < suffix.size()) return false;
+  std::string tail = s.substr(s.size() - suffix.size());
+  std::transform(tail.begin(), tail.end(), tail.begin(), [](unsigned char c) { return std::tolower(c); });
+  return tail == suffix;
+}
+
+// "@path.npy" / "@path.csv": relative paths from the folder of the args file.
+Tensor readFileArg(const std::string& name, const TypeInfo& type, const std::string& spec,
+                   const ArgsSource& src) {
+  std::string path = spec.substr(1);
+  if (path.empty()) throw InputError("argument '" + name + "': \"@\" needs a file name");
+  if (path[0] != '/' && src.baseDir != ".") path = src.baseDir + "/" + path;
+  if (endsWith(path, ".npy")) return readNpy(name, type, path);
+  if (endsWith(path, ".csv")) return readCsv(name, type, path);
+  throw InputError("argument '" + name + "': '" + spec.substr(1) +
+                   "' is neither a .npy nor a .csv file (the extension decides the format)");
+}
+
+bool isFileSpec(const nlohmann::json& j) {
+  return j.is_string() && !j.get_ref<const std::string&>().empty() && j.get_ref<const std::string&>()[0] == '@';
+}
+
+// A scalar read from a file: the single element of a rank-0 tensor.
+Value scalarFromTensor(const Tensor& t) {
+  switch (t.dtype()) {
+    case DType::F64: return Value(t.data<double>()[0]);
+    case DType::F32: return Value(t.data<float>()[0]);
+    case DType::I64: return Value(t.data<int64_t>()[0]);
+    case DType::Bool: return Value(t.data<uint8_t>()[0] != 0);
+  }
+  return Value(0.0);
+}
+
+// An array parameter: nested lists, "@x.npy" or "@x.csv".
 Value convertArray(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
                    const ArgsSource& src) {
-  throw InputError("argument '" + name + "' has array type " + type.str() +
-                   ": array arguments are not supported by the command line yet");
+  if (isFileSpec(j)) return Value(readFileArg(name, type, j.get<std::string>(), src));
+  return Value(tensorFromJson(name, type, j));
 }
 
 Value convertValue(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
                    const ArgsSource& src) {
   if (type.isTuple) throw InputError("argument '" + name + "' has tuple type " + type.str() + ", which cannot be passed");
   if (!type.dims.empty()) return convertArray(name, type, j, src);
+  if (isFileSpec(j)) return scalarFromTensor(readFileArg(name, type, j.get<std::string>(), src));
   switch (type.dtype) {
     case DType::F64: return Value(toFloat(name, type, j));
     case DType::F32: return Value(static_cast<float>(toFloat(name, type, j)));
@@ -174,33 +213,91 @@ std::vector<Value> bindArgs(const ArgsSource& src, const Function& fn) {
     if (!known.count(it.key()))
       throw InputError("unknown argument '" + it.key() + "': function '" + fn.name() + "' has no such parameter");
   std::vector<Value> args;
+  SizeBinder sizes;
   for (size_t i = 0; i < names.size(); ++i) {
     auto it = src.object.find(names[i]);
     if (it == src.object.end())
       throw InputError("missing argument '" + names[i] + "' (" + types[i].str() + ") for function '" +
                        fn.name() + "'" + (src.given ? "" : "; pass it with --args"));
     args.push_back(convertValue(names[i], types[i], *it, src));
+    if (!types[i].dims.empty()) sizes.bind(names[i], types[i], args.back().tensor().shape());
   }
   return args;
 }
 
+namespace {
+
+// The shape of array parameter i from --sizes; a missing size name is a
+// usage error naming every size the function needs.
+std::vector<int64_t> randomShape(const Function& fn, size_t i, const std::map<std::string, int64_t>& sizes) {
+  std::vector<int64_t> shape;
+  const TypeInfo& t = fn.paramTypes()[i];
+  for (const auto& dim : t.dims) {
+    if (isLiteralDim(dim)) {
+      shape.push_back(std::stoll(dim));
+      continue;
+    }
+    auto it = sizes.find(dim);
+    if (it != sizes.end()) {
+      shape.push_back(it->second);
+      continue;
+    }
+    std::set<std::string> all;
+    for (const auto& pt : fn.paramTypes())
+      for (const auto& d : pt.dims)
+        if (!isLiteralDim(d)) all.insert(d);
+    std::string list;
+    for (const auto& d : all) list += (list.empty() ? "" : ",") + d + "=" + (sizes.count(d) ? std::to_string(sizes.at(d)) : "?");
+    throw UsageError("--sizes: no value for size '" + dim + "' of parameter '" + fn.paramNames()[i] + "' (" +
+                     t.str() + "); random inputs need every size: --sizes " + list);
+  }
+  return shape;
+}
+
+}  // namespace
+
 std::vector<Value> randomArgs(const Function& fn, const std::map<std::string, int64_t>& sizes,
                               uint64_t seed) {
   Rng rng{seed};
-  std::vector<Value> args;
   const auto& names = fn.paramNames();
   const auto& types = fn.paramTypes();
+  // Shapes first (usage errors before any drawing), and the smallest array
+  // dimension: i64 array elements are drawn in [0, that), valid indices.
+  std::vector<std::vector<int64_t>> shapes(names.size());
+  int64_t smallest = -1;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (types[i].isTuple)
+      throw InputError("argument '" + names[i] + "' has tuple type " + types[i].str() + ", which cannot be passed");
+    if (types[i].dims.empty()) continue;
+    shapes[i] = randomShape(fn, i, sizes);
+    checkAllocation(names[i], shapes[i], types[i].dtype);
+    for (int64_t d : shapes[i]) smallest = smallest < 0 ? d : std::min(smallest, d);
+  }
+  std::vector<Value> args;
   for (size_t i = 0; i < names.size(); ++i) {
     const TypeInfo& t = types[i];
-    if (t.isTuple || !t.dims.empty())
-      throw InputError("argument '" + names[i] + "' has type " + t.str() +
-                       ": random array arguments are not supported by the command line yet; pass --args");
-    switch (t.dtype) {
-      case DType::F64: args.emplace_back(2 * rng.uniform() - 1); break;
-      case DType::F32: args.emplace_back(static_cast<float>(2 * rng.uniform() - 1)); break;
-      case DType::I64: args.emplace_back(static_cast<int64_t>(1 + rng.next() % 5)); break;
-      case DType::Bool: args.emplace_back((rng.next() & 1) != 0); break;
+    if (t.dims.empty()) {
+      auto named = sizes.find(names[i]);  // an i64 parameter named like a size takes its value
+      switch (t.dtype) {
+        case DType::F64: args.emplace_back(2 * rng.uniform() - 1); break;
+        case DType::F32: args.emplace_back(static_cast<float>(2 * rng.uniform() - 1)); break;
+        case DType::I64:
+          args.emplace_back(named != sizes.end() ? named->second : static_cast<int64_t>(1 + rng.next() % 5));
+          break;
+        case DType::Bool: args.emplace_back((rng.next() & 1) != 0); break;
+      }
+      continue;
     }
+    Tensor x(t.dtype, shapes[i]);
+    for (int64_t k = 0; k < x.numel(); ++k) {
+      switch (t.dtype) {
+        case DType::F64: x.data<double>()[k] = 2 * rng.uniform() - 1; break;
+        case DType::F32: x.data<float>()[k] = static_cast<float>(2 * rng.uniform() - 1); break;
+        case DType::I64: x.data<int64_t>()[k] = smallest > 0 ? int64_t(rng.next() % uint64_t(smallest)) : 0; break;
+        case DType::Bool: x.data<uint8_t>()[k] = (rng.next() & 1) != 0; break;
+      }
+    }
+    args.emplace_back(x);
   }
   return args;
 }

@@ -29,12 +29,17 @@ struct ArgsSource {
 ArgsSource readArgs(const std::string& spec);
 
 // The arguments in parameter order. Every parameter must be present and no
-// other name; values must fit the parameter types. Throws chain::InputError.
+// other name; values must fit the parameter types, and arrays sharing a size
+// name must agree on it. Throws chain::InputError.
 std::vector<Value> bindArgs(const ArgsSource& src, const Function& fn);
 
-// One value per parameter drawn from a fixed distribution (documented in the
-// README): floats uniform in [-1, 1), i64 uniform in {1, ..., 5}, bools fair
-// coin flips. `sizes` gives the array dimensions (arrays: not yet supported).
+// One value per parameter drawn from a fixed generator (splitmix64; documented
+// in the README): floats uniform in [-1, 1), scalar i64 uniform in {1, ..., 5}
+// (or the --sizes value of the same name), bools fair coin flips. Arrays take
+// their shapes from `sizes` (literal dimensions as written; a missing size
+// name is a chain::UsageError naming it), with elements drawn as above except
+// i64 elements, uniform in {0, ..., m-1} where m is the smallest dimension of
+// any array parameter, so that they are valid indices (class labels).
 std::vector<Value> randomArgs(const Function& fn, const std::map<std::string, int64_t>& sizes,
                               uint64_t seed);
 

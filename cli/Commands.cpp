@@ -128,8 +128,11 @@ int cmdGrad(const CliOptions& o) {
     printJson({{"value", toJson(parts[0])}, {"grad", grads}});
     return 0;
   }
-  std::cout << "value: " << toText(parts[0]) << "\n";
-  for (size_t i = 0; i < wrt.size(); ++i) std::cout << "grad " << wrt[i] << ": " << toText(parts[i + 1]) << "\n";
+  std::cout << "value: " << toText(parts[0], 7) << "\n";
+  for (size_t i = 0; i < wrt.size(); ++i) {
+    std::string label = "grad " + wrt[i] + ": ";
+    std::cout << label << toText(parts[i + 1], label.size()) << "\n";
+  }
   return 0;
 }
 
@@ -144,10 +147,15 @@ int cmdCheck(const CliOptions& o) {
                {"max_abs_error", numberToJson(r.maxAbsError)},
                {"max_rel_error", numberToJson(r.maxRelError)}});
   } else {
-    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n  at ";
+    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n";
+    std::string line = "  at ";
     const auto& names = l.fn.paramNames();
-    for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << names[i] << " = " << toText(args[i]);
-    std::cout << "\n  max abs error " << formatNumber(r.maxAbsError) << ", max rel error "
+    for (size_t i = 0; i < names.size(); ++i) {
+      line += (i ? ", " : "") + names[i] + " = ";
+      size_t nl = line.rfind('\n');
+      line += toText(args[i], nl == std::string::npos ? line.size() : line.size() - nl - 1);
+    }
+    std::cout << line << "\n  max abs error " << formatNumber(r.maxAbsError) << ", max rel error "
               << formatNumber(r.maxRelError) << " (tolerance " << formatNumber(o.tolerance) << ")\n"
               << (r.ok ? "ok" : "FAILED: the gradient differs from central finite differences") << "\n";
   }

@@ -1,7 +1,11 @@
 // Printing chain::Value as text and JSON for the command line. Floats are
 // written with the fewest digits that read back to the same value, so the
 // output is both readable and exact; tensors are walked in C order into nested
-// lists; tuples become "(a, b)" in text and lists in JSON.
+// lists; tuples become "(a, b)" in text and lists in JSON. In text, arrays of
+// rank >= 2 put each row on its own line (aligned under the first bracket),
+// and an array of more than kElideAbove elements shows only the first and
+// last kEdge entries of each longer axis, with "..." between them; JSON is
+// always complete.
 #include "cli/Output.h"
 
 #include <cmath>
@@ -23,22 +27,37 @@ std::string shortestDigits(double v, bool isF32) {
   return buf;
 }
 
+constexpr int64_t kElideAbove = 1000;
+constexpr int64_t kEdge = 3;
+
+// Element `flat` of a tensor as JSON (i64 read exactly, not through double).
+nlohmann::ordered_json elementJson(const Tensor& t, int64_t flat) {
+  switch (t.dtype()) {
+    case DType::F64: return numberToJson(t.data<double>()[flat]);
+    case DType::F32: return numberToJson(t.data<float>()[flat], true);
+    case DType::I64: return t.data<int64_t>()[flat];
+    case DType::Bool: return t.data<uint8_t>()[flat] != 0;
+  }
+  return nullptr;
+}
+
+std::string elementText(const Tensor& t, int64_t flat) {
+  switch (t.dtype()) {
+    case DType::F64: return formatNumber(t.data<double>()[flat]);
+    case DType::F32: return formatNumber(t.data<float>()[flat], true);
+    case DType::I64: return std::to_string(t.data<int64_t>()[flat]);
+    case DType::Bool: return t.data<uint8_t>()[flat] ? "true" : "false";
+  }
+  return "?";
+}
+
 // Elements of a tensor from flat index `offset` along axis `axis`, as JSON.
 nlohmann::ordered_json tensorToJson(const Tensor& t, int axis, int64_t& offset) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   int64_t n = t.shape()[axis];
   for (int64_t i = 0; i < n; ++i) {
-    if (axis + 1 < t.rank()) {
-      list.push_back(tensorToJson(t, axis + 1, offset));
-      continue;
-    }
-    double x = t.at(offset++);
-    switch (t.dtype()) {
-      case DType::F64: list.push_back(numberToJson(x)); break;
-      case DType::F32: list.push_back(numberToJson(x, true)); break;
-      case DType::I64: list.push_back(static_cast<int64_t>(x)); break;
-      case DType::Bool: list.push_back(x != 0); break;
-    }
+    if (axis + 1 < t.rank()) list.push_back(tensorToJson(t, axis + 1, offset));
+    else list.push_back(elementJson(t, offset++));
   }
   return list;
 }
@@ -55,26 +74,37 @@ std::string scalarText(const Value& v) {
   return "?";
 }
 
-// Text of a tensor's sub-array along `axis`, from flat index `offset`.
-void tensorText(const Tensor& t, int axis, int64_t& offset, std::string& out) {
-  out += '[';
-  int64_t n = t.shape()[axis];
-  for (int64_t i = 0; i < n; ++i) {
-    if (i) out += ", ";
-    if (axis + 1 < t.rank()) {
-      tensorText(t, axis + 1, offset, out);
-      continue;
-    }
-    double x = t.at(offset++);
-    switch (t.dtype()) {
-      case DType::F64: out += formatNumber(x); break;
-      case DType::F32: out += formatNumber(x, true); break;
-      case DType::I64: out += std::to_string(static_cast<int64_t>(x)); break;
-      case DType::Bool: out += x != 0 ? "true" : "false"; break;
-    }
+// Text of the sub-array of `t` at axis `axis` starting at flat index `base`;
+// `indent` is the column of the outermost '['.
+struct TensorPrinter {
+  const Tensor& t;
+  bool elide;
+  size_t indent;
+  std::string out;
+
+  int64_t stride(int axis) const {
+    int64_t s = 1;
+    for (int k = axis + 1; k < t.rank(); ++k) s *= t.shape()[k];
+    return s;
   }
-  out += ']';
-}
+  void print(int axis, int64_t base) {
+    out += '[';
+    int64_t n = t.shape()[axis], step = stride(axis);
+    bool last = axis + 1 == t.rank();
+    std::string sep = last ? ", " : "," + std::string(t.rank() - axis - 1, '\n') + std::string(indent + axis + 1, ' ');
+    for (int64_t i = 0; i < n; ++i) {
+      if (i) out += sep;
+      if (elide && n > 2 * kEdge && i == kEdge) {
+        out += "...";
+        out += sep;
+        i = n - kEdge;
+      }
+      if (last) out += elementText(t, base + i);
+      else print(axis + 1, base + i * step);
+    }
+    out += ']';
+  }
+};
 
 }  // namespace
 
@@ -101,7 +131,7 @@ nlohmann::ordered_json toJson(const Value& v) {
     case Value::Kind::Bool: return v.asBool();
     case Value::Kind::Tensor: {
       const Tensor& t = v.tensor();
-      if (t.rank() == 0) return numberToJson(t.numel() ? t.at(0) : 0.0);
+      if (t.rank() == 0) return t.numel() ? elementJson(t, 0) : nlohmann::ordered_json(0.0);
       int64_t offset = 0;
       return tensorToJson(t, 0, offset);
     }
@@ -114,21 +144,22 @@ nlohmann::ordered_json toJson(const Value& v) {
   return nullptr;
 }
 
-std::string toText(const Value& v) {
+std::string toText(const Value& v, size_t indent) {
   if (v.isScalar()) return scalarText(v);
   if (v.kind() == Value::Kind::Tensor) {
     const Tensor& t = v.tensor();
-    if (t.rank() == 0) return formatNumber(t.numel() ? t.at(0) : 0.0);
-    std::string out;
-    int64_t offset = 0;
-    tensorText(t, 0, offset, out);
-    return out;
+    if (t.rank() == 0) return t.numel() ? elementText(t, 0) : "0.0";
+    TensorPrinter p{t, t.numel() > kElideAbove, indent, {}};
+    p.print(0, 0);
+    return p.out;
   }
   std::string out = "(";
   const auto& elems = v.tuple();
   for (size_t i = 0; i < elems.size(); ++i) {
     if (i) out += ", ";
-    out += toText(elems[i]);
+    size_t lineStart = out.rfind('\n');
+    size_t column = lineStart == std::string::npos ? indent + out.size() : out.size() - lineStart - 1;
+    out += toText(elems[i], column);
   }
   return out + ")";
 }

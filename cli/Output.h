@@ -21,7 +21,10 @@ nlohmann::ordered_json toJson(const Value& v);
 // A double as JSON: a number, or "nan" / "inf" / "-inf".
 nlohmann::ordered_json numberToJson(double v, bool isF32 = false);
 
-// Readable text: 1.5, true, [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], (1.5, [1.0]).
-std::string toText(const Value& v);
+// Readable text: 1.5, true, [1.0, 2.0], (1.5, [1.0]). Arrays of rank >= 2
+// print one row per line, continuation lines indented to column `indent` + 1
+// (pass the column where the text starts); arrays of more than 1000 elements
+// show the first and last 3 entries of each longer axis around "...".
+std::string toText(const Value& v, size_t indent = 0);
 
 }  // namespace chain::cli

@@ -11,6 +11,17 @@
 //     return %1#0
 //   }
 //
+// Array ops print their attributes in place:
+//
+//   %3 = dim %A, 1 : i64
+//   %4 = index %A, %i, %j : f64
+//   %5 = slice %A [%i, %lo..%hi, :] : f64[?,?]     (index, range, whole axis)
+//   %6 = update %a [%i] = %v : f64[?]              (add_at: `+= %v`)
+//   %7 = map (%n, %m) : f64[?,?] { ^(%i: i64, %j: i64): ... yield %x }
+//   %8 = reduce sum (%lo, %hi) : f64 { ^(%r: i64): ... yield %x }
+//   %9 = fill %v (%n, %m) : f64[?,?]
+//   assert %c "index {} is out of bounds", %i
+//
 // Function parameters and region arguments print with their source name when
 // it is set, a plain identifier and unique in the function; every other value
 // gets a number in order of definition. An op with several results prints as

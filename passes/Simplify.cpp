@@ -1,33 +1,28 @@
 // The simplify pass, rebuild part. The function body is rebuilt op by op
-// through a value map: each pure op is folded (SimplifyFold.cpp) or looked up
-// in a scoped CSE table before it is emitted; `if` with a constant condition
-// is replaced by the taken region's ops, `for` with constant bounds lo >= hi
-// by its inits, and region results that merely forward a value from outside
-// the region are replaced by that value. Dead code is then removed
-// (SimplifyDCE.cpp).
+// through a value map: each pure op is folded (SimplifyFold.cpp, and for
+// arrays SimplifyArrays.cpp) or looked up in a scoped CSE table before it is
+// emitted; `if` with a constant condition is replaced by the taken region's
+// ops, `for` with constant bounds lo >= hi by its inits, and region results
+// that merely forward a value from outside the region are replaced by that
+// value. Dead code is then removed (SimplifyDCE.cpp). Array folds and map
+// fusion expose more of each other, so the rebuild runs for a few rounds
+// while they still find something.
 #include "passes/Simplify.h"
 
 #include <algorithm>
 #include <cstring>
-#include <map>
-#include <tuple>
-#include <vector>
 
-#include "passes/SimplifyFold.h"
+#include "passes/SimplifyImpl.h"
 
 namespace chain::passes {
 
-namespace {
+namespace simp {
 
 using ir::Block;
 using ir::Builder;
 using ir::Operation;
 using ir::OpKind;
 using ir::Value;
-
-// What makes two pure ops equal: kind, attributes, operands, result types.
-using CseKey = std::tuple<OpKind, uint64_t, int64_t, std::string, std::vector<int64_t>,
-                          std::vector<const Value*>, std::vector<int>>;
 
 CseKey makeKey(const Operation& op, const std::vector<Value*>& operands) {
   uint64_t fbits;
@@ -39,6 +34,8 @@ CseKey makeKey(const Operation& op, const std::vector<Value*>& operands) {
   for (auto& r : op.results) types.push_back(static_cast<int>(r->type.elem) * 64 + r->type.rank);
   return {op.kind, fbits, op.i, op.s, op.ints, ops, types};
 }
+
+namespace {
 
 // True when `v` is defined inside one of `op`'s regions (at any depth).
 bool definedIn(const Value* v, const Operation* op) {
@@ -60,123 +57,114 @@ bool hasEffects(const Block& b) {
   return false;
 }
 
-class Simplifier {
- public:
-  // Emits every op of `src` (terminator included) at the end of `b`'s block.
-  void emitBlock(Builder& b, const Block& src) {
-    for (auto& op : src.ops) emitOp(b, *op);
-  }
+}  // namespace
 
- private:
-  Value* m(Value* v) const {
-    auto it = map_.find(v);
-    return it == map_.end() ? v : it->second;
+void countAllUses(const Block& b, Uses& u) {
+  for (auto& op : b.ops) {
+    for (Value* v : op->operands) u[v] += 1;
+    for (auto& r : op->regions) countAllUses(*r, u);
   }
-  std::vector<Value*> mapAll(const std::vector<Value*>& vs) const {
-    std::vector<Value*> out;
-    for (Value* v : vs) out.push_back(m(v));
-    return out;
-  }
+}
 
-  void emitOp(Builder& b, const Operation& op) {
-    if (op.kind == OpKind::If) return emitIf(b, op);
-    if (op.kind == OpKind::For) return emitFor(b, op);
-    if (op.kind == OpKind::While) return emitWhile(b, op);
-    std::vector<Value*> operands = mapAll(op.operands);
-    if (!hasFlag(op.kind, ir::Pure) || hasFlag(op.kind, ir::Effect)) {
-      b.clone(op, map_);
-      return;
-    }
-    fold::Result r = fold::foldOp(op, operands);
-    if (r.kind == fold::Result::Existing) {
-      map_[op.result(0)] = r.value;
-      return;
-    }
-    if (r.kind == fold::Result::Constant) {
-      map_[op.result(0)] = constant(b, r, op.loc);
-      return;
-    }
-    CseKey key = makeKey(op, operands);
-    if (Operation* prev = lookup(key)) {
-      for (size_t i = 0; i < op.results.size(); ++i) map_[op.result(i)] = prev->result(i);
-      return;
-    }
-    Operation* n = b.clone(op, map_);
+void Simplifier::emitOp(Builder& b, const Operation& op) {
+  if (op.kind == OpKind::If) return emitIf(b, op);
+  if (op.kind == OpKind::For) return emitFor(b, op);
+  if (op.kind == OpKind::While) return emitWhile(b, op);
+  if (op.kind == OpKind::Map || op.kind == OpKind::Reduce) return emitMapReduce(b, op);
+  if (!hasFlag(op.kind, ir::Pure) || hasFlag(op.kind, ir::Effect) || !op.regions.empty()) {
+    b.clone(op, map_);
+    return;
+  }
+  directIndex_ = op.kind == OpKind::Index ? &op : nullptr;
+  std::vector<Value*> rs = emitPure(b, op, mapAll(op.operands));
+  directIndex_ = nullptr;
+  for (size_t i = 0; i < op.results.size(); ++i) map_[op.result(i)] = rs[i];
+}
+
+std::vector<Value*> Simplifier::emitPure(Builder& b, const Operation& op,
+                                         const std::vector<Value*>& operands) {
+  fold::Result r = fold::foldOp(op, operands);
+  if (r.kind == fold::Result::Existing) return {r.value};
+  if (r.kind == fold::Result::Constant) return {constant(b, r, op.loc)};
+  if (Value* v = foldArray(b, op, operands)) {
+    ++arrayChanges_;
+    return {v};
+  }
+  CseKey key = makeKey(op, operands);
+  Operation* n = lookup(key);
+  if (!n) {
+    n = shell(b, op, operands);
     scopes_.back()[key] = n;
   }
+  std::vector<Value*> out;
+  for (auto& res : n->results) out.push_back(res.get());
+  return out;
+}
 
-  Value* constant(Builder& b, const fold::Result& r, ir::SrcLoc loc) {
-    Operation tmp(r.constKind);
-    tmp.f = r.f;
-    tmp.i = r.i;
-    tmp.addResult(r.type);
-    CseKey key = makeKey(tmp, {});
-    if (Operation* prev = lookup(key)) return prev->result();
-    tmp.loc = loc;
-    std::map<const Value*, Value*> scratch;
-    Operation* n = b.clone(tmp, scratch);
-    scopes_.back()[key] = n;
-    return n->result();
+Value* Simplifier::constant(Builder& b, const fold::Result& r, ir::SrcLoc loc) {
+  Operation tmp(r.constKind);
+  tmp.f = r.f;
+  tmp.i = r.i;
+  tmp.addResult(r.type);
+  CseKey key = makeKey(tmp, {});
+  if (Operation* prev = lookup(key)) return prev->result();
+  tmp.loc = loc;
+  std::map<const Value*, Value*> scratch;
+  Operation* n = b.clone(tmp, scratch);
+  scopes_.back()[key] = n;
+  return n->result();
+}
+
+Operation* Simplifier::lookup(const CseKey& key) const {
+  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+    auto f = it->find(key);
+    if (f != it->end()) return f->second;
   }
+  return nullptr;
+}
 
-  Operation* lookup(const CseKey& key) const {
-    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      auto f = it->find(key);
-      if (f != it->end()) return f->second;
-    }
-    return nullptr;
+// Creates `op` without regions, with new operands and the same attributes.
+Operation* Simplifier::shell(Builder& b, const Operation& op, std::vector<Value*> operands) {
+  std::vector<ir::Type> types;
+  for (auto& r : op.results) types.push_back(r->type);
+  ir::SrcLoc saved = b.loc();
+  b.setLoc(op.loc);
+  Operation* n = b.create(op.kind, std::move(operands), types, 0);
+  b.setLoc(saved);
+  n->f = op.f;
+  n->i = op.i;
+  n->s = op.s;
+  n->ints = op.ints;
+  for (size_t r = 0; r < op.results.size(); ++r) n->results[r]->name = op.results[r]->name;
+  return n;
+}
+
+// Adds a region to `n` and emits `src` into it under a new CSE scope.
+// Arguments whose index is in `subst` are replaced by the given value
+// (loop-invariant carried values).
+Block* Simplifier::emitRegion(Operation* n, const Block& src, const std::map<size_t, Value*>& subst) {
+  Block* nb = n->addRegion();
+  for (size_t i = 0; i < src.args.size(); ++i) {
+    Value* na = nb->addArg(src.args[i]->type, src.args[i]->name);
+    auto it = subst.find(i);
+    map_[src.args[i].get()] = it == subst.end() ? na : it->second;
   }
+  scopes_.emplace_back();
+  Builder inner(nb);
+  emitBlock(inner, src);
+  scopes_.pop_back();
+  return nb;
+}
 
-  // Creates `op` without regions, with new operands and the same attributes.
-  Operation* shell(Builder& b, const Operation& op, std::vector<Value*> operands) {
-    std::vector<ir::Type> types;
-    for (auto& r : op.results) types.push_back(r->type);
-    ir::SrcLoc saved = b.loc();
-    b.setLoc(op.loc);
-    Operation* n = b.create(op.kind, std::move(operands), types, 0);
-    b.setLoc(saved);
-    n->f = op.f;
-    n->i = op.i;
-    n->s = op.s;
-    n->ints = op.ints;
-    for (size_t r = 0; r < op.results.size(); ++r) n->results[r]->name = op.results[r]->name;
-    return n;
+// Emits the ops of `src` but its terminator into `b`; returns the mapped
+// yielded values.
+std::vector<Value*> Simplifier::emitInline(Builder& b, const Block& src) {
+  for (auto& op : src.ops) {
+    if (hasFlag(op->kind, ir::Terminator)) return mapAll(op->operands);
+    emitOp(b, *op);
   }
-
-  // Adds a region to `n` and emits `src` into it under a new CSE scope.
-  // Arguments whose index is in `subst` are replaced by the given value
-  // (loop-invariant carried values).
-  Block* emitRegion(Operation* n, const Block& src, const std::map<size_t, Value*>& subst = {}) {
-    Block* nb = n->addRegion();
-    for (size_t i = 0; i < src.args.size(); ++i) {
-      Value* na = nb->addArg(src.args[i]->type, src.args[i]->name);
-      auto it = subst.find(i);
-      map_[src.args[i].get()] = it == subst.end() ? na : it->second;
-    }
-    scopes_.emplace_back();
-    Builder inner(nb);
-    emitBlock(inner, src);
-    scopes_.pop_back();
-    return nb;
-  }
-
-  // Emits the ops of `src` but its terminator into `b`; returns the mapped
-  // yielded values.
-  std::vector<Value*> emitInline(Builder& b, const Block& src) {
-    for (auto& op : src.ops) {
-      if (hasFlag(op->kind, ir::Terminator)) return mapAll(op->operands);
-      emitOp(b, *op);
-    }
-    return {};
-  }
-
-  void emitIf(Builder& b, const Operation& op);
-  void emitFor(Builder& b, const Operation& op);
-  void emitWhile(Builder& b, const Operation& op);
-
-  std::map<const Value*, Value*> map_;
-  std::vector<std::map<CseKey, Operation*>> scopes_{1};
-};
+  return {};
+}
 
 void Simplifier::emitIf(Builder& b, const Operation& op) {
   Value* c = m(op.operand(0));
@@ -222,6 +210,7 @@ void Simplifier::emitFor(Builder& b, const Operation& op) {
       map_[op.result(r)] = invariant ? init : n->result(r);
     }
     if (subst.size() == before) return;
+    forget(*n);
     b.block()->ops.pop_back();  // emit again with the invariants substituted
   }
 }
@@ -236,6 +225,7 @@ void Simplifier::emitWhile(Builder& b, const Operation& op) {
     double f;
     int64_t c;
     if (fold::constantOf(cond->terminator()->operand(0), f, c) && c == 0 && !hasEffects(*cond)) {
+      forget(*n);
       b.block()->ops.pop_back();  // the loop never runs
       for (size_t r = 0; r < op.results.size(); ++r) map_[op.result(r)] = inits[r];
       return;
@@ -248,20 +238,27 @@ void Simplifier::emitWhile(Builder& b, const Operation& op) {
       map_[op.result(r)] = invariant ? inits[r] : n->result(r);
     }
     if (subst.size() == before) return;
+    forget(*n);
     b.block()->ops.pop_back();
   }
 }
 
-}  // namespace
+}  // namespace simp
 
 void simplify(ir::Module& m, ir::Function& f) {
-  Block fresh;
-  Builder b(&fresh);
-  Simplifier s;
-  s.emitBlock(b, f.body);  // the parameters stay the same Values
-  f.body.ops = std::move(fresh.ops);
-  for (auto& op : f.body.ops) op->parent = &f.body;
-  eliminateDeadCode(f);
+  (void)m;
+  for (int round = 0; round < 4; ++round) {
+    simp::Uses uses;
+    simp::countAllUses(f.body, uses);
+    ir::Block fresh;
+    ir::Builder b(&fresh);
+    simp::Simplifier s(uses);
+    s.emitBlock(b, f.body);  // the parameters stay the same Values
+    f.body.ops = std::move(fresh.ops);
+    for (auto& op : f.body.ops) op->parent = &f.body;
+    eliminateDeadCode(f);
+    if (s.arrayChanges() == 0) break;
+  }
 }
 
 }  // namespace chain::passes

@@ -274,6 +274,12 @@ Result cast(Value* x, Type to) {
 }  // namespace
 
 Result foldOp(const ir::Operation& op, const std::vector<Value*>& operands) {
+  if (op.kind == OpKind::Select && operands.size() == 3) {  // also on arrays
+    Const c = constOf(operands[0]);
+    if (c.known) return existing(c.i ? operands[1] : operands[2]);
+    if (operands[1] == operands[2]) return existing(operands[1]);
+    return none();
+  }
   for (const Value* v : operands)
     if (v->type.rank != 0) return none();
   for (auto& r : op.results)

@@ -13,6 +13,7 @@ namespace chain {
 namespace {
 
 thread_local FILE* tlsPrintStream = nullptr;
+thread_local int64_t tlsTapePeak = 0;
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -216,93 +217,23 @@ const std::vector<std::string>& Function::paramNames() const { return fn_->param
 const std::vector<TypeInfo>& Function::paramTypes() const { return fn_->paramTypes; }
 const TypeInfo& Function::resultType() const { return fn_->resultType; }
 void Function::setPrintStream(FILE* f) { tlsPrintStream = f; }
-
-namespace {
-
-union Scalar64 {
-  double f64;
-  float f32;
-  int64_t i64;
-  uint8_t b;
-};
-
-Scalar64 packScalar(const Value& v, const ir::Type& t, const std::string& param) {
-  Scalar64 s{};
-  auto bad = [&](const char* want) {
-    return InputError("argument '" + param + "' must be " + want + ", got " + v.str());
-  };
-  if (!v.isScalar()) throw bad(ir::Type{t.elem, 0}.str().c_str());
-  switch (t.elem) {
-    case ir::Scalar::F64:
-    case ir::Scalar::F32: {
-      if (v.kind() == Value::Kind::Bool) throw bad("a number");
-      double d = v.asDouble();
-      if (t.elem == ir::Scalar::F64) s.f64 = d;
-      else s.f32 = float(d);
-      return s;
-    }
-    case ir::Scalar::I64:
-      if (v.kind() == Value::Kind::I64) s.i64 = v.asInt();
-      else if ((v.kind() == Value::Kind::F64 || v.kind() == Value::Kind::F32) &&
-               v.asDouble() == double(int64_t(v.asDouble())) && std::abs(v.asDouble()) < 9.2e18)
-        s.i64 = int64_t(v.asDouble());
-      else throw bad("an integer");
-      return s;
-    case ir::Scalar::Bool:
-      if (v.kind() != Value::Kind::Bool) throw bad("true or false");
-      s.b = v.asBool() ? 1 : 0;
-      return s;
-  }
-  return s;
-}
-
-Value unpackScalar(const Scalar64& s, const ir::Type& t) {
-  switch (t.elem) {
-    case ir::Scalar::F64: return Value(s.f64);
-    case ir::Scalar::F32: return Value(s.f32);
-    case ir::Scalar::I64: return Value(s.i64);
-    case ir::Scalar::Bool: return Value(s.b != 0);
-  }
-  return Value();
-}
-
-Value rebuild(const TypeInfo& t, const std::vector<Value>& flat, size_t& pos) {
-  if (!t.isTuple) return flat.at(pos++);
-  std::vector<Value> elems;
-  for (auto& e : t.elems) elems.push_back(rebuild(e, flat, pos));
-  return Value(std::move(elems));
-}
-
-}  // namespace
+int64_t Function::lastTapeBytes() { return tlsTapePeak; }
 
 Value Function::call(const std::vector<Value>& args) const {
   const CompiledFunction& f = *fn_;
   if (args.size() != f.paramIR.size())
     throw InputError("function '" + f.name + "' takes " + std::to_string(f.paramIR.size()) +
                      " argument(s), got " + std::to_string(args.size()));
-  std::vector<Scalar64> argStore(args.size());
-  std::vector<void*> argPtrs(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (f.paramIR[i].rank != 0) throw InputError("array arguments are not supported yet");
-    argStore[i] = packScalar(args[i], f.paramIR[i], f.paramNames[i]);
-    argPtrs[i] = &argStore[i];
-  }
-  std::vector<Scalar64> resStore(f.flatResults.size());
-  std::vector<void*> resPtrs(resStore.size());
-  for (size_t j = 0; j < resStore.size(); ++j) resPtrs[j] = &resStore[j];
-
+  CallFrame frame;
+  packArguments(f, args, frame);
   ChainCallCtx ctx;
   rt::initCtx(ctx, tlsPrintStream ? tlsPrintStream : stdout);
-  int32_t status = f.entry(&ctx, argPtrs.data(), resPtrs.data());
+  int32_t status = f.entry(&ctx, frame.argPtrs.data(), frame.resultPtrs.data());
   std::string message = ctx.message;
+  tlsTapePeak = ctx.tapePeak;
   rt::releaseCtx(ctx);
   if (status != CHAIN_OK) throw RuntimeError(message.empty() ? "runtime error" : message);
-
-  std::vector<Value> flat;
-  for (size_t j = 0; j < resStore.size(); ++j) flat.push_back(unpackScalar(resStore[j], f.flatResults[j]));
-  size_t pos = 0;
-  if (flat.size() == 1 && !f.resultType.isTuple) return flat[0];
-  return rebuild(f.resultType, flat, pos);
+  return unpackResults(f, frame);
 }
 
 }  // namespace chain

@@ -38,6 +38,28 @@ struct CompiledModule {
                                             const std::function<std::unique_ptr<ir::Function>()>& build);
 };
 
+// The argument and result storage of one call, in the entry's ABI.
+union Scalar64 {
+  double f64;
+  float f32;
+  int64_t i64;
+  uint8_t b;
+};
+struct CallFrame {
+  std::vector<Scalar64> scalars;      // one per parameter (used for scalars)
+  std::vector<ChainArray> arrays;     // one per parameter (used for arrays)
+  std::vector<Tensor> converted;      // tensors converted to the parameter's dtype
+  std::vector<void*> argPtrs;
+  std::vector<Scalar64> resultScalars;
+  std::vector<ChainArray> resultArrays;
+  std::vector<void*> resultPtrs;
+};
+// Checks `args` against the signature (types, ranks, shared size names) and
+// fills the frame; throws InputError naming the parameter (and axis, sizes).
+void packArguments(const CompiledFunction& f, const std::vector<Value>& args, CallFrame& frame);
+// Wraps the results of a successful call (array results become owning Tensors).
+Value unpackResults(const CompiledFunction& f, CallFrame& frame);
+
 TypeInfo typeInfoOf(const ast::TypeExpr& t);
 TypeInfo typeInfoOf(const ast::SemType& t);
 TypeInfo typeInfoOf(const ir::Type& t);

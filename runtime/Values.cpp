@@ -59,6 +59,29 @@ Tensor Tensor::view(DType dtype, std::vector<int64_t> shape, void* data) {
   return t;
 }
 
+Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void* data, void (*deleter)(void*)) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.owner_ = std::shared_ptr<void>(data, deleter);
+  t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::fromValues(DType dtype, std::vector<int64_t> shape, const std::vector<double>& values) {
+  Tensor t(dtype, std::move(shape));
+  if (int64_t(values.size()) != t.numel()) throw InputError("tensor: wrong number of values for its shape");
+  for (size_t i = 0; i < values.size(); ++i) {
+    switch (dtype) {
+      case DType::F64: t.data<double>()[i] = values[i]; break;
+      case DType::F32: t.data<float>()[i] = float(values[i]); break;
+      case DType::I64: t.data<int64_t>()[i] = int64_t(values[i]); break;
+      case DType::Bool: t.data<uint8_t>()[i] = values[i] != 0; break;
+    }
+  }
+  return t;
+}
+
 int64_t Tensor::numel() const {
   return std::accumulate(shape_.begin(), shape_.end(), int64_t(1), std::multiplies<int64_t>());
 }

@@ -1,8 +1,10 @@
 // Code generation, part 1: the entry function of each IR function (its
 // uniform signature, parameter loads, result stores, the common error exit),
 // the mapping of IR values to LLVM values, and the dispatch over every op
-// kind. The op families live in CodegenScalar.cpp, CodegenControl.cpp and
-// CodegenEffects.cpp.
+// kind. The op families live in CodegenScalar.cpp, CodegenControl.cpp,
+// CodegenEffects.cpp and the CodegenArray*.cpp files. A function that
+// allocates from the arena releases it (back to the head seen on entry)
+// before each return, on success and on error.
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -44,6 +46,34 @@ llvm::Value* FnEmitter::get(const ir::Value* v) {
 
 void FnEmitter::set(const ir::Value* v, llvm::Value* x) { vals_[v] = x; }
 
+std::vector<llvm::Type*> FnEmitter::flatTypes(ir::Type t) {
+  if (t.rank == 0) return {typeOf(t)};
+  std::vector<llvm::Type*> ts{b_.getPtrTy()};
+  ts.insert(ts.end(), static_cast<size_t>(t.rank), b_.getInt64Ty());
+  return ts;
+}
+
+std::vector<llvm::Value*> FnEmitter::flat(const ir::Value* v) {
+  if (v->type.rank == 0) return {get(v)};
+  const ArrVal& a = arr(v);
+  std::vector<llvm::Value*> xs{a.data};
+  xs.insert(xs.end(), a.dims.begin(), a.dims.end());
+  return xs;
+}
+
+void FnEmitter::bindFlat(const ir::Value* v, const std::vector<llvm::Value*>& xs, size_t& pos) {
+  size_t n = flatSize(v->type);
+  if (pos + n > xs.size()) internalError("flattened value list too short");
+  if (v->type.rank == 0) {
+    set(v, xs[pos++]);
+    return;
+  }
+  ArrVal a;
+  a.data = xs[pos++];
+  for (int k = 0; k < v->type.rank; ++k) a.dims.push_back(xs[pos++]);
+  setArr(v, std::move(a));
+}
+
 llvm::Value* FnEmitter::loadScalar(ir::Type t, llvm::Value* ptr) {
   llvm::Value* x = b_.CreateLoad(memTypeOf(t), ptr);
   if (t.elem == ir::Scalar::Bool) x = b_.CreateICmpNE(x, b_.getInt8(0));
@@ -55,19 +85,22 @@ void FnEmitter::storeScalar(ir::Type t, llvm::Value* x, llvm::Value* ptr) {
   b_.CreateStore(x, ptr);
 }
 
-// Parameter `index`: args[index] points to a scalar, or (rank >= 1, to come
-// with the arrays work) to a ChainArray descriptor.
+// Parameter `index`: args[index] points to a scalar, or (rank >= 1) to a
+// ChainArray descriptor (bound with setArr; returns null).
 llvm::Value* FnEmitter::loadParam(const ir::Value* p, unsigned index) {
   llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), argsArg_, index);
   llvm::Value* ptr = b_.CreateLoad(b_.getPtrTy(), slot, "arg.ptr");
-  if (p->type.rank != 0) internalError("array parameters are not supported yet");
+  if (p->type.rank != 0) {
+    setArr(p, loadArrayParam(p->type, ptr));
+    return nullptr;
+  }
   return loadScalar(p->type, ptr);
 }
 
 void FnEmitter::storeResult(ir::Type t, llvm::Value* x, unsigned index) {
   llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), resultsArg_, index);
   llvm::Value* ptr = b_.CreateLoad(b_.getPtrTy(), slot, "res.ptr");
-  if (t.rank != 0) internalError("array results are not supported yet");
+  if (t.rank != 0) internalError("array results go through storeArrayResults");
   storeScalar(t, x, ptr);
 }
 
@@ -97,20 +130,43 @@ void FnEmitter::emit() {
   b_.CreateRet(exitStatus_);
 
   b_.SetInsertPoint(entry);
+  plan_ = std::make_unique<BufferPlan>(f_);
   std::vector<llvm::Value*> params;
-  for (size_t i = 0; i < f_.numParams(); ++i)
-    params.push_back(loadParam(f_.param(i), static_cast<unsigned>(i)));
+  for (size_t i = 0; i < f_.numParams(); ++i) {
+    llvm::Value* x = loadParam(f_.param(i), static_cast<unsigned>(i));
+    std::vector<llvm::Value*> xs = x ? std::vector<llvm::Value*>{x} : flat(f_.param(i));
+    params.insert(params.end(), xs.begin(), xs.end());
+  }
   const ir::Operation* ret = f_.body.terminator();
   if (!ret || ret->kind != ir::OpKind::Return) internalError("function body without return");
   std::vector<llvm::Value*> results = emitRegion(f_.body, params);
-  for (size_t j = 0; j < results.size(); ++j)
-    storeResult(ret->operand(j)->type, results[j], static_cast<unsigned>(j));
+  storeArrayResults(*ret, results);
+  size_t pos = 0;
+  for (size_t j = 0; j < ret->operands.size(); ++j) {
+    ir::Type t = ret->operand(j)->type;
+    if (t.rank == 0) storeResult(t, results[pos], static_cast<unsigned>(j));
+    pos += flatSize(t);
+  }
   b_.CreateRet(b_.getInt32(CHAIN_OK));
 
   if (exitStatus_->getNumIncomingValues() == 0) {
     exitBB_->eraseFromParent();  // no runtime error possible
   } else {
     exitBB_->moveAfter(&fn_->back());
+  }
+  if (usesArena_) releaseArenaOnReturn(entry);
+}
+
+// Loads ctx->arena at entry and releases back to it before every `ret`.
+void FnEmitter::releaseArenaOnReturn(llvm::BasicBlock* entry) {
+  b_.SetInsertPoint(entry, entry->getFirstInsertionPt());
+  llvm::Value* mark = b_.CreateLoad(b_.getPtrTy(), ctxFieldPtr(kArena), "arena.mark");
+  std::vector<llvm::ReturnInst*> rets;
+  for (llvm::BasicBlock& bb : *fn_)
+    if (auto* r = llvm::dyn_cast<llvm::ReturnInst>(bb.getTerminator())) rets.push_back(r);
+  for (llvm::ReturnInst* r : rets) {
+    b_.SetInsertPoint(r);
+    b_.CreateCall(runtimeFn("chain_rt_arena_release"), {ctxArg_, mark});
   }
 }
 
@@ -162,11 +218,16 @@ void FnEmitter::emitOp(const ir::Operation& op) {
     case K::Or: r = b_.CreateOr(get(op.operand(0)), get(op.operand(1))); break;
     case K::Not: r = b_.CreateNot(get(op.operand(0))); break;
     case K::Select:
+      if (op.result()->type.rank != 0) return emitArrayOp(op);
       r = b_.CreateSelect(get(op.operand(0)), get(op.operand(1)), get(op.operand(2)));
       check = false;
       break;
     case K::Cast: r = emitCast(op); break;
-    case K::StopGradient: r = get(op.operand(0)); check = false; break;
+    case K::StopGradient:
+      if (op.result()->type.rank != 0) return emitArrayOp(op);
+      r = get(op.operand(0));
+      check = false;
+      break;
     case K::Call: case K::GradCall:
       internalError(std::string("'") + ir::opName(op.kind) + "' must be inlined before codegen");
     case K::Print: emitPrint(op); return;
@@ -176,10 +237,13 @@ void FnEmitter::emitOp(const ir::Operation& op) {
     case K::Yield: case K::Return: internalError("terminator in the middle of a block");
     case K::TapePush: emitTapePush(op); return;
     case K::TapePop: emitTapePop(op); return;
-    case K::Dim: case K::Index: case K::Slice: case K::Update: case K::AddAt: case K::Map:
-    case K::Reduce: case K::MatMul: case K::Transpose: case K::Fill: case K::Build:
-    case K::Assert:
-      internalError(std::string("array op '") + ir::opName(op.kind) + "' is not supported yet");
+    case K::Dim: case K::Index: case K::Slice: case K::Update: case K::AddAt:
+    case K::Transpose: case K::Fill: case K::Build: case K::Assert:
+      emitArrayOp(op);
+      return;
+    case K::Map: emitMap(op); return;
+    case K::Reduce: emitReduce(op); return;
+    case K::MatMul: emitMatMul(op); return;
   }
   set(op.result(), r);
   if (check && r->getType()->isFloatingPointTy()) nanCheck(op, r);

@@ -41,4 +41,8 @@ std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>
 std::string emitAsm(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                     const CodegenOptions& opts);
 
+// Whether the host CPU has `feature` (LLVM's name: "avx2", "avx512f", ...),
+// as the JIT's target sees it.
+bool hostHasFeature(const std::string& feature);
+
 }  // namespace chain::codegen

@@ -4,20 +4,53 @@
 // carried values, no iterations when hi <= lo); `while` a condition block
 // evaluated on the carried phis, then the body. Regions nest arbitrarily: the
 // insertion point after emitRegion is wherever the region's code ended.
+// Values crossing regions are flattened (an array is its data pointer and
+// dims, see CodegenImpl.h); the buffer plan says which loop inits and loop
+// yields are copied so that carried arrays own their buffers.
 #include "runtime/codegen/CodegenImpl.h"
 
 namespace chain::codegen::detail {
 
 std::vector<llvm::Value*> FnEmitter::emitRegion(const ir::Block& r,
                                                 const std::vector<llvm::Value*>& args) {
-  if (args.size() != r.args.size()) internalError("region argument count mismatch");
-  for (size_t i = 0; i < args.size(); ++i) set(r.arg(i), args[i]);
+  size_t pos = 0;
+  for (const auto& a : r.args) bindFlat(a.get(), args, pos);
+  if (pos != args.size()) internalError("region argument count mismatch");
   const ir::Operation* term = r.terminator();
   if (!term || !hasFlag(term->kind, ir::Terminator))
     internalError("region without a terminator");
   for (size_t i = 0; i + 1 < r.ops.size(); ++i) emitOp(*r.ops[i]);
   std::vector<llvm::Value*> out;
-  for (const ir::Value* v : term->operands) out.push_back(get(v));
+  for (size_t k = 0; k < term->operands.size(); ++k) {
+    const ir::Value* v = term->operand(k);
+    std::vector<llvm::Value*> xs;
+    if (v->type.rank != 0 && plan_->copyYield(*term, k)) {
+      ArrVal c = copyArray(v->type, arr(v));
+      xs.push_back(c.data);
+      xs.insert(xs.end(), c.dims.begin(), c.dims.end());
+    } else {
+      xs = flat(v);
+    }
+    out.insert(out.end(), xs.begin(), xs.end());
+  }
+  return out;
+}
+
+// The flattened init values of a loop, copying the arrays the plan says.
+std::vector<llvm::Value*> FnEmitter::loopInits(const ir::Operation& op, size_t first) {
+  std::vector<llvm::Value*> out;
+  for (size_t k = first; k < op.operands.size(); ++k) {
+    const ir::Value* v = op.operand(k);
+    std::vector<llvm::Value*> xs;
+    if (v->type.rank != 0 && plan_->copyInit(op, k)) {
+      ArrVal c = copyArray(v->type, arr(v));
+      xs.push_back(c.data);
+      xs.insert(xs.end(), c.dims.begin(), c.dims.end());
+    } else {
+      xs = flat(v);
+    }
+    out.insert(out.end(), xs.begin(), xs.end());
+  }
   return out;
 }
 
@@ -40,22 +73,31 @@ void FnEmitter::emitIf(const ir::Operation& op) {
   b_.CreateBr(mergeBB);
 
   b_.SetInsertPoint(mergeBB);
-  if (tv.size() != op.results.size() || ev.size() != op.results.size())
+  std::vector<llvm::Type*> types;
+  for (const auto& r : op.results) {
+    std::vector<llvm::Type*> ts = flatTypes(r->type);
+    types.insert(types.end(), ts.begin(), ts.end());
+  }
+  if (tv.size() != types.size() || ev.size() != types.size())
     internalError("if region yields the wrong number of values");
-  for (size_t k = 0; k < op.results.size(); ++k) {
-    llvm::PHINode* phi = b_.CreatePHI(typeOf(op.result(k)->type), 2);
+  std::vector<llvm::Value*> merged;
+  for (size_t k = 0; k < types.size(); ++k) {
+    llvm::PHINode* phi = b_.CreatePHI(types[k], 2);
     phi->addIncoming(tv[k], thenEnd);
     phi->addIncoming(ev[k], elseEnd);
-    set(op.result(k), phi);
+    merged.push_back(phi);
   }
+  size_t pos = 0;
+  for (const auto& r : op.results) bindFlat(r.get(), merged, pos);
 }
 
 // %r... = for %lo, %hi, %init... { ^(%i, %c...): ... yield %c'... }
 void FnEmitter::emitFor(const ir::Operation& op) {
   if (op.regions.size() != 1 || op.operands.size() < 2) internalError("malformed for");
-  size_t n = op.operands.size() - 2;
   llvm::Value* lo = get(op.operand(0));
   llvm::Value* hi = get(op.operand(1));
+  std::vector<llvm::Value*> init = loopInits(op, 2);
+  size_t n = init.size();
   llvm::BasicBlock* pre = b_.GetInsertBlock();
   auto* head = llvm::BasicBlock::Create(llctx_, "for.head", fn_);
   auto* body = llvm::BasicBlock::Create(llctx_, "for.body", fn_);
@@ -68,8 +110,8 @@ void FnEmitter::emitFor(const ir::Operation& op) {
   std::vector<llvm::PHINode*> carried;
   std::vector<llvm::Value*> args{iv};
   for (size_t k = 0; k < n; ++k) {
-    llvm::PHINode* phi = b_.CreatePHI(typeOf(op.operand(2 + k)->type), 2);
-    phi->addIncoming(get(op.operand(2 + k)), pre);
+    llvm::PHINode* phi = b_.CreatePHI(init[k]->getType(), 2);
+    phi->addIncoming(init[k], pre);
     carried.push_back(phi);
     args.push_back(phi);
   }
@@ -85,14 +127,14 @@ void FnEmitter::emitFor(const ir::Operation& op) {
   for (size_t k = 0; k < n; ++k) carried[k]->addIncoming(next[k], latch);
 
   b_.SetInsertPoint(exit);
-  if (op.results.size() != n) internalError("for result count mismatch");
-  for (size_t k = 0; k < n; ++k) set(op.result(k), carried[k]);
+  bindResults(op, carried);
 }
 
 // %r... = while %init... { cond ^(%c...): yield %b } { body ^(%c...): yield %c'... }
 void FnEmitter::emitWhile(const ir::Operation& op) {
   if (op.regions.size() != 2) internalError("malformed while");
-  size_t n = op.operands.size();
+  std::vector<llvm::Value*> init = loopInits(op, 0);
+  size_t n = init.size();
   llvm::BasicBlock* pre = b_.GetInsertBlock();
   auto* condBB = llvm::BasicBlock::Create(llctx_, "while.cond", fn_);
   auto* bodyBB = llvm::BasicBlock::Create(llctx_, "while.body", fn_);
@@ -103,8 +145,8 @@ void FnEmitter::emitWhile(const ir::Operation& op) {
   std::vector<llvm::PHINode*> carried;
   std::vector<llvm::Value*> args;
   for (size_t k = 0; k < n; ++k) {
-    llvm::PHINode* phi = b_.CreatePHI(typeOf(op.operand(k)->type), 2);
-    phi->addIncoming(get(op.operand(k)), pre);
+    llvm::PHINode* phi = b_.CreatePHI(init[k]->getType(), 2);
+    phi->addIncoming(init[k], pre);
     carried.push_back(phi);
     args.push_back(phi);
   }
@@ -120,8 +162,14 @@ void FnEmitter::emitWhile(const ir::Operation& op) {
   for (size_t k = 0; k < n; ++k) carried[k]->addIncoming(next[k], latch);
 
   b_.SetInsertPoint(exit);
-  if (op.results.size() != n) internalError("while result count mismatch");
-  for (size_t k = 0; k < n; ++k) set(op.result(k), carried[k]);
+  bindResults(op, carried);
+}
+
+void FnEmitter::bindResults(const ir::Operation& op, const std::vector<llvm::PHINode*>& phis) {
+  std::vector<llvm::Value*> xs(phis.begin(), phis.end());
+  size_t pos = 0;
+  for (const auto& r : op.results) bindFlat(r.get(), xs, pos);
+  if (pos != xs.size()) internalError("loop result count mismatch");
 }
 
 }  // namespace chain::codegen::detail

@@ -3,7 +3,8 @@
 // (a cold block calling chain_rt_error, then the common exit that returns the
 // status), the optional NaN/infinity check, print, and the AD tape (a LIFO
 // byte stack of 8-byte slots: push grows it through chain_rt_tape_reserve on
-// the slow path; pop reads the slots back in push order).
+// the slow path; pop reads the slots back in push order). Pushes and pops
+// with arrays have a dynamic size: see CodegenArrayEffects.cpp.
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
 
@@ -14,12 +15,12 @@
 namespace chain::codegen::detail {
 
 // { char* tapeBase; i64 tapeTop, tapeCap, tapePeak; FILE* printStream;
-//   i32 status; char message[512] } -- must match RuntimeABI.h.
+//   i32 status; char message[512]; void* arena } -- must match RuntimeABI.h.
 llvm::StructType* FnEmitter::ctxType() {
   llvm::Type* ptr = b_.getPtrTy();
   llvm::Type* i64 = b_.getInt64Ty();
-  return llvm::StructType::get(
-      llctx_, {ptr, i64, i64, i64, ptr, b_.getInt32Ty(), llvm::ArrayType::get(b_.getInt8Ty(), 512)});
+  return llvm::StructType::get(llctx_, {ptr, i64, i64, i64, ptr, b_.getInt32Ty(),
+                                        llvm::ArrayType::get(b_.getInt8Ty(), 512), ptr});
 }
 
 llvm::Value* FnEmitter::ctxFieldPtr(CtxField f) { return b_.CreateStructGEP(ctxType(), ctxArg_, f); }
@@ -49,12 +50,30 @@ llvm::FunctionCallee FnEmitter::runtimeFn(const char* name) {
     ty = llvm::FunctionType::get(vd, {ptr, ptr, i32, b_.getDoubleTy(), b_.getInt64Ty()}, false);
   else if (n == "chain_rt_error")
     ty = llvm::FunctionType::get(vd, {ptr, i32, ptr}, false);
+  else if (n == "chain_rt_error_fmt")
+    ty = llvm::FunctionType::get(vd, {ptr, i32, ptr, ptr, i32}, false);
+  else if (n == "chain_rt_alloc" || n == "chain_rt_alloc_result")
+    ty = llvm::FunctionType::get(ptr, {ptr, b_.getInt64Ty()}, false);
+  else if (n == "chain_rt_arena_release" || n == "chain_rt_free")
+    ty = llvm::FunctionType::get(vd, n == "chain_rt_free" ? std::vector<llvm::Type*>{ptr}
+                                                          : std::vector<llvm::Type*>{ptr, ptr},
+                                 false);
+  else if (n == "chain_rt_print_array")
+    ty = llvm::FunctionType::get(vd, {ptr, ptr, i32, ptr, i32, ptr}, false);
   else
     internalError("unknown runtime helper " + n);
   llvm::FunctionCallee c = mod_.getOrInsertFunction(n, ty);
   if (auto* fn = llvm::dyn_cast<llvm::Function>(c.getCallee())) {
     fn->addFnAttr(llvm::Attribute::NoUnwind);
-    if (n == "chain_rt_error") fn->addFnAttr(llvm::Attribute::Cold);
+    if (n == "chain_rt_error" || n == "chain_rt_error_fmt") fn->addFnAttr(llvm::Attribute::Cold);
+    // Fresh, unaliased memory: lets LLVM prove arena buffers distinct from
+    // the parameters' data, so loops vectorise without runtime alias checks.
+    if (n == "chain_rt_alloc" || n == "chain_rt_alloc_result") {
+      fn->addRetAttr(llvm::Attribute::NoAlias);
+      fn->addRetAttr(llvm::Attribute::getWithAlignment(llctx_, llvm::Align(64)));
+    }
+    for (unsigned i = 0; i < ty->getNumParams(); ++i)
+      if (ty->getParamType(i)->isPointerTy() && i > 0) fn->addParamAttr(i, llvm::Attribute::NoCapture);
   }
   return c;
 }
@@ -66,6 +85,29 @@ void FnEmitter::raiseIf(llvm::Value* cond, int32_t status,
   b_.CreateCondBr(cond, err, cont, llvm::MDBuilder(llctx_).createUnlikelyBranchWeights());
   b_.SetInsertPoint(err);
   b_.CreateCall(runtimeFn("chain_rt_error"), {ctxArg_, b_.getInt32(status), msg()});
+  exitStatus_->addIncoming(b_.getInt32(status), err);
+  b_.CreateBr(exitBB_);
+  b_.SetInsertPoint(cont);
+}
+
+llvm::AllocaInst* FnEmitter::entryAlloca(llvm::Type* t, const char* name) {
+  llvm::IRBuilder<> eb(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+  return eb.CreateAlloca(t, nullptr, name);
+}
+
+void FnEmitter::raiseFmtIf(llvm::Value* cond, int32_t status, const std::string& fmt,
+                           const std::vector<llvm::Value*>& vals) {
+  auto* err = llvm::BasicBlock::Create(llctx_, "rt.error", fn_);
+  auto* cont = llvm::BasicBlock::Create(llctx_, "cont", fn_);
+  b_.CreateCondBr(cond, err, cont, llvm::MDBuilder(llctx_).createUnlikelyBranchWeights());
+  b_.SetInsertPoint(err);
+  llvm::Type* arrTy = llvm::ArrayType::get(b_.getInt64Ty(), vals.empty() ? 1 : vals.size());
+  llvm::Value* buf = entryAlloca(arrTy, "err.vals");
+  for (size_t k = 0; k < vals.size(); ++k)
+    b_.CreateStore(vals[k], b_.CreateConstInBoundsGEP2_64(arrTy, buf, 0, k));
+  b_.CreateCall(runtimeFn("chain_rt_error_fmt"),
+                {ctxArg_, b_.getInt32(status), globalString(fmt), buf,
+                 b_.getInt32(static_cast<int32_t>(vals.size()))});
   exitStatus_->addIncoming(b_.getInt32(status), err);
   b_.CreateBr(exitBB_);
   b_.SetInsertPoint(cont);
@@ -98,6 +140,10 @@ void FnEmitter::nanCheck(const ir::Operation& op, llvm::Value* x) {
 void FnEmitter::emitPrint(const ir::Operation& op) {
   llvm::Constant* label = globalString(op.s);
   for (const ir::Value* v : op.operands) {
+    if (v->type.rank != 0) {
+      printArray(label, v);
+      continue;
+    }
     llvm::Value* x = get(v);
     llvm::Value* fv = llvm::ConstantFP::get(b_.getDoubleTy(), 0.0);
     llvm::Value* iv = b_.getInt64(0);
@@ -116,6 +162,8 @@ void FnEmitter::emitPrint(const ir::Operation& op) {
 // return CHAIN_ERR_MEMORY), stores operand k in slot k, bumps tapeTop/Peak.
 void FnEmitter::emitTapePush(const ir::Operation& op) {
   if (op.operands.empty()) return;
+  for (const ir::Value* v : op.operands)
+    if (v->type.rank != 0) return tapePushDynamic(op);
   int64_t bytes = 8 * static_cast<int64_t>(op.operands.size());
   llvm::Type* i64 = b_.getInt64Ty();
   llvm::Value* topPtr = ctxFieldPtr(kTapeTop);
@@ -147,6 +195,8 @@ void FnEmitter::emitTapePush(const ir::Operation& op) {
 // The results mirror the operands of the matching push, in the same order.
 void FnEmitter::emitTapePop(const ir::Operation& op) {
   if (op.results.empty()) return;
+  for (const auto& r : op.results)
+    if (r->type.rank != 0) return tapePopDynamic(op);
   int64_t bytes = 8 * static_cast<int64_t>(op.results.size());
   llvm::Type* i64 = b_.getInt64Ty();
   llvm::Value* topPtr = ctxFieldPtr(kTapeTop);

@@ -5,7 +5,16 @@
 // The emitter is split by concern: Codegen.cpp (entry, parameters, op
 // dispatch, module assembly), CodegenScalar.cpp (constants, arithmetic, math,
 // comparisons, casts), CodegenControl.cpp (if / for / while and regions),
-// CodegenEffects.cpp (print, the tape, runtime errors, the NaN check).
+// CodegenEffects.cpp (print, the tape, runtime errors, the NaN check),
+// CodegenArrays.cpp (array values: parameters, results, the arena, index,
+// slice, update, fill, build, transpose, assert), CodegenArrayLoops.cpp
+// (counted loops, map, reduce, matmul, hoisted bounds checks) and
+// CodegenArrayEffects.cpp (print and tape of arrays). BufferPlan decides
+// which updates are in place.
+//
+// Array values: an array SSA value is an ArrVal {data pointer, dims[rank]}.
+// Where values cross control flow (region arguments, yields, phis) they are
+// flattened: a scalar is one LLVM value, an array 1 + rank (data, dims...).
 // Everything here is private to runtime/codegen.
 #pragma once
 
@@ -15,12 +24,14 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "ir/IR.h"
+#include "runtime/codegen/BufferPlan.h"
 #include "runtime/codegen/Codegen.h"
 
 namespace chain::codegen::detail {
@@ -34,6 +45,20 @@ enum CtxField : unsigned {
   kPrintStream = 4,
   kStatus = 5,
   kMessage = 6,
+  kArena = 7,
+};
+
+// An array value: its buffer and its dimensions (i64), row-major.
+struct ArrVal {
+  llvm::Value* data = nullptr;
+  std::vector<llvm::Value*> dims;
+};
+
+// One array selection (slice / update / add_at): per source axis its first
+// index, its length and whether it is an axis of the result.
+struct Selection {
+  std::vector<llvm::Value*> start, count;
+  std::vector<bool> keep;
 };
 
 // A compiler bug: prints the message and aborts (also in release builds).
@@ -51,11 +76,17 @@ class FnEmitter {
   llvm::Type* memTypeOf(ir::Type t);  // bool is stored as i8
   llvm::Value* get(const ir::Value* v);
   void set(const ir::Value* v, llvm::Value* x);
+  // Flattened values (see above) for control flow.
+  std::vector<llvm::Type*> flatTypes(ir::Type t);
+  std::vector<llvm::Value*> flat(const ir::Value* v);
+  void bindFlat(const ir::Value* v, const std::vector<llvm::Value*>& xs, size_t& pos);
+  size_t flatSize(ir::Type t) const { return t.rank == 0 ? 1 : 1 + static_cast<size_t>(t.rank); }
   llvm::Value* loadScalar(ir::Type t, llvm::Value* ptr);
   void storeScalar(ir::Type t, llvm::Value* x, llvm::Value* ptr);
   llvm::Value* loadParam(const ir::Value* p, unsigned index);
   void storeResult(ir::Type t, llvm::Value* x, unsigned index);
   void emitOp(const ir::Operation& op);
+  void releaseArenaOnReturn(llvm::BasicBlock* entry);
 
   // --- CodegenScalar.cpp (no switch over OpKind: emitOp picks the helper) --
   bool isFloatOp(const ir::Operation& op) const { return op.operand(0)->type.isFloat(); }
@@ -85,6 +116,8 @@ class FnEmitter {
   void emitIf(const ir::Operation& op);
   void emitFor(const ir::Operation& op);
   void emitWhile(const ir::Operation& op);
+  std::vector<llvm::Value*> loopInits(const ir::Operation& op, size_t first);
+  void bindResults(const ir::Operation& op, const std::vector<llvm::PHINode*>& phis);
 
   // --- CodegenEffects.cpp --------------------------------------------------
   llvm::StructType* ctxType();
@@ -102,6 +135,61 @@ class FnEmitter {
   void emitPrint(const ir::Operation& op);
   void emitTapePush(const ir::Operation& op);
   void emitTapePop(const ir::Operation& op);
+  llvm::AllocaInst* entryAlloca(llvm::Type* t, const char* name);
+  // When `cond` holds: chain_rt_error_fmt(ctx, status, fmt, vals) and return.
+  void raiseFmtIf(llvm::Value* cond, int32_t status, const std::string& fmt,
+                  const std::vector<llvm::Value*>& vals);
+
+  // --- CodegenArrays.cpp ---------------------------------------------------
+  const ArrVal& arr(const ir::Value* v);
+  void setArr(const ir::Value* v, ArrVal a);
+  llvm::Type* elemTy(ir::Type t) { return memTypeOf({t.elem, 0}); }
+  int64_t elemBytes(ir::Type t) const;
+  llvm::Value* numel(const std::vector<llvm::Value*>& dims);
+  llvm::Value* byteSize(ir::Type t, const std::vector<llvm::Value*>& dims);
+  llvm::Value* allocBytes(llvm::Value* bytes);  // arena; returns on failure
+  ArrVal newArray(ir::Type t, std::vector<llvm::Value*> dims);
+  ArrVal copyArray(ir::Type t, const ArrVal& a);
+  llvm::Value* elemPtr(ir::Type t, llvm::Value* data, llvm::Value* offset);
+  llvm::Value* rowMajor(const std::vector<llvm::Value*>& dims, const std::vector<llvm::Value*>& idx);
+  void checkIndex(const ir::Operation& op, llvm::Value* idx, llvm::Value* dim, size_t axis);
+  ArrVal loadArrayParam(ir::Type t, llvm::Value* desc);
+  void storeArrayResults(const ir::Operation& ret, const std::vector<llvm::Value*>& flatRes);
+  void emitArrayOp(const ir::Operation& op);
+  void emitIndex(const ir::Operation& op);
+  Selection selection(const ir::Operation& op, const ArrVal& a, size_t firstOperand);
+  void forSelection(const ArrVal& a, const Selection& s,
+                    const std::function<void(llvm::Value*, llvm::Value*)>& fn);
+  void emitSlice(const ir::Operation& op);
+  void emitUpdate(const ir::Operation& op, bool add);
+  void emitFill(const ir::Operation& op);
+  void emitBuild(const ir::Operation& op);
+  void emitTranspose(const ir::Operation& op);
+  void emitAssert(const ir::Operation& op);
+  llvm::Value* addElems(ir::Type t, llvm::Value* a, llvm::Value* b);
+  llvm::Value* zeroOf(ir::Type t);
+
+  // --- CodegenArrayLoops.cpp -----------------------------------------------
+  using LoopBody = std::function<std::vector<llvm::Value*>(llvm::Value*, const std::vector<llvm::Value*>&)>;
+  // for i = lo .. hi-1 with carried values; returns their final values.
+  std::vector<llvm::Value*> countedLoop(llvm::Value* lo, llvm::Value* hi,
+                                        const std::vector<llvm::Value*>& init, const LoopBody& body);
+  void simpleLoop(llvm::Value* lo, llvm::Value* hi, const std::function<void(llvm::Value*)>& body);
+  void hoistChecks(const ir::Block& region, const std::vector<llvm::Value*>& lo,
+                   const std::vector<llvm::Value*>& hi, llvm::Value* nonEmpty);
+  void emitMap(const ir::Operation& op);
+  void emitReduce(const ir::Operation& op);
+  llvm::Value* reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc, llvm::Value* x);
+  llvm::Value* reduceIdentity(const std::string& kind, ir::Type t);
+  llvm::Value* regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args, ir::Type to);
+  llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
+  void emitMatMul(const ir::Operation& op);
+  llvm::Value* fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b, bool reassoc);
+
+  // --- CodegenArrayEffects.cpp ---------------------------------------------
+  void printArray(llvm::Constant* label, const ir::Value* v);
+  void tapePushDynamic(const ir::Operation& op);
+  void tapePopDynamic(const ir::Operation& op);
 
   llvm::Module& mod_;
   llvm::LLVMContext& llctx_;
@@ -115,6 +203,11 @@ class FnEmitter {
   llvm::BasicBlock* exitBB_ = nullptr;      // returns exitStatus_
   llvm::PHINode* exitStatus_ = nullptr;
   std::unordered_map<const ir::Value*, llvm::Value*> vals_;
+  std::map<const ir::Value*, ArrVal> arrs_;  // node-based: references stay valid
+  std::unique_ptr<BufferPlan> plan_;
+  bool usesArena_ = false;
+  // Index ops (op, axis) whose bounds check was hoisted before a map/reduce loop.
+  std::set<std::pair<const ir::Operation*, size_t>> prechecked_;
   std::map<std::string, llvm::Constant*> strings_;
 };
 

@@ -206,6 +206,13 @@ std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>
   return os.str();
 }
 
+bool hostHasFeature(const std::string& feature) {
+  const llvm::SubtargetFeatures& f = hostBuilder().getFeatures();
+  for (const std::string& s : f.getFeatures())
+    if (s == "+" + feature) return true;
+  return false;
+}
+
 std::string emitAsm(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                     const CodegenOptions& opts) {
   auto tm = makeTargetMachine();

@@ -4,6 +4,8 @@
 // tape push (status CHAIN_ERR_MEMORY returned by the entry).
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -84,10 +86,57 @@ TEST_CASE("runtime abi: errors and allocation", "[codegen]") {
   std::string longMsg(2000, 'x');
   chain_rt_error(&ctx, CHAIN_ERR_NAN, longMsg.c_str());
   CHECK(std::string(ctx.message).size() == sizeof ctx.message - 1);
-  void* p = chain_rt_alloc(&ctx, 1000);
+  void* p = chain_rt_alloc_result(&ctx, 1000);
   REQUIRE(p != nullptr);
   CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
   chain_rt_free(p);
+  chain::rt::releaseCtx(ctx);
+}
+
+TEST_CASE("runtime abi: the arena releases back to a mark", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  CHECK(ctx.arena == nullptr);
+  void* a = chain_rt_alloc(&ctx, 100);
+  REQUIRE(a != nullptr);
+  CHECK(reinterpret_cast<uintptr_t>(a) % 64 == 0);
+  void* mark = ctx.arena;
+  void* z = chain_rt_alloc(&ctx, 0);  // zero bytes: still a distinct non-null buffer
+  REQUIRE(z != nullptr);
+  CHECK(z != a);
+  std::memset(a, 1, 100);
+  chain_rt_arena_release(&ctx, mark);
+  CHECK(ctx.arena == mark);
+  CHECK(static_cast<unsigned char*>(a)[99] == 1);  // older buffer still alive
+  CHECK(chain_rt_alloc(&ctx, -1) == nullptr);
+  CHECK(ctx.status == CHAIN_ERR_MEMORY);
+  chain::rt::releaseCtx(ctx);
+  CHECK(ctx.arena == nullptr);
+}
+
+TEST_CASE("runtime abi: formatted errors and array printing", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  int64_t vals[] = {7, -5};
+  chain_rt_error_fmt(&ctx, CHAIN_ERR_RUNTIME, "m.chain:1:2: index {} of {} ({})", vals, 2);
+  CHECK(ctx.status == CHAIN_ERR_RUNTIME);
+  CHECK(std::string(ctx.message) == "m.chain:1:2: index 7 of -5 ({})");
+  FILE* tmp = std::tmpfile();
+  REQUIRE(tmp);
+  ctx.printStream = tmp;
+  double d[] = {1.5, -2, 0.1, 4, 5, 6};
+  int64_t dims[] = {2, 3};
+  chain_rt_print_array(&ctx, "A", 0, d, 2, dims);
+  uint8_t bs[] = {1, 0};
+  int64_t bd[] = {2};
+  chain_rt_print_array(&ctx, "", 3, bs, 1, bd);
+  int64_t zd[] = {0};
+  chain_rt_print_array(&ctx, "", 2, nullptr, 1, zd);
+  std::rewind(tmp);
+  char buf[256] = {0};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, tmp);
+  std::fclose(tmp);
+  CHECK(std::string(buf, n) == "A [[1.5, -2, 0.1], [4, 5, 6]]\n[true, false]\n[]\n");
   chain::rt::releaseCtx(ctx);
 }
 

@@ -332,6 +332,24 @@ TEST_CASE("parser: several errors in one file", "[parser]") {
   CHECK(p.prog->fns[1]->name == "h");
 }
 
+TEST_CASE("parser: a missing '}' keeps the following functions", "[parser]") {
+  Parsed p(
+      "fn f(x: f64) -> f64 {\n"
+      "  if x > 0.0 {\n"
+      "    let y = 1\n"
+      "  x\n"
+      "fn g() -> f64 { 1.0 }\n"
+      "fn h() -> f64 {\n"
+      "  let z = 2.0\n");
+  CHECK(p.errors() == std::vector<std::string>{
+                          "5:1: expected '}' before 'fn' (the block opened at line 2 is not closed)",
+                          "8:1: expected '}' to close the block opened at line 6"});
+  REQUIRE(p.prog->fns.size() == 3);
+  CHECK(p.prog->fns[1]->name == "g");
+  CHECK(p.prog->fns[1]->body->result);
+  CHECK(p.prog->fns[2]->body->stmts.size() == 1);
+}
+
 TEST_CASE("parser: one error per position", "[parser]") {
   Parsed p("fn f() {\n  let x = (((\n");
   CHECK(p.diag.count() == 1);

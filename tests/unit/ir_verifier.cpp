@@ -106,7 +106,7 @@ TEST_CASE("verifier: operand types and arity", "[ir][verifier]") {
   }
   SECTION("select") {
     insertBefore(mk(OpKind::Select, {x, x, x}, Type::f64()));
-    CHECK(mentions(verifyFunction(*s.f), "op 5 (select): condition must be bool"));
+    CHECK(mentions(verifyFunction(*s.f), "op 5 (select): condition must be a bool scalar"));
   }
   SECTION("arity") {
     insertBefore(mk(OpKind::Neg, {x, x}, Type::f64()));

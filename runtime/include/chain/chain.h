@@ -33,6 +33,10 @@ class Tensor {
   template <class T> static Tensor zeros(std::vector<int64_t> shape);
   // A view over caller memory (not copied, not freed).
   static Tensor view(DType dtype, std::vector<int64_t> shape, void* data);
+  // Takes ownership of `data` (released with `deleter`).
+  static Tensor adopt(DType dtype, std::vector<int64_t> shape, void* data, void (*deleter)(void*));
+  // A tensor from a flat list of values (row-major), converted to `dtype`.
+  static Tensor fromValues(DType dtype, std::vector<int64_t> shape, const std::vector<double>& values);
 
   DType dtype() const { return dtype_; }
   const std::vector<int64_t>& shape() const { return shape_; }
@@ -137,6 +141,9 @@ class Function {
   const TypeInfo& resultType() const;
   // Where print() output goes for calls on this thread (default stdout).
   static void setPrintStream(FILE* f);
+  // Peak bytes of AD tape used by the last call on this thread (0 for
+  // primal functions): memory that grows with loop trip counts.
+  static int64_t lastTapeBytes();
 
  private:
   friend class Module;

@@ -1,0 +1,97 @@
+// Internal to the simplify pass: the Simplifier, which rebuilds a function
+// body op by op through a value map. Simplify.cpp holds the scalar and
+// control-flow part (folding, CSE, if/for/while), SimplifyArrays.cpp the
+// array folds and map fusion (index(map) -> the map body at the index).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/IR.h"
+#include "passes/SimplifyFold.h"
+
+namespace chain::passes::simp {
+
+// What makes two pure ops equal: kind, attributes, operands, result types.
+using CseKey = std::tuple<ir::OpKind, uint64_t, int64_t, std::string, std::vector<int64_t>,
+                          std::vector<const ir::Value*>, std::vector<int>>;
+using Uses = std::unordered_map<const ir::Value*, int>;
+
+CseKey makeKey(const ir::Operation& op, const std::vector<ir::Value*>& operands);
+// Use counts of every value of a block (at any depth).
+void countAllUses(const ir::Block& b, Uses& u);
+
+class Simplifier {
+ public:
+  // `uses`: use counts of the source function (for the fusion heuristics).
+  explicit Simplifier(const Uses& uses) : uses_(uses) {}
+  // Emits every op of `src` (terminator included) at the end of `b`'s block.
+  void emitBlock(ir::Builder& b, const ir::Block& src) {
+    for (auto& op : src.ops) emitOp(b, *op);
+  }
+  // Number of array folds/fusions done (another round may find more).
+  int arrayChanges() const { return arrayChanges_; }
+
+ private:
+  ir::Value* m(ir::Value* v) const {
+    auto it = map_.find(v);
+    return it == map_.end() ? v : it->second;
+  }
+  std::vector<ir::Value*> mapAll(const std::vector<ir::Value*>& vs) const {
+    std::vector<ir::Value*> out;
+    for (ir::Value* v : vs) out.push_back(m(v));
+    return out;
+  }
+
+  void emitOp(ir::Builder& b, const ir::Operation& op);
+  // Emits a region-less pure op with the given (new) operands: folded, found
+  // by CSE or created. Returns its result values.
+  std::vector<ir::Value*> emitPure(ir::Builder& b, const ir::Operation& op,
+                                   const std::vector<ir::Value*>& operands);
+  ir::Value* constant(ir::Builder& b, const fold::Result& r, ir::SrcLoc loc);
+  ir::Operation* lookup(const CseKey& key) const;
+  ir::Operation* shell(ir::Builder& b, const ir::Operation& op, std::vector<ir::Value*> operands);
+  ir::Block* emitRegion(ir::Operation* n, const ir::Block& src,
+                        const std::map<size_t, ir::Value*>& subst = {});
+  std::vector<ir::Value*> emitInline(ir::Builder& b, const ir::Block& src);
+  void emitIf(ir::Builder& b, const ir::Operation& op);
+  void emitFor(ir::Builder& b, const ir::Operation& op);
+  void emitWhile(ir::Builder& b, const ir::Operation& op);
+
+  // SimplifyArrays.cpp
+  void emitMapReduce(ir::Builder& b, const ir::Operation& op);
+  // A fold of dim/index/slice/transpose; null when nothing applies.
+  ir::Value* foldArray(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& o);
+  ir::Value* foldDim(ir::Builder& b, const ir::Operation& op, ir::Value* a, int64_t axis);
+  ir::Value* foldIndex(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& o);
+  ir::Value* fuseMap(ir::Builder& b, const ir::Operation& op, ir::Operation* mapOp,
+                     const std::vector<ir::Value*>& idx);
+  ir::Value* indexOfSlice(ir::Builder& b, const ir::Operation& op, ir::Operation* slice,
+                          const std::vector<ir::Value*>& idx);
+  bool mayFuse(ir::Builder& b, ir::Operation* mapOp, const std::vector<ir::Value*>& idx) const;
+  bool knownInRange(ir::Builder& b, ir::Value* idx, ir::Value* extent) const;
+  void boundsAssert(ir::Builder& b, const ir::Operation& op, ir::Value* idx, ir::Value* extent,
+                    size_t axis);
+  void rangeAssert(ir::Builder& b, const ir::Operation& slice, size_t ax, ir::Value* lo, ir::Value* hi);
+  void emitAssert(ir::Builder& b, ir::SrcLoc loc, ir::Value* ok, std::vector<ir::Value*> values,
+                  const std::string& msg);
+  // Helpers that create (and fold) one new op at the builder.
+  ir::Value* make(ir::Builder& b, ir::OpKind k, std::vector<ir::Value*> operands, ir::Type t,
+                  ir::SrcLoc loc, int64_t attrI = 0);
+
+  // Drops origin_ entries of the ops nested in `op` (before it is destroyed).
+  void forget(const ir::Operation& op);
+
+  const Uses& uses_;
+  const ir::Operation* directIndex_ = nullptr;  // the source index op being emitted
+  std::map<const ir::Value*, ir::Value*> map_;
+  std::vector<std::map<CseKey, ir::Operation*>> scopes_{1};
+  std::map<const ir::Operation*, const ir::Operation*> origin_;  // new map op -> source map op
+  int arrayChanges_ = 0;
+};
+
+}  // namespace chain::passes::simp

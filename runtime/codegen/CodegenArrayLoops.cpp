@@ -1,0 +1,322 @@
+// Code generation, part 6: array loops. Counted loops of a simple shape
+// (i = lo; i < hi; ++i, nsw) that LLVM's loop vectoriser recognises; `map`
+// (a row-major loop nest storing the region's value, innermost loop
+// contiguous), `reduce` (an accumulator; sum / prod use `reassoc` fadd / fmul
+// and nothing else gets fast-math flags; max / min use llvm.maximum /
+// llvm.minimum, so a NaN element makes the result NaN and +0 > -0;
+// logsumexp is two passes: m = max, then m + log(sum exp(x - m)), with an
+// infinite or NaN m returned as it is), and `matmul` in its four rank forms
+// (for [n,k]@[k,m]: for i, for p, a = A[i,p], for j: C[i,j] += a * B[p,j]).
+//
+// Bounds checks of the index ops at the top level of a map / reduce region
+// whose index is the region's own index plus a constant, or is invariant,
+// are hoisted before the loop (one range test, reporting the first index that
+// would fail), so the loop body has no early exit and vectorises.
+#include <llvm/IR/Intrinsics.h>
+
+#include <cmath>
+#include <limits>
+
+#include "runtime/codegen/CodegenImpl.h"
+
+namespace chain::codegen::detail {
+namespace {
+
+bool definedIn(const ir::Value* v, const ir::Block& region) {
+  const ir::Block* d = v->def ? v->def->parent : v->owner;
+  for (; d; d = d->parentOp ? d->parentOp->parent : nullptr)
+    if (d == &region) return true;
+  return false;
+}
+
+// x = region arg #j (+/- a constant): returns j and sets c; else -1.
+int affineInArg(const ir::Value* x, const ir::Block& region, int64_t& c) {
+  c = 0;
+  for (size_t j = 0; j < region.args.size(); ++j)
+    if (x == region.arg(j)) return static_cast<int>(j);
+  const ir::Operation* d = x->def;
+  if (!d || (d->kind != ir::OpKind::Add && d->kind != ir::OpKind::Sub)) return -1;
+  for (int side = 0; side < 2; ++side) {
+    const ir::Value* a = d->operand(static_cast<size_t>(side));
+    const ir::Value* k = d->operand(static_cast<size_t>(1 - side));
+    if (!k->def || k->def->kind != ir::OpKind::ConstI) continue;
+    if (d->kind == ir::OpKind::Sub && side == 1) continue;  // c - i is not increasing
+    for (size_t j = 0; j < region.args.size(); ++j)
+      if (a == region.arg(j)) {
+        c = d->kind == ir::OpKind::Sub ? -k->def->i : k->def->i;
+        return static_cast<int>(j);
+      }
+  }
+  return -1;
+}
+
+}  // namespace
+
+std::vector<llvm::Value*> FnEmitter::countedLoop(llvm::Value* lo, llvm::Value* hi,
+                                                 const std::vector<llvm::Value*>& init,
+                                                 const LoopBody& body) {
+  llvm::BasicBlock* pre = b_.GetInsertBlock();
+  auto* head = llvm::BasicBlock::Create(llctx_, "loop.head", fn_);
+  auto* bodyBB = llvm::BasicBlock::Create(llctx_, "loop.body", fn_);
+  auto* exit = llvm::BasicBlock::Create(llctx_, "loop.end", fn_);
+  b_.CreateBr(head);
+  b_.SetInsertPoint(head);
+  llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2, "j");
+  iv->addIncoming(lo, pre);
+  std::vector<llvm::PHINode*> phis;
+  std::vector<llvm::Value*> carried;
+  for (llvm::Value* x : init) {
+    llvm::PHINode* phi = b_.CreatePHI(x->getType(), 2);
+    phi->addIncoming(x, pre);
+    phis.push_back(phi);
+    carried.push_back(phi);
+  }
+  b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), bodyBB, exit);
+  b_.SetInsertPoint(bodyBB);
+  std::vector<llvm::Value*> next = body(iv, carried);
+  if (next.size() != phis.size()) internalError("loop body returned the wrong number of values");
+  llvm::Value* inext = b_.CreateAdd(iv, b_.getInt64(1), "j.next", false, /*nsw=*/true);
+  llvm::BasicBlock* latch = b_.GetInsertBlock();
+  b_.CreateBr(head);
+  iv->addIncoming(inext, latch);
+  for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(next[k], latch);
+  b_.SetInsertPoint(exit);
+  return carried;
+}
+
+void FnEmitter::simpleLoop(llvm::Value* lo, llvm::Value* hi,
+                           const std::function<void(llvm::Value*)>& body) {
+  countedLoop(lo, hi, {}, [&](llvm::Value* i, const std::vector<llvm::Value*>&) {
+    body(i);
+    return std::vector<llvm::Value*>{};
+  });
+}
+
+// See the file comment. lo/hi: the range of each region argument; the checks
+// only fire when `nonEmpty` (the loop runs at least once).
+void FnEmitter::hoistChecks(const ir::Block& region, const std::vector<llvm::Value*>& lo,
+                            const std::vector<llvm::Value*>& hi, llvm::Value* nonEmpty) {
+  if (!opts_.boundsChecks) return;
+  for (const auto& opPtr : region.ops) {
+    const ir::Operation& op = *opPtr;
+    if (op.kind != ir::OpKind::Index || definedIn(op.operand(0), region)) continue;
+    const ArrVal& a = arr(op.operand(0));
+    for (size_t k = 0; k + 1 < op.operands.size() && k < a.dims.size(); ++k) {
+      const ir::Value* x = op.operand(k + 1);
+      llvm::Value* dim = a.dims[k];
+      llvm::Value* bad = nullptr;
+      llvm::Value* report = nullptr;
+      int64_t c = 0;
+      int j = affineInArg(x, region, c);
+      if (j >= 0) {
+        llvm::Value* first = b_.CreateAdd(lo[static_cast<size_t>(j)], b_.getInt64(c));
+        llvm::Value* last = b_.CreateAdd(hi[static_cast<size_t>(j)], b_.getInt64(c - 1));
+        llvm::Value* firstBad = b_.CreateICmpUGE(first, dim);
+        bad = b_.CreateOr(firstBad, b_.CreateICmpSGE(last, dim));
+        report = b_.CreateSelect(firstBad, first, dim);
+      } else if (!definedIn(x, region) || (x->def && x->def->kind == ir::OpKind::ConstI)) {
+        report = definedIn(x, region) ? b_.getInt64(x->def->i) : get(x);
+        bad = b_.CreateICmpUGE(report, dim);
+      } else {
+        continue;
+      }
+      raiseFmtIf(b_.CreateAnd(nonEmpty, bad), CHAIN_ERR_RUNTIME,
+                 where(op) + "index {} is out of bounds for axis " + std::to_string(k) +
+                     " of size {}",
+                 {report, dim});
+      prechecked_.insert({&op, k});
+    }
+  }
+}
+
+llvm::Value* FnEmitter::convertScalar(llvm::Value* x, ir::Type from, ir::Type to) {
+  if (from == to) return x;
+  llvm::Type* t = typeOf(to);
+  if (to.isFloat() && from.isFloat()) return b_.CreateFPCast(x, t);
+  if (to.isFloat() && from.elem == ir::Scalar::I64) return b_.CreateSIToFP(x, t);
+  if (to.isFloat() && from.elem == ir::Scalar::Bool) return b_.CreateUIToFP(x, t);
+  if (to.elem == ir::Scalar::I64 && from.elem == ir::Scalar::Bool) return b_.CreateZExt(x, t);
+  internalError("unsupported conversion from " + from.str() + " to " + to.str());
+}
+
+// Emits the region for `args` and returns its one yielded scalar as `to`.
+llvm::Value* FnEmitter::regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args,
+                                     ir::Type to) {
+  const ir::Operation* term = r.terminator();
+  if (!term || term->operands.size() != 1 || term->operand(0)->type.rank != 0)
+    internalError("map / reduce region must yield one scalar");
+  std::vector<llvm::Value*> vals = emitRegion(r, args);
+  return convertScalar(vals[0], term->operand(0)->type, to);
+}
+
+// %a = map (n0..) ^(i0..) { yield x }: a row-major loop nest.
+void FnEmitter::emitMap(const ir::Operation& op) {
+  ir::Type t = op.result()->type;
+  const ir::Block& region = *op.region(0);
+  std::vector<llvm::Value*> dims, zeros;
+  llvm::Value* nonEmpty = b_.getTrue();
+  for (const ir::Value* n : op.operands) {
+    llvm::Value* d = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, get(n), b_.getInt64(0));
+    dims.push_back(d);
+    zeros.push_back(b_.getInt64(0));
+    nonEmpty = b_.CreateAnd(nonEmpty, b_.CreateICmpSGT(d, b_.getInt64(0)));
+  }
+  ArrVal out = newArray(t, dims);
+  hoistChecks(region, zeros, dims, nonEmpty);
+  std::vector<llvm::Value*> idx;
+  std::function<void(size_t, llvm::Value*)> level = [&](size_t k, llvm::Value* linBase) {
+    simpleLoop(b_.getInt64(0), dims[k], [&](llvm::Value* i) {
+      llvm::Value* lin = b_.CreateAdd(b_.CreateMul(linBase, dims[k], "", true, true), i, "lin", true, true);
+      idx.push_back(i);
+      if (k + 1 == dims.size()) {
+        llvm::Value* x = regionScalar(region, idx, {t.elem, 0});
+        storeScalar({t.elem, 0}, x, elemPtr(t, out.data, lin));
+      } else {
+        level(k + 1, lin);
+      }
+      idx.pop_back();
+    });
+  };
+  if (dims.empty()) internalError("map without extents");
+  level(0, b_.getInt64(0));
+  setArr(op.result(), std::move(out));
+}
+
+llvm::Value* FnEmitter::reduceIdentity(const std::string& kind, ir::Type t) {
+  double inf = std::numeric_limits<double>::infinity();
+  if (t.isFloat()) {
+    double v = kind == "sum" ? 0.0 : kind == "prod" ? 1.0 : kind == "min" ? inf : -inf;
+    return llvm::ConstantFP::get(typeOf(t), v);
+  }
+  if (t.elem != ir::Scalar::I64) internalError("reduce over a non-numeric type");
+  if (kind == "sum") return b_.getInt64(0);
+  if (kind == "prod") return b_.getInt64(1);
+  if (kind == "max") return b_.getInt64(static_cast<uint64_t>(INT64_MIN));
+  if (kind == "min") return b_.getInt64(static_cast<uint64_t>(INT64_MAX));
+  internalError("reduce kind '" + kind + "' on i64");
+}
+
+llvm::Value* FnEmitter::reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc,
+                                   llvm::Value* x) {
+  namespace In = llvm::Intrinsic;
+  llvm::FastMathFlags reassoc;
+  reassoc.setAllowReassoc();
+  bool f = t.isFloat();
+  if (kind == "sum" || kind == "prod") {
+    bool sum = kind == "sum";
+    if (!f) return sum ? b_.CreateAdd(acc, x) : b_.CreateMul(acc, x);
+    llvm::Value* r = sum ? b_.CreateFAdd(acc, x) : b_.CreateFMul(acc, x);
+    llvm::cast<llvm::Instruction>(r)->setFastMathFlags(reassoc);
+    return r;
+  }
+  if (kind == "max") return b_.CreateBinaryIntrinsic(f ? In::maximum : In::smax, acc, x);
+  if (kind == "min") return b_.CreateBinaryIntrinsic(f ? In::minimum : In::smin, acc, x);
+  internalError("unknown reduce kind '" + kind + "'");
+}
+
+// %s = reduce "kind" (lo, hi) ^(i) { yield x }
+void FnEmitter::emitReduce(const ir::Operation& op) {
+  ir::Type t = op.result()->type;
+  const ir::Block& region = *op.region(0);
+  llvm::Value* lo = get(op.operand(0));
+  llvm::Value* hi = get(op.operand(1));
+  hoistChecks(region, {lo}, {hi}, b_.CreateICmpSLT(lo, hi));
+  auto pass = [&](const std::string& kind, const std::function<llvm::Value*(llvm::Value*)>& f) {
+    return countedLoop(lo, hi, {reduceIdentity(kind, t)},
+                       [&](llvm::Value* i, const std::vector<llvm::Value*>& acc) {
+                         llvm::Value* x = f(regionScalar(region, {i}, t));
+                         return std::vector<llvm::Value*>{reduceStep(kind, t, acc[0], x)};
+                       })[0];
+  };
+  auto id = [](llvm::Value* x) { return x; };
+  llvm::Value* r = nullptr;
+  if (op.s == "logsumexp") {
+    if (!t.isFloat()) internalError("logsumexp must have a float result");
+    llvm::Value* m = pass("max", id);
+    llvm::Value* s = pass("sum", [&](llvm::Value* x) {
+      return intrinsic(llvm::Intrinsic::exp, {b_.CreateFSub(x, m)});
+    });
+    llvm::Value* finite = b_.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {m}),
+                                           llvm::ConstantFP::getInfinity(typeOf(t)));
+    llvm::Value* lse = b_.CreateFAdd(m, intrinsic(llvm::Intrinsic::log, {s}));
+    // NaN m: m + log(s) is NaN as well; +-inf m: the result is m.
+    r = b_.CreateSelect(b_.CreateOr(finite, b_.CreateFCmpUNO(m, m)), lse, m);
+  } else {
+    r = pass(op.s, id);
+  }
+  set(op.result(), r);
+  if (t.isFloat()) nanCheck(op, r);
+}
+
+// acc + a * b (integer or float; `reassoc` on the float add when it is a
+// reduction that may be reordered).
+llvm::Value* FnEmitter::fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b,
+                                bool reassoc) {
+  if (!t.isFloat()) return b_.CreateAdd(acc, b_.CreateMul(a, b));
+  llvm::Value* r = b_.CreateFAdd(acc, b_.CreateFMul(a, b));
+  if (reassoc) {
+    llvm::FastMathFlags fmf;
+    fmf.setAllowReassoc();
+    llvm::cast<llvm::Instruction>(r)->setFastMathFlags(fmf);
+  }
+  return r;
+}
+
+void FnEmitter::emitMatMul(const ir::Operation& op) {
+  const ArrVal& A = arr(op.operand(0));
+  const ArrVal& B = arr(op.operand(1));
+  ir::Type ta = op.operand(0)->type;
+  ir::Type et{ta.elem, 0};
+  if (ta.elem == ir::Scalar::Bool || op.operand(1)->type.elem != ta.elem)
+    internalError("matmul needs two numeric arrays of one type");
+  size_t ra = A.dims.size(), rb = B.dims.size();
+  llvm::Value* k = A.dims[ra - 1];
+  llvm::Value* k2 = B.dims[0];
+  raiseFmtIf(b_.CreateICmpNE(k, k2), CHAIN_ERR_RUNTIME,
+             where(op) + "matrix product: inner sizes differ ({} vs {})", {k, k2});
+  auto ld = [&](const ArrVal& X, llvm::Value* off) { return loadScalar(et, elemPtr(ta, X.data, off)); };
+  auto dot = [&](const std::function<llvm::Value*(llvm::Value*)>& aAt,
+                 const std::function<llvm::Value*(llvm::Value*)>& bAt) {
+    return countedLoop(b_.getInt64(0), k, {zeroOf(et)},
+                       [&](llvm::Value* p, const std::vector<llvm::Value*>& acc) {
+                         return std::vector<llvm::Value*>{fmaStep(et, acc[0], aAt(p), bAt(p), true)};
+                       })[0];
+  };
+  if (ra == 1 && rb == 1) {
+    llvm::Value* r = dot([&](llvm::Value* p) { return ld(A, p); }, [&](llvm::Value* p) { return ld(B, p); });
+    set(op.result(), r);
+    if (et.isFloat()) nanCheck(op, r);
+    return;
+  }
+  ir::Type tr = op.result()->type;
+  if (ra == 2 && rb == 1) {
+    ArrVal y = newArray(tr, {A.dims[0]});
+    simpleLoop(b_.getInt64(0), A.dims[0], [&](llvm::Value* i) {
+      llvm::Value* row = b_.CreateMul(i, k, "", true, true);
+      llvm::Value* s = dot([&](llvm::Value* p) { return ld(A, b_.CreateAdd(row, p, "", true, true)); },
+                           [&](llvm::Value* p) { return ld(B, p); });
+      storeScalar(et, s, elemPtr(tr, y.data, i));
+    });
+    return setArr(op.result(), std::move(y));
+  }
+  // [n,k]@[k,m] and [k]@[k,m]: C = 0; for i, for p: a = A[i,p]; C[i,:] += a * B[p,:].
+  llvm::Value* n = ra == 2 ? A.dims[0] : b_.getInt64(1);
+  llvm::Value* m = B.dims[1];
+  ArrVal C = newArray(tr, ra == 2 ? std::vector<llvm::Value*>{n, m} : std::vector<llvm::Value*>{m});
+  b_.CreateMemSet(C.data, b_.getInt8(0), byteSize(tr, C.dims), llvm::MaybeAlign(64));
+  simpleLoop(b_.getInt64(0), n, [&](llvm::Value* i) {
+    llvm::Value* cRow = b_.CreateMul(i, m, "", true, true);
+    simpleLoop(b_.getInt64(0), k, [&](llvm::Value* p) {
+      llvm::Value* a = ld(A, b_.CreateAdd(b_.CreateMul(i, k, "", true, true), p, "", true, true));
+      llvm::Value* bRow = b_.CreateMul(p, m, "", true, true);
+      simpleLoop(b_.getInt64(0), m, [&](llvm::Value* j) {
+        llvm::Value* cp = elemPtr(tr, C.data, b_.CreateAdd(cRow, j, "", true, true));
+        llvm::Value* bv = ld(B, b_.CreateAdd(bRow, j, "", true, true));
+        storeScalar(et, fmaStep(et, loadScalar(et, cp), a, bv, false), cp);
+      });
+    });
+  });
+  setArr(op.result(), std::move(C));
+}
+
+}  // namespace chain::codegen::detail

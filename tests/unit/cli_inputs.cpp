@@ -1,0 +1,242 @@
+// The command line's array readers (cli/ArrayInput.h): nested JSON lists,
+// NumPy .npy and CSV files into tensors of a parameter's type, the binding of
+// size names, the memory check, and the text/JSON printing of tensors.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "cli/ArrayInput.h"
+#include "cli/Output.h"
+
+using namespace chain;
+using namespace chain::cli;
+using nlohmann::json;
+
+namespace {
+
+TypeInfo arrayType(DType dt, std::vector<std::string> dims) {
+  TypeInfo t;
+  t.dtype = dt;
+  t.dims = std::move(dims);
+  return t;
+}
+
+std::string tempPath(const std::string& suffix) {
+  static int counter = 0;
+  return "/tmp/chain_cli_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + suffix;
+}
+
+std::string writeFile(const std::string& suffix, const std::string& bytes) {
+  std::string path = tempPath(suffix);
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+// A .npy v1 (or v2) file with the given header dict and raw data bytes.
+std::string npyBytes(const std::string& dict, const std::string& data, int version = 1) {
+  std::string header = dict;
+  size_t pre = version == 1 ? 10 : 12;
+  while ((pre + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(version);
+  out += char(0);
+  uint32_t len = uint32_t(header.size());
+  for (size_t k = 0; k < (version == 1 ? 2u : 4u); ++k) out += char((len >> (8 * k)) & 0xff);
+  return out + header + data;
+}
+
+template <class T> std::string raw(std::initializer_list<T> xs) {
+  std::string s;
+  for (T x : xs) s.append(reinterpret_cast<const char*>(&x), sizeof x);
+  return s;
+}
+
+std::string errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("nested JSON lists become tensors of the parameter's dtype", "[cli][json]") {
+  Tensor t = tensorFromJson("A", arrayType(DType::F64, {"n", "d"}), json::parse("[[1, 2.5], [3, -4]]"));
+  REQUIRE(t.shape() == std::vector<int64_t>{2, 2});
+  CHECK(t.data<double>()[1] == 2.5);
+  CHECK(t.data<double>()[3] == -4.0);
+
+  Tensor i = tensorFromJson("y", arrayType(DType::I64, {"n"}), json::parse("[0, 2.0, 9007199254740993]"));
+  CHECK(i.data<int64_t>()[1] == 2);
+  CHECK(i.data<int64_t>()[2] == 9007199254740993LL);  // exact, not through double
+
+  Tensor b = tensorFromJson("m", arrayType(DType::Bool, {"n"}), json::parse("[true, false]"));
+  CHECK(b.data<uint8_t>()[0] == 1);
+  CHECK(b.data<uint8_t>()[1] == 0);
+
+  Tensor f = tensorFromJson("x", arrayType(DType::F32, {"3"}), json::parse("[0.1, \"inf\", 2]"));
+  CHECK(f.data<float>()[0] == 0.1f);
+  CHECK(std::isinf(f.data<float>()[1]));
+
+  Tensor e = tensorFromJson("x", arrayType(DType::F64, {"n", "4"}), json::parse("[]"));
+  CHECK(e.shape() == std::vector<int64_t>{0, 4});
+}
+
+TEST_CASE("malformed JSON arrays are input errors naming the parameter", "[cli][json]") {
+  auto f64n = arrayType(DType::F64, {"n"});
+  auto f64nd = arrayType(DType::F64, {"n", "d"});
+  CHECK(errorOf([&] { tensorFromJson("A", f64nd, json::parse("[[1, 2], [3]]")); }) ==
+        "argument 'A' (f64[n, d]): ragged list: A[1] has 1 elements, but A[0] has 2");
+  CHECK(errorOf([&] { tensorFromJson("A", f64nd, json::parse("[[1, 2], 3]")); }) ==
+        "argument 'A' (f64[n, d]): ragged list: A[1] is 3, expected a list of 2");
+  CHECK(errorOf([&] { tensorFromJson("x", f64n, json::parse("[1, [2]]")); }) ==
+        "argument 'x' (f64[n]): x[1] is a list, but the parameter has rank 1");
+  CHECK(errorOf([&] { tensorFromJson("A", f64nd, json::parse("[1, 2]")); }) ==
+        "argument 'A' (f64[n, d]): the list is nested 1 deep, but the parameter has rank 2");
+  CHECK(errorOf([&] { tensorFromJson("x", f64n, json::parse("1.5")); })
+            .find("expected a nested list of rank 1") != std::string::npos);
+  CHECK(errorOf([&] { tensorFromJson("x", f64n, json::parse("[1, true]")); }) ==
+        "argument 'x' (f64[n]): x[1] must be a number, got true");
+  CHECK(errorOf([&] { tensorFromJson("y", arrayType(DType::I64, {"n"}), json::parse("[1, 1.5]")); }) ==
+        "argument 'y' (i64[n]): y[1] must be an integer, got 1.5");
+  CHECK(errorOf([&] { tensorFromJson("m", arrayType(DType::Bool, {"n"}), json::parse("[1]")); }) ==
+        "argument 'm' (bool[n]): m[0] must be true or false, got 1");
+}
+
+TEST_CASE(".npy files: supported dtypes and conversions", "[cli][npy]") {
+  auto f64 = arrayType(DType::F64, {"n", "d"});
+  std::string p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+                                             raw<double>({1, 2, 3, 4, 5, 6.5})));
+  Tensor t = readNpy("A", f64, p);
+  REQUIRE(t.shape() == std::vector<int64_t>{2, 3});
+  CHECK(t.data<double>()[5] == 6.5);
+
+  // f4 data into an f64 parameter (converted exactly), v2 header.
+  p = writeFile(".npy", npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+                                 raw<float>({0.5f, 0.1f, -2}), 2));
+  Tensor v = readNpy("x", arrayType(DType::F64, {"n"}), p);
+  CHECK(v.data<double>()[1] == double(0.1f));
+
+  p = writeFile(".npy", npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", raw<int64_t>({7, -3})));
+  CHECK(readNpy("y", arrayType(DType::I64, {"n"}), p).data<int64_t>()[1] == -3);
+  // f8 into i64: only integral values.
+  p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2.5})));
+  CHECK(errorOf([&] { readNpy("y", arrayType(DType::I64, {"n"}), p); }).find("element 1 (dtype '<f8') does not convert to i64") !=
+        std::string::npos);
+
+  p = writeFile(".npy", npyBytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", std::string("\1\0", 2)));
+  Tensor b = readNpy("m", arrayType(DType::Bool, {"n"}), p);
+  CHECK(b.data<uint8_t>()[0] == 1);
+  CHECK(b.data<uint8_t>()[1] == 0);
+
+  // A 0-d array for a scalar parameter.
+  p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", raw<double>({3.25})));
+  CHECK(readNpy("s", arrayType(DType::F64, {}), p).data<double>()[0] == 3.25);
+}
+
+TEST_CASE(".npy files: every malformed file is an input error", "[cli][npy]") {
+  auto f64 = arrayType(DType::F64, {"n"});
+  auto err = [&](const std::string& bytes) { return errorOf([&] { readNpy("x", f64, writeFile(".npy", bytes)); }); };
+  auto has = [](const std::string& msg, const std::string& part) {
+    if (msg.find(part) == std::string::npos) WARN(msg);
+    return msg.find(part) != std::string::npos;
+  };
+  CHECK(has(err("hello, not numpy"), "not a NumPy .npy file (bad magic)"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }", raw<double>({1, 2}))),
+            "Fortran-order arrays are not supported"));
+  CHECK(has(err(npyBytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2}))),
+            "big-endian data ('>f8') is not supported"));
+  CHECK(has(err(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", raw<int32_t>({1, 2}))),
+            "dtype '<i4' is not supported"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", raw<double>({1, 2}))),
+            "truncated data: shape (3,) needs 24 bytes, the file has 16"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000,), }", raw<double>({1}))),
+            "truncated data"));
+  std::string huge2 = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': "
+                                                 "(4611686018427387904, 4611686018427387904), }", ""));
+  CHECK(has(errorOf([&] { readNpy("A", arrayType(DType::F64, {"n", "d"}), huge2); }),
+            "needs more than 2^64 bytes, the file has 0"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", raw<double>({1, 2}))),
+            "8 unexpected bytes after the data"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", raw<double>({1, 2}))),
+            "the array has rank 2 (shape (1, 2)), but the parameter f64[n] has rank 1"));
+  CHECK(has(err(npyBytes("{'descr': '<f8', 'shape': (1,, }", raw<double>({1}))), "malformed .npy header"));
+  CHECK(has(err(std::string("\x93NUMPY\1\0\xff\xff", 10)), "truncated .npy header"));
+  CHECK(has(errorOf([&] { readNpy("x", f64, "/nonexistent/file.npy"); }), "cannot read file '/nonexistent/file.npy'"));
+}
+
+TEST_CASE("CSV files: header, rows, columns and errors", "[cli][csv]") {
+  auto f64nd = arrayType(DType::F64, {"n", "d"});
+  std::string p = writeFile(".csv", "3,2,a,b\n1.5,2\n3,4\n\n-1,0\n");
+  Tensor t = readCsv("A", f64nd, p);
+  REQUIRE(t.shape() == std::vector<int64_t>{3, 2});
+  CHECK(t.data<double>()[0] == 1.5);
+  CHECK(t.data<double>()[4] == -1.0);
+
+  // Rank 1 from a single row or a single column (CRLF line ends).
+  Tensor row = readCsv("x", arrayType(DType::F64, {"n"}), writeFile(".csv", "1, 2, 3\r\n"));
+  CHECK(row.shape() == std::vector<int64_t>{3});
+  Tensor col = readCsv("y", arrayType(DType::I64, {"n"}), writeFile(".csv", "label\n1\n2.0\n0\n"));
+  REQUIRE(col.shape() == std::vector<int64_t>{3});
+  CHECK(col.data<int64_t>()[1] == 2);
+
+  auto err = [&](const TypeInfo& t, const std::string& text) { return errorOf([&] { readCsv("A", t, writeFile(".csv", text)); }); };
+  CHECK(err(f64nd, "1,2\n3\n").find("line 2 has 1 fields, expected 2 (like line 1)") != std::string::npos);
+  CHECK(err(f64nd, "1,2\n3,\n").find("line 2, field 2 is missing") != std::string::npos);
+  CHECK(err(f64nd, "1,2\n3,x\n").find("line 2, field 2 is not a number: 'x'") != std::string::npos);
+  CHECK(err(arrayType(DType::F64, {"n"}), "1,2\n3,4\n").find("needs a single row or a single column") !=
+        std::string::npos);
+  CHECK(err(arrayType(DType::I64, {"n"}), "1\n2.5\n").find("line 2, field 1 is 2.5, but the parameter needs an integer") !=
+        std::string::npos);
+  CHECK(err(arrayType(DType::F64, {"a", "b", "c"}), "1\n").find("rank 1 or 2") != std::string::npos);
+}
+
+TEST_CASE("size names bind to shapes and must agree", "[cli][sizes]") {
+  SizeBinder b;
+  b.bind("A", arrayType(DType::F64, {"n", "d"}), {3, 2});
+  b.bind("x", arrayType(DType::F64, {"d"}), {2});
+  CHECK(b.sizes().at("n") == 3);
+  CHECK(errorOf([&] { b.bind("y", arrayType(DType::F64, {"n"}), {4}); }) ==
+        "argument 'y' axis 0 has size 4, but n = 3 from 'A' axis 0");
+  CHECK(errorOf([&] { b.bind("w", arrayType(DType::F64, {"3", "d"}), {2, 2}); }) ==
+        "argument 'w' axis 0 has size 2, but its type f64[3, d] requires 3");
+}
+
+TEST_CASE("allocations larger than the machine are refused", "[cli][memory]") {
+  CHECK(errorOf([] { checkAllocation("x", {1000000000, 1000000000}, DType::F64); }).find("more memory than this machine has") !=
+        std::string::npos);
+  CHECK(errorOf([] { checkAllocation("x", {INT64_MAX, INT64_MAX, 2}, DType::F64); }) != "(no error)");
+  CHECK(errorOf([] { checkAllocation("x", {0, INT64_MAX}, DType::F64); }) == "(no error)");
+  CHECK(errorOf([] { checkAllocation("x", {100, 100}, DType::F64); }) == "(no error)");
+}
+
+TEST_CASE("tensors print as nested lists, JSON exactly", "[cli][output]") {
+  Tensor m(DType::F64, {2, 2});
+  double vals[] = {1, 0.1, -2.5, 1e-5};
+  std::memcpy(m.data(), vals, sizeof vals);
+  CHECK(toText(Value(m)) == "[[1.0, 0.1],\n [-2.5, 1e-05]]");
+  CHECK(toText(Value(m), 4) == "[[1.0, 0.1],\n     [-2.5, 1e-05]]");
+  CHECK(toJson(Value(m)).dump() == "[[1.0,0.1],[-2.5,1e-05]]");
+
+  Tensor big(DType::I64, {2000});
+  for (int64_t i = 0; i < 2000; ++i) big.data<int64_t>()[i] = i;
+  CHECK(toText(Value(big)) == "[0, 1, 2, ..., 1997, 1998, 1999]");
+  CHECK(toJson(Value(big)).size() == 2000);
+
+  Tensor nan(DType::F32, {3});
+  nan.data<float>()[0] = NAN, nan.data<float>()[1] = -INFINITY, nan.data<float>()[2] = 0.1f;
+  CHECK(toJson(Value(nan)).dump() == "[\"nan\",\"-inf\",0.1]");
+  Tensor b(DType::Bool, {2});
+  b.data<uint8_t>()[1] = 1;
+  CHECK(toJson(Value(b)).dump() == "[false,true]");
+  CHECK(toText(Value(std::vector<Value>{Value(1.5), Value(m)})) == "(1.5, [[1.0, 0.1],\n       [-2.5, 1e-05]])");
+}

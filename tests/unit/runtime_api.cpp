@@ -1,0 +1,165 @@
+// End-to-end tests of the public API (chain/chain.h): compile from source,
+// call primal and gradient functions through the JIT, and check values,
+// gradients (analytic and central finite differences), errors and memory.
+#include <catch2/catch.hpp>
+
+#include <chain/chain.h>
+
+#include <cmath>
+#include <thread>
+
+using chain::Value;
+
+namespace {
+
+chain::Module compile(const std::string& src, chain::Options o = {}) {
+  return chain::Jit(o).compile_string(src, "test.chain");
+}
+
+double num(const Value& v) { return v.asDouble(); }
+
+}  // namespace
+
+TEST_CASE("API: run and differentiate a scalar function", "[api]") {
+  auto m = compile("fn f(x: f64, y: f64) -> f64 { x * y + sin(x) }");
+  CHECK(num(m.function("f")({0.5, 2.0})) == Approx(1.0 + std::sin(0.5)));
+  Value g = m.gradient("f")({0.5, 2.0});
+  REQUIRE(g.kind() == Value::Kind::Tuple);
+  CHECK(num(g.tuple()[0]) == Approx(2.0 + std::cos(0.5)));
+  CHECK(num(g.tuple()[1]) == Approx(0.5));
+  Value gx = m.gradient("f", {"x"})({0.5, 2.0});
+  CHECK(num(gx) == Approx(2.0 + std::cos(0.5)));
+  Value vg = m.gradient("f", {"y"}, true)({0.5, 2.0});
+  CHECK(num(vg.tuple()[0]) == Approx(1.0 + std::sin(0.5)));
+  CHECK(num(vg.tuple()[1]) == Approx(0.5));
+}
+
+TEST_CASE("API: every scalar built-in's gradient passes the finite-difference check", "[api]") {
+  const char* bodies[] = {"exp(x)", "log(x)", "sqrt(x)", "sin(x)", "cos(x)", "tan(x)", "tanh(x)",
+                          "abs(x)", "sigmoid(x)", "relu(x)", "softplus(x)", "log1p(x)", "expm1(x)",
+                          "pow(x, y)", "x ** y", "min(x, y)", "max(x, y)", "atan2(x, y)", "x / y",
+                          "x % y", "x * floor(y)", "ceil(x) + y"};
+  for (const char* body : bodies) {
+    auto m = compile(std::string("fn f(x: f64, y: f64) -> f64 { ") + body + " }");
+    for (double x : {0.3, 1.7}) {
+      chain::GradCheckResult r = chain::checkGradient(m, "f", {}, {x, 1.3});
+      INFO(body << " at x = " << x << ": max abs error " << r.maxAbsError);
+      CHECK(r.ok);
+    }
+  }
+}
+
+TEST_CASE("API: gradients through loops, while, if and calls (JIT)", "[api]") {
+  auto m = compile(
+      "fn step(s: f64, x: f64) -> f64 { if s > 1.0 { s * 0.5 + x } else { s * x + 1.0 } }\n"
+      "fn f(x: f64, n: i64) -> f64 {\n"
+      "  var s = x\n"
+      "  for i in 0..n { for j in 0..i { s = step(s, x) } }\n"
+      "  var k = 0\n"
+      "  while s < 50.0 and k < 1000 { s = s * 1.5 + x\n k += 1 }\n"
+      "  s\n"
+      "}\n");
+  for (int64_t n : {0, 1, 4}) {
+    chain::GradCheckResult r = chain::checkGradient(m, "f", {"x"}, {0.7, n});
+    INFO("n = " << n << ": " << r.maxAbsError);
+    CHECK(r.ok);
+  }
+}
+
+TEST_CASE("API: grad used inside the language", "[api]") {
+  auto m = compile(
+      "fn sq(x: f64, y: f64) -> f64 { x * x * y }\n"
+      "fn d(x: f64) -> f64 { grad(sq)(x, 3.0) }\n"
+      "fn both(x: f64) -> (f64, f64) { grad(sq, wrt=(x, y))(x, 2.0) }\n"
+      "fn vg(x: f64) -> f64 { let (v, g) = value_and_grad(sq, wrt=y)(x, 2.0)\n v + g }\n");
+  CHECK(num(m.function("d")({2.0})) == Approx(12.0));
+  Value b = m.function("both")({3.0});
+  CHECK(num(b.tuple()[0]) == Approx(12.0));
+  CHECK(num(b.tuple()[1]) == Approx(9.0));
+  CHECK(num(m.function("vg")({3.0})) == Approx(18.0 + 9.0));
+}
+
+TEST_CASE("API: a 1,000,000-iteration loop differentiates in bounded memory", "[api]") {
+  auto m = compile(
+      "fn f(x: f64, n: i64) -> f64 {\n"
+      "  var s = 0.0\n"
+      "  for i in 0..n { s = s * 0.999999 + x * 0.5 }\n"
+      "  s\n"
+      "}\n");
+  chain::Function g = m.gradient("f", {"x"});
+  double grad = num(g({1.0, int64_t(1000000)}));
+  // s_n = 0.5 x (1 - r^n) / (1 - r), r = 0.999999
+  double r = 0.999999;
+  CHECK(grad == Approx(0.5 * (1 - std::pow(r, 1000000)) / (1 - r)).epsilon(1e-9));
+  int64_t tape = chain::Function::lastTapeBytes();
+  // one f64 of carried state per iteration (8 bytes), not more than 2x that
+  CHECK(tape >= 8 * 1000000);
+  CHECK(tape <= 16 * 1000000);
+  g({1.0, int64_t(10)});
+  CHECK(chain::Function::lastTapeBytes() <= 16 * 10);
+}
+
+TEST_CASE("API: errors are exceptions carrying diagnostics", "[api]") {
+  try {
+    compile("fn f(x: f64) -> f64 {\n  x + y\n}\nfn g(a: f64) -> f64 { a + true }\n");
+    FAIL("expected a CompileError");
+  } catch (const chain::CompileError& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("test.chain:2:") != std::string::npos);
+    CHECK(msg.find("unknown name 'y'") != std::string::npos);
+    CHECK(msg.find("test.chain:4:") != std::string::npos);  // several errors in one run
+    CHECK(msg.find("^") != std::string::npos);
+  }
+  auto m = compile("fn f(a: i64, b: i64) -> i64 { a / b }\nfn h(x: f64, n: i64) -> f64 { x * f64(n) }");
+  CHECK_THROWS_AS(m.function("nope"), chain::UsageError);
+  CHECK_THROWS_AS(m.function("f")({1}), chain::InputError);
+  CHECK_THROWS_AS(m.function("f")({1.5, int64_t(2)}), chain::InputError);
+  CHECK_THROWS_AS(m.gradient("f"), chain::CompileError);         // no float parameter
+  CHECK_THROWS_AS(m.gradient("h", {"n"}), chain::CompileError);  // i64 parameter
+  CHECK_THROWS_AS(m.gradient("h", {"zz"}), chain::UsageError);
+  try {
+    m.function("f")({int64_t(1), int64_t(0)});
+    FAIL("expected a RuntimeError");
+  } catch (const chain::RuntimeError& e) {
+    CHECK(std::string(e.what()).find("test.chain:1:") != std::string::npos);
+    CHECK(std::string(e.what()).find("division by zero") != std::string::npos);
+  }
+  // the module stays usable after a runtime error
+  CHECK(m.function("f")({int64_t(7), int64_t(2)}).asInt() == 3);
+}
+
+TEST_CASE("API: compiled functions are safe to call from several threads", "[api]") {
+  auto m = compile("fn f(x: f64, n: i64) -> f64 { var s = x\n for i in 0..n { s = sin(s) + x }\n s }");
+  chain::Function g = m.gradient("f", {"x"});
+  double expect = num(g({0.3, int64_t(1000)}));
+  std::vector<std::thread> threads;
+  std::vector<int> ok(8, 0);
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 50; ++k) ok[size_t(t)] += num(g({0.3, int64_t(1000)})) == expect;
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) CHECK(ok[size_t(t)] == 50);
+}
+
+TEST_CASE("API: emit shows every stage", "[api]") {
+  auto m = compile("fn sq(x: f64) -> f64 { x * x }");
+  CHECK(m.emit("ast", "sq").find("sq") != std::string::npos);
+  CHECK(m.emit("ir", "sq").find("mul") != std::string::npos);
+  CHECK(m.emit("grad", "sq").find("sq.grad") != std::string::npos);
+  std::string opt = m.emit("opt", "sq");
+  CHECK(opt.find("add %x, %x") != std::string::npos);  // d/dx x*x = x + x, nothing else
+  CHECK(m.emit("llvm", "sq").find("chain.entry.sq") != std::string::npos);
+  CHECK(m.emit("asm", "sq").find("ret") != std::string::npos);
+  CHECK_THROWS_AS(m.emit("bogus", "sq"), chain::UsageError);
+}
+
+TEST_CASE("API: optimisation levels agree", "[api]") {
+  const char* src = "fn f(x: f64) -> f64 { var s = 0.0\n for i in 0..10 { s += exp(x * f64(i)) }\n s }";
+  double ref = num(compile(src).gradient("f")({0.1}));
+  for (int o = 0; o <= 3; ++o) {
+    chain::Options opts;
+    opts.optLevel = o;
+    CHECK(num(compile(src, opts).gradient("f")({0.1})) == Approx(ref).epsilon(1e-14));
+  }
+}
