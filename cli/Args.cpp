@@ -12,6 +12,7 @@
 #include "cli/ArrayInput.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <set>

@@ -172,11 +172,17 @@ void ModuleChecker::checkCallGraph() {
         continue;
       }
       if (!e.viaGrad) continue;
-      bool nested = fns[e.callee].usesGrad;
-      for (size_t h = 0; h < n && !nested; ++h) nested = reach[e.callee][h] && fns[h].usesGrad;
-      if (nested)
-        diag.error(e.loc, "nested differentiation is not supported yet: '" +
-                              fns[e.callee].decl->name + "' uses grad");
+      const std::string& fname = fns[e.callee].decl->name;
+      if (fns[e.callee].usesGrad) {
+        diag.error(e.loc, "nested differentiation is not supported yet: '" + fname + "' uses grad");
+        continue;
+      }
+      for (size_t h = 0; h < n; ++h)
+        if (reach[e.callee][h] && fns[h].usesGrad) {
+          diag.error(e.loc, "nested differentiation is not supported yet: '" + fname +
+                                "' calls '" + fns[h].decl->name + "', which uses grad");
+          break;
+        }
     }
 }
 
@@ -302,6 +308,19 @@ void FnChecker::condition(Expr& e) {
 
 void FnChecker::stmt(ast::Stmt& s, bool isLastOfBody) {
   using ast::StmtKind;
+  // A statement the parser could not complete was reported by the parser.
+  bool complete = true;
+  switch (s.kind) {
+    case StmtKind::Let:
+    case StmtKind::Var: complete = s.value && !s.names.empty(); break;
+    case StmtKind::Assign: complete = s.target && s.value; break;
+    case StmtKind::If: complete = s.cond && s.thenBlock; break;
+    case StmtKind::For: complete = s.lo && s.hi && s.body; break;
+    case StmtKind::While: complete = s.cond && s.body; break;
+    case StmtKind::Return: complete = true; break;
+    case StmtKind::ExprStmt: complete = s.value != nullptr; break;
+  }
+  if (!complete) return;
   switch (s.kind) {
     case StmtKind::Let: letStmt(s, false); return;
     case StmtKind::Var: letStmt(s, true); return;

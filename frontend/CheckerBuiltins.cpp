@@ -150,41 +150,69 @@ SemType FnChecker::gradExpr(Expr& e, const std::string& name) {
                              plural(e.args.size(), "argument"));
     return SemType::invalid();
   }
-  Expr& fe = *e.args[0];
   FnRef ref;
   ref.diff = name == "grad" ? FnRef::Grad : FnRef::ValueAndGrad;
+  if (!gradTarget(*e.args[0], name, ref)) return SemType::invalid();
+  FnInfo& f = m_.fns[ref.fn];
+  m_.ensureChecked(ref.fn);
+  bool ok = true;
+  if (f.result.ok() && !isFloatScalar(f.result)) {
+    m_.diag.error(e.args[0]->loc, "cannot differentiate '" + f.decl->name + "': its result is " +
+                                      typeStr(f.result) + ", not a scalar float");
+    ok = false;
+  }
+  std::vector<std::pair<std::string, SrcLoc>> wrt;
+  ok = wrtNames(e, name, ref, wrt) && ok;
+  if (wrt.empty() && !ref.wrtTuple && ok) {
+    if (f.decl->params.empty()) {
+      m_.diag.error(e.args[0]->loc,
+                    "cannot differentiate '" + f.decl->name + "': it has no parameters");
+      return SemType::invalid();
+    }
+    wrt.push_back({f.decl->params[0].name, e.args[0]->loc});
+  }
+  ok = wrtParams(f, wrt, ref) && ok;
+  if (!ok || !f.result.ok()) return SemType::invalid();
+  for (int p : ref.wrt)
+    if (!f.params[p].ok()) return SemType::invalid();
+  fnRefs_[&e] = ref;
+  SemType t;
+  t.kind = SemType::Function;
+  return t;
+}
+
+// The function argument of grad(...): a function name, or a let-bound plain
+// function value. Sets ref.fn and records the call-graph edge.
+bool FnChecker::gradTarget(Expr& fe, const std::string& name, FnRef& ref) {
   bool nested = fe.kind == ExprKind::Call && fe.callee && fe.callee->kind == ExprKind::Name &&
                 (fe.callee->text == "grad" || fe.callee->text == "value_and_grad");
   Binding* b = fe.kind == ExprKind::Name ? lookup(fe.text) : nullptr;
   if (b && b->isFn && b->fn.diff != FnRef::None) nested = true;
   if (nested) {
     m_.diag.error(fe.loc, "nested differentiation is not supported yet");
-    return SemType::invalid();
+    return false;
   }
   if (fe.kind != ExprKind::Name) {
     m_.diag.error(fe.loc, "the first argument of '" + name + "' must name a function");
-    return SemType::invalid();
+    return false;
   }
   if (b && b->isFn) {
     ref.fn = b->fn.fn;
   } else if ((ref.fn = m_.lookupFn(fe.text)) < 0) {
-    m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
-                            : "unknown function '" + fe.text + "'");
-    return SemType::invalid();
+    if (!b || b->type.ok())
+      m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
+                              : "unknown function '" + fe.text + "'");
+    return false;
   }
   fe.sem.kind = SemType::Function;
   addEdge(ref.fn, fe.loc, true);
-  FnInfo& f = m_.fns[ref.fn];
-  const std::string& fname = f.decl->name;
-  m_.ensureChecked(ref.fn);
+  return true;
+}
+
+// The names given by wrt=p / wrt=(p, q), each with the position to blame.
+bool FnChecker::wrtNames(Expr& e, const std::string& name, FnRef& ref,
+                         std::vector<std::pair<std::string, SrcLoc>>& wrt) {
   bool ok = true;
-  if (f.result.ok() && !isFloatScalar(f.result)) {
-    m_.diag.error(fe.loc, "cannot differentiate '" + fname + "': its result is " +
-                              typeStr(f.result) + ", not a scalar float");
-    ok = false;
-  }
-  // The differentiated parameters, each with the position to blame.
-  std::vector<std::pair<std::string, SrcLoc>> wrt;
   for (auto& n : e.named) {
     if (n.name != "wrt") {
       m_.diag.error(n.loc, "'" + name + "' has no argument named '" + n.name + "'");
@@ -214,13 +242,14 @@ SemType FnChecker::gradExpr(Expr& e, const std::string& name) {
       ok = false;
     }
   }
-  if (wrt.empty() && !ref.wrtTuple && ok) {
-    if (f.decl->params.empty()) {
-      m_.diag.error(fe.loc, "cannot differentiate '" + fname + "': it has no parameters");
-      return SemType::invalid();
-    }
-    wrt.push_back({f.decl->params[0].name, fe.loc});
-  }
+  return ok;
+}
+
+// Resolves the wrt names to parameter indices of f; each must be a float.
+bool FnChecker::wrtParams(const FnInfo& f, const std::vector<std::pair<std::string, SrcLoc>>& wrt,
+                          FnRef& ref) {
+  const std::string& fname = f.decl->name;
+  bool ok = true;
   for (auto& [pname, ploc] : wrt) {
     int index = -1;
     for (size_t i = 0; i < f.decl->params.size(); ++i)
@@ -243,13 +272,7 @@ SemType FnChecker::gradExpr(Expr& e, const std::string& name) {
     }
     ref.wrt.push_back(index);
   }
-  if (!ok || !f.result.ok()) return SemType::invalid();
-  for (int p : ref.wrt)
-    if (!f.params[p].ok()) return SemType::invalid();
-  fnRefs_[&e] = ref;
-  SemType t;
-  t.kind = SemType::Function;
-  return t;
+  return ok;
 }
 
 }  // namespace chain::frontend::detail

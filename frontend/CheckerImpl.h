@@ -6,6 +6,7 @@
 // call graph that the function checkers record.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -150,11 +151,16 @@ class FnChecker {
   SemType binaryBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType printBuiltin(Expr& e);
   SemType gradExpr(Expr& e, const std::string& name);
+  bool gradTarget(Expr& fe, const std::string& name, FnRef& ref);
+  bool wrtNames(Expr& e, const std::string& name, FnRef& ref,
+                std::vector<std::pair<std::string, SrcLoc>>& wrt);
+  bool wrtParams(const FnInfo& f, const std::vector<std::pair<std::string, SrcLoc>>& wrt,
+                 FnRef& ref);
   bool argCount(Expr& e, const std::string& name, size_t n, const char* expects);
 
   ModuleChecker& m_;
   int self_;
-  std::vector<std::map<std::string, Binding>> scopes_;
+  std::deque<std::map<std::string, Binding>> scopes_;  // deque: Binding* stay valid
   int whileCondDepth_ = 0;
   std::map<const Expr*, FnRef> fnRefs_;  // expressions whose value is a function
 };

@@ -32,8 +32,11 @@ std::string sourceLine(const std::string& src, int n, int& col) {
     text = text.substr(from, kWidth);
     col = int(c - from) + 1;
   }
-  for (char& ch : text)
-    if (ch == '\t' || static_cast<unsigned char>(ch) < 32) ch = ' ';
+  for (char& ch : text) {  // one column per byte, so the caret stays aligned
+    unsigned char u = static_cast<unsigned char>(ch);
+    if (u < 32 || u == 127) ch = ' ';
+    else if (u >= 128) ch = '?';
+  }
   return text;
 }
 }  // namespace

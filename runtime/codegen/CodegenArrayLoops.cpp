@@ -163,14 +163,17 @@ void FnEmitter::emitMap(const ir::Operation& op) {
   }
   ArrVal out = newArray(t, dims);
   hoistChecks(region, zeros, dims, nonEmpty);
+  llvm::Value* mark = arenaMark();
   std::vector<llvm::Value*> idx;
   std::function<void(size_t, llvm::Value*)> level = [&](size_t k, llvm::Value* linBase) {
     simpleLoop(b_.getInt64(0), dims[k], [&](llvm::Value* i) {
       llvm::Value* lin = b_.CreateAdd(b_.CreateMul(linBase, dims[k], "", true, true), i, "lin", true, true);
       idx.push_back(i);
       if (k + 1 == dims.size()) {
+        size_t allocsBefore = allocCount_;
         llvm::Value* x = regionScalar(region, idx, {t.elem, 0});
         storeScalar({t.elem, 0}, x, elemPtr(t, out.data, lin));
+        if (allocCount_ != allocsBefore) releaseIteration(mark, {});
       } else {
         level(k + 1, lin);
       }
@@ -221,10 +224,13 @@ void FnEmitter::emitReduce(const ir::Operation& op) {
   llvm::Value* lo = get(op.operand(0));
   llvm::Value* hi = get(op.operand(1));
   hoistChecks(region, {lo}, {hi}, b_.CreateICmpSLT(lo, hi));
+  llvm::Value* mark = arenaMark();
   auto pass = [&](const std::string& kind, const std::function<llvm::Value*(llvm::Value*)>& f) {
     return countedLoop(lo, hi, {reduceIdentity(kind, t)},
                        [&](llvm::Value* i, const std::vector<llvm::Value*>& acc) {
+                         size_t allocsBefore = allocCount_;
                          llvm::Value* x = f(regionScalar(region, {i}, t));
+                         if (allocCount_ != allocsBefore) releaseIteration(mark, {});
                          return std::vector<llvm::Value*>{reduceStep(kind, t, acc[0], x)};
                        })[0];
   };
@@ -297,6 +303,7 @@ void FnEmitter::emitMatMul(const ir::Operation& op) {
                            [&](llvm::Value* p) { return ld(B, p); });
       storeScalar(et, s, elemPtr(tr, y.data, i));
     });
+    nanCheckArray(op, tr, y);
     return setArr(op.result(), std::move(y));
   }
   // [n,k]@[k,m] and [k]@[k,m]: C = 0; for i, for p: a = A[i,p]; C[i,:] += a * B[p,:].
@@ -316,7 +323,28 @@ void FnEmitter::emitMatMul(const ir::Operation& op) {
       });
     });
   });
+  nanCheckArray(op, tr, C);
   setArr(op.result(), std::move(C));
+}
+
+// One pass over the elements collecting "some NaN" and "some infinity".
+void FnEmitter::nanCheckArray(const ir::Operation& op, ir::Type t, const ArrVal& a) {
+  if (!opts_.nanCheck || !t.isFloat()) return;
+  ir::Type et{t.elem, 0};
+  llvm::Value* inf = llvm::ConstantFP::getInfinity(typeOf(et));
+  std::vector<llvm::Value*> flags = countedLoop(
+      b_.getInt64(0), numel(a.dims), {b_.getFalse(), b_.getFalse()},
+      [&](llvm::Value* i, const std::vector<llvm::Value*>& acc) {
+        llvm::Value* x = loadScalar(et, elemPtr(t, a.data, i));
+        llvm::Value* isNan = b_.CreateFCmpUNO(x, x);
+        llvm::Value* isInf = b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, {x}), inf);
+        return std::vector<llvm::Value*>{b_.CreateOr(acc[0], isNan), b_.CreateOr(acc[1], isInf)};
+      });
+  std::string name = std::string("'") + ir::opName(op.kind) + "'";
+  llvm::Constant* nanMsg = globalString(where(op) + "NaN produced by " + name);
+  llvm::Constant* infMsg = globalString(where(op) + "infinity produced by " + name);
+  raiseIf(b_.CreateOr(flags[0], flags[1]), CHAIN_ERR_NAN,
+          [&] { return b_.CreateSelect(flags[0], nanMsg, infMsg); });
 }
 
 }  // namespace chain::codegen::detail

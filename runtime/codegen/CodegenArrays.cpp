@@ -45,9 +45,46 @@ llvm::Value* FnEmitter::byteSize(ir::Type t, const std::vector<llvm::Value*>& di
 
 llvm::Value* FnEmitter::allocBytes(llvm::Value* bytes) {
   usesArena_ = true;
+  ++allocCount_;
   llvm::Value* p = b_.CreateCall(runtimeFn("chain_rt_alloc"), {ctxArg_, bytes}, "buf");
   exitIf(b_.CreateIsNull(p), CHAIN_ERR_MEMORY);
   return p;
+}
+
+llvm::Value* FnEmitter::arenaMark() {
+  return b_.CreateLoad(b_.getPtrTy(), ctxFieldPtr(kArena), "arena.mark");
+}
+
+// if (ctx->arena != mark) chain_rt_arena_release[_keep](ctx, mark, keep...)
+void FnEmitter::releaseIteration(llvm::Value* mark, const std::vector<llvm::Value*>& keep) {
+  llvm::Value* head = b_.CreateLoad(b_.getPtrTy(), ctxFieldPtr(kArena), "arena.head");
+  auto* rel = llvm::BasicBlock::Create(llctx_, "arena.release", fn_);
+  auto* cont = llvm::BasicBlock::Create(llctx_, "arena.cont", fn_);
+  b_.CreateCondBr(b_.CreateICmpNE(head, mark), rel, cont);
+  b_.SetInsertPoint(rel);
+  if (keep.empty()) {
+    b_.CreateCall(runtimeFn("chain_rt_arena_release"), {ctxArg_, mark});
+  } else {
+    llvm::Type* arrTy = llvm::ArrayType::get(b_.getPtrTy(), keep.size());
+    llvm::Value* buf = entryAlloca(arrTy, "arena.keep");
+    for (size_t k = 0; k < keep.size(); ++k)
+      b_.CreateStore(keep[k], b_.CreateConstInBoundsGEP2_64(arrTy, buf, 0, k));
+    b_.CreateCall(runtimeFn("chain_rt_arena_release_keep"),
+                  {ctxArg_, mark, buf, b_.getInt32(static_cast<int32_t>(keep.size()))});
+  }
+  b_.CreateBr(cont);
+  b_.SetInsertPoint(cont);
+}
+
+std::vector<llvm::Value*> FnEmitter::dataPointers(const std::vector<ir::Type>& types,
+                                                  const std::vector<llvm::Value*>& flatVals) {
+  std::vector<llvm::Value*> out;
+  size_t pos = 0;
+  for (ir::Type t : types) {
+    if (t.rank != 0) out.push_back(flatVals[pos]);
+    pos += flatSize(t);
+  }
+  return out;
 }
 
 ArrVal FnEmitter::newArray(ir::Type t, std::vector<llvm::Value*> dims) {
@@ -288,7 +325,10 @@ void FnEmitter::emitUpdate(const ir::Operation& op, bool add) {
   if (v->type.rank == 0) {
     llvm::Value* p = elemPtr(t, dst.data, rowMajor(dst.dims, s.start));
     llvm::Value* x = get(v);
-    if (add) x = addElems(et, loadScalar(et, p), x);
+    if (add) {
+      x = addElems(et, loadScalar(et, p), x);
+      if (et.isFloat()) nanCheck(op, x);
+    }
     storeScalar(et, x, p);
   } else {
     const ArrVal& va = arr(v);
@@ -305,7 +345,10 @@ void FnEmitter::emitUpdate(const ir::Operation& op, bool add) {
     forSelection(dst, s, [&](llvm::Value* off, llvm::Value* lin) {
       llvm::Value* p = elemPtr(t, dst.data, off);
       llvm::Value* x = loadScalar(et, elemPtr(t, va.data, lin));
-      if (add) x = addElems(et, loadScalar(et, p), x);
+      if (add) {
+        x = addElems(et, loadScalar(et, p), x);
+        if (et.isFloat()) nanCheck(op, x);
+      }
       storeScalar(et, x, p);
     });
   }

@@ -6,7 +6,10 @@
 // insertion point after emitRegion is wherever the region's code ended.
 // Values crossing regions are flattened (an array is its data pointer and
 // dims, see CodegenImpl.h); the buffer plan says which loop inits and loop
-// yields are copied so that carried arrays own their buffers.
+// yields are copied so that carried arrays own their buffers. A loop whose
+// body allocates releases, at each back edge, every arena buffer allocated
+// since the loop started except the yielded ones (memory stays bounded by
+// the carried state, not the trip count).
 #include "runtime/codegen/CodegenImpl.h"
 
 namespace chain::codegen::detail {
@@ -98,6 +101,8 @@ void FnEmitter::emitFor(const ir::Operation& op) {
   llvm::Value* hi = get(op.operand(1));
   std::vector<llvm::Value*> init = loopInits(op, 2);
   size_t n = init.size();
+  llvm::Value* mark = arenaMark();
+  size_t allocsBefore = allocCount_;
   llvm::BasicBlock* pre = b_.GetInsertBlock();
   auto* head = llvm::BasicBlock::Create(llctx_, "for.head", fn_);
   auto* body = llvm::BasicBlock::Create(llctx_, "for.body", fn_);
@@ -120,6 +125,7 @@ void FnEmitter::emitFor(const ir::Operation& op) {
   b_.SetInsertPoint(body);
   std::vector<llvm::Value*> next = emitRegion(*op.region(0), args);
   if (next.size() != n) internalError("for region yields the wrong number of values");
+  if (allocCount_ != allocsBefore) releaseIteration(mark, dataPointers(carriedTypes(op, 2), next));
   llvm::Value* inext = b_.CreateAdd(iv, b_.getInt64(1), "i.next", false, /*nsw=*/true);
   llvm::BasicBlock* latch = b_.GetInsertBlock();
   b_.CreateBr(head);
@@ -135,6 +141,8 @@ void FnEmitter::emitWhile(const ir::Operation& op) {
   if (op.regions.size() != 2) internalError("malformed while");
   std::vector<llvm::Value*> init = loopInits(op, 0);
   size_t n = init.size();
+  llvm::Value* mark = arenaMark();
+  size_t allocsBefore = allocCount_;
   llvm::BasicBlock* pre = b_.GetInsertBlock();
   auto* condBB = llvm::BasicBlock::Create(llctx_, "while.cond", fn_);
   auto* bodyBB = llvm::BasicBlock::Create(llctx_, "while.body", fn_);
@@ -157,12 +165,19 @@ void FnEmitter::emitWhile(const ir::Operation& op) {
   b_.SetInsertPoint(bodyBB);
   std::vector<llvm::Value*> next = emitRegion(*op.region(1), args);
   if (next.size() != n) internalError("while body yields the wrong number of values");
+  if (allocCount_ != allocsBefore) releaseIteration(mark, dataPointers(carriedTypes(op, 0), next));
   llvm::BasicBlock* latch = b_.GetInsertBlock();
   b_.CreateBr(condBB);
   for (size_t k = 0; k < n; ++k) carried[k]->addIncoming(next[k], latch);
 
   b_.SetInsertPoint(exit);
   bindResults(op, carried);
+}
+
+std::vector<ir::Type> FnEmitter::carriedTypes(const ir::Operation& op, size_t first) {
+  std::vector<ir::Type> ts;
+  for (size_t k = first; k < op.operands.size(); ++k) ts.push_back(op.operand(k)->type);
+  return ts;
 }
 
 void FnEmitter::bindResults(const ir::Operation& op, const std::vector<llvm::PHINode*>& phis) {

@@ -15,12 +15,13 @@
 namespace chain::codegen::detail {
 
 // { char* tapeBase; i64 tapeTop, tapeCap, tapePeak; FILE* printStream;
-//   i32 status; char message[512]; void* arena } -- must match RuntimeABI.h.
+//   i32 status; char message[512]; void* arena; i64 arenaBytes, arenaPeak }
+// -- must match RuntimeABI.h.
 llvm::StructType* FnEmitter::ctxType() {
   llvm::Type* ptr = b_.getPtrTy();
   llvm::Type* i64 = b_.getInt64Ty();
   return llvm::StructType::get(llctx_, {ptr, i64, i64, i64, ptr, b_.getInt32Ty(),
-                                        llvm::ArrayType::get(b_.getInt8Ty(), 512), ptr});
+                                        llvm::ArrayType::get(b_.getInt8Ty(), 512), ptr, i64, i64});
 }
 
 llvm::Value* FnEmitter::ctxFieldPtr(CtxField f) { return b_.CreateStructGEP(ctxType(), ctxArg_, f); }
@@ -58,6 +59,8 @@ llvm::FunctionCallee FnEmitter::runtimeFn(const char* name) {
     ty = llvm::FunctionType::get(vd, n == "chain_rt_free" ? std::vector<llvm::Type*>{ptr}
                                                           : std::vector<llvm::Type*>{ptr, ptr},
                                  false);
+  else if (n == "chain_rt_arena_release_keep")
+    ty = llvm::FunctionType::get(vd, {ptr, ptr, ptr, i32}, false);
   else if (n == "chain_rt_print_array")
     ty = llvm::FunctionType::get(vd, {ptr, ptr, i32, ptr, i32, ptr}, false);
   else

@@ -118,6 +118,7 @@ class FnEmitter {
   void emitWhile(const ir::Operation& op);
   std::vector<llvm::Value*> loopInits(const ir::Operation& op, size_t first);
   void bindResults(const ir::Operation& op, const std::vector<llvm::PHINode*>& phis);
+  std::vector<ir::Type> carriedTypes(const ir::Operation& op, size_t first);
 
   // --- CodegenEffects.cpp --------------------------------------------------
   llvm::StructType* ctxType();
@@ -148,6 +149,12 @@ class FnEmitter {
   llvm::Value* numel(const std::vector<llvm::Value*>& dims);
   llvm::Value* byteSize(ir::Type t, const std::vector<llvm::Value*>& dims);
   llvm::Value* allocBytes(llvm::Value* bytes);  // arena; returns on failure
+  // Loop iterations: the arena head before the loop, and the release at the
+  // back edge of everything allocated since except the buffers in `keep`.
+  llvm::Value* arenaMark();
+  void releaseIteration(llvm::Value* mark, const std::vector<llvm::Value*>& keep);
+  std::vector<llvm::Value*> dataPointers(const std::vector<ir::Type>& types,
+                                         const std::vector<llvm::Value*>& flatVals);
   ArrVal newArray(ir::Type t, std::vector<llvm::Value*> dims);
   ArrVal copyArray(ir::Type t, const ArrVal& a);
   llvm::Value* elemPtr(ir::Type t, llvm::Value* data, llvm::Value* offset);
@@ -185,6 +192,8 @@ class FnEmitter {
   llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
   void emitMatMul(const ir::Operation& op);
   llvm::Value* fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b, bool reassoc);
+  // --nan-check over every element of a float array result of `op`.
+  void nanCheckArray(const ir::Operation& op, ir::Type t, const ArrVal& a);
 
   // --- CodegenArrayEffects.cpp ---------------------------------------------
   void printArray(llvm::Constant* label, const ir::Value* v);
@@ -206,6 +215,7 @@ class FnEmitter {
   std::map<const ir::Value*, ArrVal> arrs_;  // node-based: references stay valid
   std::unique_ptr<BufferPlan> plan_;
   bool usesArena_ = false;
+  size_t allocCount_ = 0;  // arena allocation sites emitted so far
   // Index ops (op, axis) whose bounds check was hoisted before a map/reduce loop.
   std::set<std::pair<const ir::Operation*, size_t>> prechecked_;
   std::map<std::string, llvm::Constant*> strings_;

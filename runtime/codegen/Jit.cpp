@@ -175,6 +175,7 @@ class LLJitEngine final : public JitEngine {
     def("chain_rt_alloc", &chain_rt_alloc);
     def("chain_rt_free", &chain_rt_free);
     def("chain_rt_arena_release", &chain_rt_arena_release);
+    def("chain_rt_arena_release_keep", &chain_rt_arena_release_keep);
     def("chain_rt_alloc_result", &chain_rt_alloc_result);
     def("chain_rt_error_fmt", &chain_rt_error_fmt);
     def("chain_rt_print_array", &chain_rt_print_array);

@@ -70,6 +70,7 @@ constexpr size_t kArenaHeader = 64;
 
 struct ArenaBlock {
   ArenaBlock* prev;
+  int64_t bytes;  // payload size, for ctx->arenaBytes
 };
 
 void outOfMemory(ChainCallCtx* ctx, int64_t bytes) {
@@ -131,7 +132,10 @@ void* chain_rt_alloc(ChainCallCtx* ctx, int64_t bytes) {
   }
   auto* blk = static_cast<ArenaBlock*>(p);
   blk->prev = static_cast<ArenaBlock*>(ctx->arena);
+  blk->bytes = bytes;
   ctx->arena = blk;
+  ctx->arenaBytes += bytes;
+  if (ctx->arenaBytes > ctx->arenaPeak) ctx->arenaPeak = ctx->arenaBytes;
   return static_cast<char*>(p) + kArenaHeader;
 }
 
@@ -139,10 +143,39 @@ void chain_rt_arena_release(ChainCallCtx* ctx, void* mark) {
   auto* blk = static_cast<ArenaBlock*>(ctx->arena);
   while (blk && blk != mark) {
     ArenaBlock* prev = blk->prev;
+    ctx->arenaBytes -= blk->bytes;
     std::free(blk);
     blk = prev;
   }
   ctx->arena = blk;
+}
+
+void chain_rt_arena_release_keep(ChainCallCtx* ctx, void* mark, void* const* keep, int32_t n) {
+  auto* blk = static_cast<ArenaBlock*>(ctx->arena);
+  ArenaBlock* kept = nullptr;  // kept blocks, oldest first after the reversal below
+  while (blk && blk != mark) {
+    ArenaBlock* prev = blk->prev;
+    void* data = reinterpret_cast<char*>(blk) + kArenaHeader;
+    bool keepIt = false;
+    for (int32_t k = 0; k < n && !keepIt; ++k) keepIt = keep[k] == data;
+    if (keepIt) {
+      blk->prev = kept;
+      kept = blk;
+    } else {
+      ctx->arenaBytes -= blk->bytes;
+      std::free(blk);
+    }
+    blk = prev;
+  }
+  // `kept` lists the survivors oldest first: push them back onto the mark.
+  ArenaBlock* head = blk;
+  while (kept) {
+    ArenaBlock* next = kept->prev;
+    kept->prev = head;
+    head = kept;
+    kept = next;
+  }
+  ctx->arena = head;
 }
 
 void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes) {
@@ -193,7 +226,7 @@ void chain_rt_free(void* p) { std::free(p); }
 namespace chain::rt {
 
 void initCtx(ChainCallCtx& ctx, FILE* printStream) {
-  std::memset(&ctx, 0, sizeof ctx);
+  std::memset(&ctx, 0, sizeof ctx);  // also the arena and its counters
   ctx.printStream = printStream ? printStream : stdout;
 }
 

@@ -50,6 +50,8 @@ struct ChainCallCtx {
   int32_t status;
   char message[512];
   void* arena;        // newest arena block (internal), null when empty
+  int64_t arenaBytes; // bytes currently allocated in the arena
+  int64_t arenaPeak;  // high-water mark of arenaBytes, for `chain bench`
 };
 
 struct ChainArray {
@@ -66,6 +68,10 @@ void chain_rt_error(ChainCallCtx* ctx, int32_t status, const char* message);
 void* chain_rt_alloc(ChainCallCtx* ctx, int64_t bytes);
 // Frees every arena block allocated after `mark` (an earlier ctx->arena).
 void chain_rt_arena_release(ChainCallCtx* ctx, void* mark);
+// Same, but the buffers keep[0..n-1] (chain_rt_alloc results allocated after
+// `mark`, or any other pointers, which are ignored) stay allocated. Loops call
+// it at each back edge so that an iteration's temporaries do not pile up.
+void chain_rt_arena_release_keep(ChainCallCtx* ctx, void* mark, void* const* keep, int32_t n);
 // Memory for an array result (malloc-based, 64-byte aligned, >= 1 byte); the
 // caller frees it with chain_rt_free. Null + CHAIN_ERR_MEMORY on failure.
 void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes);

@@ -82,6 +82,7 @@ struct RawCall {
   int32_t status = 0;
   std::string message;
   int64_t tapeTop = 0;
+  int64_t arenaPeak = 0;  // bytes
 };
 
 inline RawCall callRaw(codegen::EntryFn entry, std::vector<void*> args, std::vector<void*> res,
@@ -92,9 +93,10 @@ inline RawCall callRaw(codegen::EntryFn entry, std::vector<void*> args, std::vec
   r.status = entry(&ctx, args.data(), res.data());
   r.message = ctx.message;
   r.tapeTop = ctx.tapeTop;
+  r.arenaPeak = ctx.arenaPeak;
   bool arenaEmpty = ctx.arena == nullptr;
   rt::releaseCtx(ctx);
-  if (!arenaEmpty) r.message += " [arena not released]";
+  if (!arenaEmpty || ctx.arenaBytes != 0) r.message += " [arena not released]";
   return r;
 }
 

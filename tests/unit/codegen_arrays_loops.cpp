@@ -272,3 +272,31 @@ TEST_CASE("arrays: a dot product and an elementwise map vectorise", "[codegen][a
   std::string asmMap = codegen::emitAsm(mp.mod, {mp.fn}, {});
   CHECK(packed(asmMap));
 }
+
+TEST_CASE("arrays: --nan-check covers matmul results and add_at", "[codegen][arrays]") {
+  FnBuilder fb("nc", {F64A(2), F64A(1)});
+  ir::Builder& b = fb.b;
+  b.setLoc({3, 14});
+  Value* mv = b.create(AK::MatMul, {fb.p(0), fb.p(1)}, {F64A(1)})->result();
+  b.setLoc({4, 2});
+  Value* u = sel(b, AK::AddAt, F64A(1), {mv, b.constF(1e308), b.constI(0)}, {0});
+  fb.ret({u});
+  codegen::CodegenOptions o;
+  o.nanCheck = true;
+  Compiled c = compile(fb, o);
+  auto run = [&](std::vector<double> a, std::vector<double> x) {
+    ArrArg<double> A(a, {2, 2}), X(x, {2});
+    ChainArray out{};
+    RawCall r = callRaw(c.entry, {A.ptr(), X.ptr()}, {&out});
+    if (r.status == 0) takeResult<double>(out, 1);
+    return r;
+  };
+  RawCall r = run({1e200, 0, 0, 1}, {1e200, 1});
+  CHECK(r.status == CHAIN_ERR_NAN);
+  CHECK(r.message == "test.chain:3:14: infinity produced by 'matmul'");
+  r = run({1, 0, 0, 1}, {1e308, 1});
+  CHECK(r.status == CHAIN_ERR_NAN);
+  CHECK(r.message == "test.chain:4:2: infinity produced by 'add_at'");
+  r = run({1, 0, 0, 1}, {1, 1});
+  CHECK(r.status == 0);
+}

@@ -339,3 +339,43 @@ TEST_CASE("check: grad errors name the function and the parameter", "[check]") {
              "2:16: the gradient of 'f' expects 2 arguments, found 1");
   expectOnly(Checked(with("fn m(x: f64) { grad(nope)(x) }\n")), "2:21: unknown function 'nope'");
 }
+
+TEST_CASE("check: a final if with print in both branches is a statement", "[check]") {
+  Checked c("fn f(x: f64) { if x > 0.0 { print(x) } else { print(1.0) } }\n");
+  expectOk(c);
+  expectOnly(Checked("fn f(x: f64) -> f64 { if x > 0.0 { print(x) } else { print(1.0) } }\n"),
+             "1:1: function 'f' must end with a result of type f64");
+}
+
+TEST_CASE("check: f32 vars with compound assignment", "[check]") {
+  Checked c("fn f(x: f32) {\n var s = x\n s *= 0.5\n s -= 1\n s\n}\n");
+  expectOk(c);
+  CHECK(c.resultType("f") == "f32");
+}
+
+TEST_CASE("check: misuse of names, strings and functions", "[check]") {
+  expectOnly(Checked("fn exp(x: f64) { x }\n"),
+             "1:1: 'exp' is a built-in function and cannot be redefined");
+  expectOnly(Checked("fn f(x: f64) { x + \"s\" }\n"),
+             "1:20: a string can only be the label of print(\"label\", ...)");
+  expectOnly(Checked("fn f(x: f64) { x(1.0) }\n"), "1:16: 'x' is not a function (it is f64)");
+  expectOnly(Checked("fn g(x: f64) { x }\nfn f(x: f64) { g }\n"),
+             "2:16: a function cannot be used as a value here; call it, or bind it with let");
+  expectOnly(Checked("fn f(x: f64) {\n var y = x\n while (if y > 0.0 { y = 1.0; true } else { false }) { y -= 1.0 }\n y\n}\n"),
+             "3:22: a while condition cannot assign to variables");
+  // An invalid binding is not reported again where it is used.
+  expectOnly(Checked("fn f(x: f64) {\n let g = nope\n g(x)\n}\n"), "2:10: unknown name 'nope'");
+}
+
+TEST_CASE("check: differentiating a function that uses grad is nested", "[check]") {
+  const char* src = R"(fn f(x: f64) -> f64 { x * x }
+fn g(x: f64) -> f64 { grad(f)(x) }
+fn k(x: f64) -> f64 { g(x) + 1.0 }
+fn m(x: f64) { grad(g)(x) + grad(k)(x) + grad(f)(x) }
+)";
+  Checked c(src);
+  INFO(c.diag.render());
+  REQUIRE(c.errors().size() == 2);
+  CHECK(c.errors()[0] == "4:21: nested differentiation is not supported yet: 'g' uses grad");
+  CHECK(c.errors()[1] == "4:34: nested differentiation is not supported yet: 'k' calls 'g', which uses grad");
+}

@@ -388,3 +388,20 @@ TEST_CASE("lower: nested blocks, shadowing and loops inside ifs", "[lower]") {
   CHECK(l.run("f", {RtValue::f64(1.0), RtValue::i64(3)})[0].f == 31.0);
   CHECK(l.run("f", {RtValue::f64(1.0), RtValue::i64(0)})[0].f == 1.0);
 }
+
+TEST_CASE("lower: a function without a result, ending in an if of prints", "[lower]") {
+  Lowered l("fn f(x: f64) {\n var k = 0\n if x > 1.0 { k = 2 }\n if k > 0 { print(\"k\", k) } else { print(x) }\n}\n");
+  const ir::Function& f = l.fn("f");
+  CHECK(f.resultTypes.empty());
+  CHECK(f.body.terminator()->kind == OpKind::Return);
+  CHECK(f.body.terminator()->operands.empty());
+  auto ifs = opsOf(f.body, OpKind::If);
+  REQUIRE(ifs.size() == 2);
+  CHECK(ifs[0]->results.size() == 1);
+  CHECK(ifs[1]->results.empty());
+  CHECK(countDeep(f.body, OpKind::Print) == 2);
+  std::string out;
+  l.run("f", {RtValue::f64(5.0)}, &out);
+  CHECK(out.find("k") != std::string::npos);
+  CHECK(out.find("2") != std::string::npos);
+}
