@@ -30,6 +30,18 @@ bool isFloatParam(const TypeInfo& t) {
 
 void printJson(const nlohmann::ordered_json& j) { std::cout << j.dump() << "\n"; }
 
+// An input of `check` as text: arrays of more than kShowElements elements
+// only by dtype and shape ("f64 array of shape (150, 5)"), so the report stays
+// short; the seed or the --args reproduce them.
+std::string inputText(const Value& v, size_t column) {
+  constexpr int64_t kShowElements = 12;
+  if (v.kind() != Value::Kind::Tensor || v.tensor().numel() <= kShowElements) return toText(v, column);
+  std::string shape;
+  for (int64_t d : v.tensor().shape()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  if (v.tensor().rank() == 1) shape += ",";
+  return std::string(dtypeName(v.tensor().dtype())) + " array of shape (" + shape + ")";
+}
+
 // The arguments of `check`: --args when given, else random ones.
 std::vector<Value> checkArgs(const CliOptions& o, const Function& fn) {
   auto sizes = parseSizes(o.sizes);
@@ -148,12 +160,16 @@ int cmdCheck(const CliOptions& o) {
                {"max_rel_error", numberToJson(r.maxRelError)}});
   } else {
     std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n";
+    // "  at x = 1.0, y = 2.0" when that fits on a line, else one input per line.
     std::string line = "  at ";
     const auto& names = l.fn.paramNames();
-    for (size_t i = 0; i < names.size(); ++i) {
-      line += (i ? ", " : "") + names[i] + " = ";
-      size_t nl = line.rfind('\n');
-      line += toText(args[i], nl == std::string::npos ? line.size() : line.size() - nl - 1);
+    for (size_t i = 0; i < names.size(); ++i) line += (i ? ", " : "") + names[i] + " = " + inputText(args[i], 0);
+    if (line.find('\n') != std::string::npos || line.size() > 100) {
+      line = "  at";
+      for (size_t i = 0; i < names.size(); ++i) {
+        std::string label = "\n    " + names[i] + " = ";
+        line += label + inputText(args[i], label.size() - 1);
+      }
     }
     std::cout << line << "\n  max abs error " << formatNumber(r.maxAbsError) << ", max rel error "
               << formatNumber(r.maxRelError) << " (tolerance " << formatNumber(o.tolerance) << ")\n"

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +22,9 @@ namespace {
 }
 
 std::string readWhole(const std::string& name, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError("argument '" + name + "': '" + path + "' is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("argument '" + name + "': cannot read file '" + path + "'");
   std::ostringstream buf;

@@ -261,7 +261,7 @@ int cmdFit(const CliOptions& o) {
   }
   std::cout << o.optimizer << ": " << r.steps << " steps, " << obj.evals() << " evaluations, loss "
             << formatNumber(r.firstLoss) << " -> " << formatNumber(loss) << "\n";
-  for (size_t i = 0; i < wrt.size(); ++i) std::cout << wrt[i] << ": " << toText(obj.arg(i)) << "\n";
+  for (size_t i = 0; i < wrt.size(); ++i) std::cout << wrt[i] << ": " << toText(obj.arg(i), wrt[i].size() + 2) << "\n";
   return 0;
 }
 

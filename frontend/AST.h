@@ -28,6 +28,10 @@ struct TypeExpr {
 struct SemType {
   enum Kind { Invalid, Value, Tuple, Function, Void } kind = Invalid;
   ir::Type type;                  // Value
+  // Value arrays: one symbolic size per axis, filled by the checker: a size
+  // name bound by the function's parameters ("n"), an integer literal ("3"),
+  // or "?" (unknown until run time).
+  std::vector<std::string> dims;
   std::vector<SemType> elems;     // Tuple
   static SemType value(ir::Type t) { SemType s; s.kind = Value; s.type = t; return s; }
   static SemType invalid() { return SemType{}; }

@@ -20,7 +20,15 @@ namespace detail {
 std::string typeStr(const SemType& t) {
   switch (t.kind) {
     case SemType::Invalid: return "<error>";
-    case SemType::Value: return t.type.str();
+    case SemType::Value: {
+      if (t.type.rank == 0) return t.type.str();
+      std::string s = scalarOf(t.type.elem).type.str() + "[";
+      for (int k = 0; k < t.type.rank; ++k) {
+        size_t u = static_cast<size_t>(k);
+        s += (k ? ", " : "") + (u < t.dims.size() ? t.dims[u] : std::string(kUnknownDim));
+      }
+      return s + "]";
+    }
     case SemType::Function: return "function";
     case SemType::Void: return "nothing";
     case SemType::Tuple: {
@@ -50,6 +58,47 @@ bool isBoolScalar(const SemType& t) {
   return t.kind == SemType::Value && t.type == ir::Type::boolean();
 }
 bool isNumericScalar(const SemType& t) { return isFloatScalar(t) || isIntScalar(t); }
+
+const char* const kUnknownDim = "?";
+
+bool isLitDim(const std::string& d) {
+  if (d.empty()) return false;
+  for (char c : d)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool isArray(const SemType& t) { return t.kind == SemType::Value && t.type.rank >= 1; }
+
+bool isNumericElem(const SemType& t) {
+  return t.kind == SemType::Value && t.type.elem != ir::Scalar::Bool;
+}
+
+SemType scalarOf(ir::Scalar elem) { return SemType::value({elem, 0}); }
+
+SemType arrayOf(ir::Scalar elem, std::vector<std::string> dims) {
+  SemType t = SemType::value({elem, static_cast<int>(dims.size())});
+  t.dims = std::move(dims);
+  return t;
+}
+
+SemType withElem(const SemType& t, ir::Scalar elem) {
+  SemType r = t;
+  r.type.elem = elem;
+  return r;
+}
+
+const SemType* literalHint(const SemType* t, SemType& storage) {
+  if (!t || t->kind != SemType::Value || !t->type.isFloat()) return nullptr;
+  storage = scalarOf(t->type.elem);
+  return &storage;
+}
+
+SemType forgetDims(SemType t) {
+  for (std::string& d : t.dims) d = kUnknownDim;
+  for (SemType& e : t.elems) e = forgetDims(e);
+  return t;
+}
 
 bool isLiteralLike(const Expr& e) {
   if (e.kind == ast::ExprKind::FloatLit || e.kind == ast::ExprKind::IntLit) return true;
@@ -85,11 +134,21 @@ SemType ModuleChecker::resolveType(const ast::TypeExpr& t, bool allowTuple) {
     }
     return s;
   }
-  if (!t.dims.empty()) {
-    diag.error(t.loc, "arrays are not supported yet");
-    return SemType::invalid();
-  }
+  if (!t.dims.empty()) return arrayOf(t.elem, t.dims);
   return SemType::value({t.elem, 0});
+}
+
+std::vector<std::string> ModuleChecker::sizeNames(int fn) const {
+  std::vector<std::string> out;
+  for (const ast::Param& p : fns[fn].decl->params) {
+    if (p.type.isTuple) continue;
+    for (const std::string& d : p.type.dims) {
+      bool seen = isLitDim(d);
+      for (const std::string& o : out) seen = seen || o == d;
+      if (!seen) out.push_back(d);
+    }
+  }
+  return out;
 }
 
 int ModuleChecker::lookupFn(const std::string& name) const {
@@ -112,6 +171,18 @@ SemType ModuleChecker::callResult(const FnRef& ref) const {
   vg.kind = SemType::Tuple;
   vg.elems = {f.result, grad};
   return vg;
+}
+
+void ModuleChecker::checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,
+                                    const std::string& fn) {
+  for (const ast::TypeExpr& e : t.elems) checkResultDims(e, sizes, fn);
+  for (const std::string& d : t.dims) {
+    bool known = isLitDim(d);
+    for (const std::string& n : sizes) known = known || n == d;
+    if (!known)
+      diag.error(t.loc, "unknown size name '" + d + "' in the result type of '" + fn +
+                            "' (size names are bound by the parameters' types)");
+  }
 }
 
 void ModuleChecker::collectSignatures() {
@@ -137,6 +208,11 @@ void ModuleChecker::collectSignatures() {
     if (fd.hasResultType) {
       info.resultDeclared = true;
       info.result = resolveType(fd.resultType, true);
+      std::vector<std::string> sizes = sizeNames(index);
+      for (const ast::Param& p : fd.params)
+        if (!p.type.isTuple && p.type.dims.empty() && p.type.elem == ir::Scalar::I64)
+          sizes.push_back(p.name);
+      checkResultDims(fd.resultType, sizes, fd.name);
     }
   }
 }
@@ -206,6 +282,65 @@ Binding* FnChecker::lookup(const std::string& name) {
   return nullptr;
 }
 
+size_t FnChecker::scopeOf(const std::string& name) const {
+  for (size_t i = scopes_.size(); i-- > 0;)
+    if (scopes_[i].count(name)) return i;
+  return 0;
+}
+
+Binding* FnChecker::assignable(const std::string& name, SrcLoc loc, const char* what) {
+  Binding* b = lookup(name);
+  if (!b) {
+    m_.diag.error(loc, "unknown name '" + name + "'");
+    return nullptr;
+  }
+  if (!b->isVar) {
+    m_.diag.error(loc, std::string("cannot assign to ") + what + "'" + name +
+                           "': it is not a var (declared at " + locStr(b->declLoc) + ")");
+    return nullptr;
+  }
+  if (whileCondDepth_ > 0) {
+    m_.diag.error(loc, "a while condition cannot assign to variables");
+    return nullptr;
+  }
+  if (scopeOf(name) < noAssignBelow_) {
+    m_.diag.error(loc, "cannot assign to '" + name + "' inside a comprehension or generator");
+    return nullptr;
+  }
+  return b;
+}
+
+bool FnChecker::checkTypeDims(const SemType& t, SrcLoc loc) {
+  bool ok = true;
+  for (const SemType& e : t.elems) ok = checkTypeDims(e, loc) && ok;
+  for (const std::string& d : t.dims) {
+    if (isLitDim(d)) continue;
+    Binding* b = lookup(d);
+    if (!b || !b->isSize) {
+      m_.diag.error(loc, "unknown size name '" + d + "' (size names are bound by the parameters' types)");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+namespace {
+
+// Two types whose array sizes are different integer literals somewhere.
+bool literalConflict(const SemType& a, const SemType& b) {
+  if (a.kind == SemType::Tuple && b.kind == SemType::Tuple && a.elems.size() == b.elems.size()) {
+    for (size_t i = 0; i < a.elems.size(); ++i)
+      if (literalConflict(a.elems[i], b.elems[i])) return true;
+    return false;
+  }
+  if (a.dims.size() != b.dims.size()) return false;
+  for (size_t k = 0; k < a.dims.size(); ++k)
+    if (isLitDim(a.dims[k]) && isLitDim(b.dims[k]) && a.dims[k] != b.dims[k]) return true;
+  return false;
+}
+
+}  // namespace
+
 void FnChecker::declare(const std::string& name, SrcLoc loc, Binding b) {
   assert(!scopes_.empty());
   auto& scope = scopes_.back();
@@ -237,6 +372,32 @@ void FnChecker::checkBody() {
     Binding b;
     b.type = info.params[i];
     if (!scopes_.back().count(fd.params[i].name)) declare(fd.params[i].name, fd.params[i].loc, b);
+  }
+  // Size names are i64 values in the body. An i64 parameter can serve as a
+  // size (`fn f(n: i64, x: f64[n])`, `fn g(n: i64) -> f64[n]`).
+  for (size_t i = 0; i < fd.params.size(); ++i) {
+    auto it = scopes_.back().find(fd.params[i].name);
+    if (it != scopes_.back().end() && isIntScalar(info.params[i])) it->second.isSize = true;
+  }
+  for (const std::string& n : m_.sizeNames(self_)) {
+    SrcLoc at = fd.loc;
+    for (const ast::Param& p : fd.params) {
+      bool uses = false;
+      for (const std::string& d : p.type.dims) uses = uses || d == n;
+      if (uses) {
+        at = p.type.loc;
+        break;
+      }
+    }
+    if (auto it = scopes_.back().find(n); it != scopes_.back().end()) {
+      if (!it->second.isSize)
+        m_.diag.error(at, "size name '" + n + "' is also the name of a parameter that is not i64");
+      continue;
+    }
+    Binding b;
+    b.type = SemType::value(ir::Type::i64());
+    b.isSize = true;
+    declare(n, at, b);
   }
   if (!fd.body) return;
   push();
@@ -368,7 +529,10 @@ void FnChecker::stmt(ast::Stmt& s, bool isLastOfBody) {
 // let x = e | let x: T = e | let (a, b) = e | var x = e | var x: T = e
 void FnChecker::letStmt(ast::Stmt& s, bool isVar) {
   SemType declared;
-  if (s.hasType) declared = m_.resolveType(s.type, true);
+  if (s.hasType) {
+    declared = m_.resolveType(s.type, true);
+    if (declared.ok() && !checkTypeDims(declared, s.type.loc)) declared = SemType::invalid();
+  }
   const SemType* hint = s.hasType && declared.ok() ? &declared : nullptr;
   Expr& v = *s.value;
   SemType t = expr(v, hint);
@@ -385,12 +549,15 @@ void FnChecker::letStmt(ast::Stmt& s, bool isVar) {
     return;
   }
   bool valid = t.ok() && requireValue(v);
-  if (valid && s.hasType && declared.ok() && !convertible(t, declared)) {
+  if (valid && s.hasType && declared.ok() &&
+      (!convertible(t, declared) || literalConflict(t, declared))) {
     m_.diag.error(v.loc, "'" + s.names[0] + "' is declared " + typeStr(declared) +
                              " but the value is " + typeStr(t));
   }
   if (s.hasType && declared.ok()) t = declared;
   if (!valid) t = SemType::invalid();
+  // A var array may be reassigned with another shape: its sizes are unknown.
+  if (isVar) t = forgetDims(t);
   if (s.names.size() > 1) {
     if (t.ok() && (t.kind != SemType::Tuple || t.elems.size() != s.names.size())) {
       m_.diag.error(v.loc, "cannot unpack " + typeStr(t) + " into " +
@@ -414,11 +581,10 @@ void FnChecker::letStmt(ast::Stmt& s, bool isVar) {
 // x = e | x += e | x -= e | x *= e | x /= e
 void FnChecker::assignStmt(ast::Stmt& s) {
   Expr& target = *s.target;
+  if (target.kind == ast::ExprKind::Index) return elementAssign(s);
   if (target.kind != ast::ExprKind::Name) {
-    for (auto& ix : target.indices)
-      if (ix) expr(*ix);
     expr(*s.value);
-    m_.diag.error(target.loc, "arrays are not supported yet");
+    m_.diag.error(target.loc, "cannot assign to this expression");
     return;
   }
   Binding* b = lookup(target.text);
@@ -428,33 +594,26 @@ void FnChecker::assignStmt(ast::Stmt& s) {
     vt = expr(*s.value, hint);
     if (vt.ok()) requireValue(*s.value);
   }
+  b = assignable(target.text, target.loc, "");
   if (!b) {
     if (s.op != "=") expr(*s.value);
-    m_.diag.error(target.loc, "unknown name '" + target.text + "'");
     return;
   }
   target.sem = b->type;
-  if (!b->isVar) {
-    if (s.op != "=") expr(*s.value);
-    m_.diag.error(target.loc, "cannot assign to '" + target.text + "': it is not a var (declared at " +
-                                  locStr(b->declLoc) + ")");
-    return;
-  }
-  if (whileCondDepth_ > 0) {
-    m_.diag.error(target.loc, "a while condition cannot assign to variables");
-    return;
-  }
   if (s.op != "=") {
     // x op= e is x = x op e: the operator's promotion rules apply.
     std::string op = s.op.substr(0, 1);
-    SemType rhs = expr(*s.value, isFloatScalar(b->type) ? &b->type : nullptr);
+    SemType storage;
+    SemType rhs = expr(*s.value, literalHint(&b->type, storage));
     if (!rhs.ok() || !b->type.ok() || !requireValue(*s.value)) return;
-    if (!isNumericScalar(b->type) || !isNumericScalar(rhs)) {
+    if (!isNumericElem(b->type) || !isNumericElem(rhs)) {
       m_.diag.error(s.loc, "operator '" + s.op + "' expects numbers, found " + typeStr(b->type) +
                                " and " + typeStr(rhs));
       return;
     }
     vt = promote(b->type, rhs, s.op, s.loc);
+    if (vt.ok() && (isArray(b->type) || isArray(rhs)))
+      vt = broadcast(b->type, rhs, vt.type.elem, "operator '" + s.op + "'", s.loc);
   }
   if (vt.ok() && b->type.ok() && !convertible(vt, b->type))
     m_.diag.error(s.value->loc, "cannot assign " + typeStr(vt) + " to '" + target.text +

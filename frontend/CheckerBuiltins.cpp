@@ -1,7 +1,7 @@
 // The type checker, built-in functions (SPEC §4, scalar forms) and the
 // differentiation operators grad(f, wrt=...) / value_and_grad(f, wrt=...),
-// whose value is a function. Array built-ins and reductions report "arrays
-// are not supported yet" once, without checking their arguments.
+// whose value is a function. Reductions and the array built-ins are in
+// CheckerArrayOps.cpp; the elementwise built-ins here also take arrays.
 #include <set>
 
 #include "frontend/CheckerImpl.h"
@@ -43,10 +43,9 @@ bool FnChecker::argCount(Expr& e, const std::string& name, size_t n, const char*
 SemType FnChecker::builtin(Expr& e, const std::string& name, const SemType* hint) {
   if (name == "grad" || name == "value_and_grad") return gradExpr(e, name);
   bool oneArgMinMax = (name == "min" || name == "max") && e.args.size() == 1;
-  if (isArrayBuiltin(name) || oneArgMinMax) {
-    m_.diag.error(e.loc, "arrays are not supported yet");
-    return SemType::invalid();
-  }
+  if (name == "sum" || name == "prod" || name == "mean" || name == "logsumexp" || oneArgMinMax)
+    return reduction(e, name, hint);
+  if (isArrayBuiltin(name)) return arrayBuiltin(e, name, hint);
   if (!e.named.empty()) {
     for (auto& n : e.named) expr(*n.value);
     m_.diag.error(e.named[0].loc, "'" + name + "' takes no named arguments");
@@ -60,19 +59,19 @@ SemType FnChecker::builtin(Expr& e, const std::string& name, const SemType* hint
     if (!argCount(e, name, 1, "one number or bool")) return SemType::invalid();
     SemType t = expr(*e.args[0]);
     if (!t.ok() || !requireValue(*e.args[0])) return SemType::invalid();
-    if (t.kind != SemType::Value || !t.type.isScalar()) {
+    if (t.kind != SemType::Value) {
       m_.diag.error(e.args[0]->loc, "'" + name + "' expects a number or bool, found " + typeStr(t));
       return SemType::invalid();
     }
     ir::Scalar to = name == "f64" ? ir::Scalar::F64 : name == "f32" ? ir::Scalar::F32
                                                                      : ir::Scalar::I64;
-    return SemType::value({to, 0});
+    return withElem(t, to);
   }
   if (name == "stop_gradient") {
     if (!argCount(e, name, 1, "one float")) return SemType::invalid();
     SemType t = expr(*e.args[0], hint);
     if (!t.ok() || !requireValue(*e.args[0])) return SemType::invalid();
-    if (!isFloatScalar(t)) {
+    if (t.kind != SemType::Value || !t.type.isFloat()) {
       m_.diag.error(e.args[0]->loc, "'stop_gradient' expects a float, found " + typeStr(t));
       return SemType::invalid();
     }
@@ -89,11 +88,11 @@ SemType FnChecker::mathBuiltin(Expr& e, const std::string& name, const SemType* 
   Expr& a = *e.args[0];
   SemType t = expr(a, hint);
   if (!t.ok() || !requireValue(a)) return SemType::invalid();
-  if (!isNumericScalar(t)) {
+  if (!isNumericElem(t)) {
     m_.diag.error(a.loc, "'" + name + "' expects a number, found " + typeStr(t));
     return SemType::invalid();
   }
-  if (isIntScalar(t) && name != "abs") return SemType::value(ir::Type::f64());
+  if (t.type.elem == ir::Scalar::I64 && name != "abs") return withElem(t, ir::Scalar::F64);
   return t;
 }
 
@@ -108,14 +107,16 @@ SemType FnChecker::binaryBuiltin(Expr& e, const std::string& name, const SemType
   ok = ok && requireValue(a);
   ok = ok && requireValue(b);
   if (!ok) return SemType::invalid();
-  if (!isNumericScalar(a.sem) || !isNumericScalar(b.sem)) {
+  if (!isNumericElem(a.sem) || !isNumericElem(b.sem)) {
     m_.diag.error(e.loc, "'" + name + "' expects two numbers, found " + typeStr(a.sem) + " and " +
                              typeStr(b.sem));
     return SemType::invalid();
   }
   SemType t = promote(a.sem, b.sem, name, e.loc);
   if (t.ok() && isIntScalar(t) && (name == "pow" || name == "atan2"))
-    return SemType::value(ir::Type::f64());
+    t = SemType::value(ir::Type::f64());
+  if (t.ok() && (isArray(a.sem) || isArray(b.sem)))
+    return broadcast(a.sem, b.sem, t.type.elem, "'" + name + "'", e.loc);
   return t;
 }
 
@@ -265,7 +266,7 @@ bool FnChecker::wrtParams(const FnInfo& f, const std::vector<std::pair<std::stri
         ok = false;
       }
     const SemType& pt = f.params[index];
-    if (pt.ok() && !isFloatScalar(pt)) {
+    if (pt.ok() && !(pt.kind == SemType::Value && pt.type.isFloat())) {
       m_.diag.error(ploc, "cannot differentiate '" + fname + "' with respect to '" + pname +
                               "': it is " + typeStr(pt) + ", not a float");
       ok = false;

@@ -36,7 +36,12 @@ SemType joinTypes(const SemType& a, const SemType& b) {
     return t;
   }
   if (a.kind != SemType::Value || b.kind != SemType::Value) return SemType::invalid();
-  if (a.type == b.type) return a;
+  if (a.type == b.type) {
+    SemType j = a;
+    for (size_t k = 0; k < j.dims.size() && k < b.dims.size(); ++k)
+      if (j.dims[k] != b.dims[k]) j.dims[k] = kUnknownDim;
+    return j;
+  }
   if (isIntScalar(a) && isFloatScalar(b)) return b;
   if (isFloatScalar(a) && isIntScalar(b)) return a;
   return SemType::invalid();
@@ -77,8 +82,11 @@ bool FnChecker::requireValue(Expr& e) {
 
 SemType FnChecker::exprImpl(Expr& e, const SemType* hint) {
   switch (e.kind) {
-    case ExprKind::FloatLit:
-      return hint && isFloatScalar(*hint) ? *hint : SemType::value(ir::Type::f64());
+    case ExprKind::FloatLit: {
+      SemType storage;
+      const SemType* h = literalHint(hint, storage);
+      return h ? *h : SemType::value(ir::Type::f64());
+    }
     case ExprKind::IntLit: return SemType::value(ir::Type::i64());
     case ExprKind::BoolLit: return SemType::value(ir::Type::boolean());
     case ExprKind::StringLit:
@@ -90,13 +98,17 @@ SemType FnChecker::exprImpl(Expr& e, const SemType* hint) {
     case ExprKind::Call: return call(e, hint);
     case ExprKind::IfExpr: return ifExpr(e, hint);
     case ExprKind::Tuple: return tuple(e, hint);
-    case ExprKind::Index:
+    case ExprKind::Index: return index(e);
+    case ExprKind::ArrayLit: return arrayLit(e, hint);
+    case ExprKind::Comprehension: return comprehension(e, hint);
     case ExprKind::Range:
+      m_.diag.error(e.loc, "a range a..b can only be an index, or follow 'in'");
+      return SemType::invalid();
     case ExprKind::Colon:
-    case ExprKind::ArrayLit:
-    case ExprKind::Comprehension:
+      m_.diag.error(e.loc, "':' can only be an index");
+      return SemType::invalid();
     case ExprKind::Generator:
-      m_.diag.error(e.loc, "arrays are not supported yet");
+      m_.diag.error(e.loc, "a generator can only be the argument of sum, prod, max, min, mean or logsumexp");
       return SemType::invalid();
   }
   return SemType::invalid();
@@ -104,6 +116,11 @@ SemType FnChecker::exprImpl(Expr& e, const SemType* hint) {
 
 SemType FnChecker::name(Expr& e) {
   if (Binding* b = lookup(e.text)) {
+    if (b->locked) {
+      m_.diag.error(e.loc, "the ranges of a comprehension cannot use its own index '" + e.text +
+                               "' (ragged arrays are not supported)");
+      return SemType::invalid();
+    }
     if (b->isFn) fnRefs_[&e] = b->fn;
     return b->type;
   }
@@ -131,7 +148,7 @@ SemType FnChecker::unary(Expr& e, const SemType* hint) {
   if (e.op == "not") {
     SemType t = expr(a);
     if (!t.ok() || !requireValue(a)) return SemType::invalid();
-    if (!isBoolScalar(t)) {
+    if (t.kind != SemType::Value || t.type.elem != ir::Scalar::Bool) {
       m_.diag.error(e.loc, "operator 'not' expects bool, found " + typeStr(t));
       return SemType::invalid();
     }
@@ -139,7 +156,7 @@ SemType FnChecker::unary(Expr& e, const SemType* hint) {
   }
   SemType t = expr(a, hint);
   if (!t.ok() || !requireValue(a)) return SemType::invalid();
-  if (!isNumericScalar(t)) {
+  if (!isNumericElem(t)) {
     m_.diag.error(e.loc, "operator '" + e.op + "' expects a number, found " + typeStr(t));
     return SemType::invalid();
   }
@@ -148,12 +165,15 @@ SemType FnChecker::unary(Expr& e, const SemType* hint) {
 
 void FnChecker::operands(Expr& a, Expr& b, const SemType* hint) {
   bool ca = isConstLike(a), cb = isConstLike(b);
+  SemType storage;
   if (ca && !cb) {
     SemType tb = expr(b);
-    expr(a, isFloatScalar(tb) ? &tb : hint);
+    const SemType* h = literalHint(&tb, storage);
+    expr(a, h ? h : hint);
   } else if (!ca && cb) {
     SemType ta = expr(a);
-    expr(b, isFloatScalar(ta) ? &ta : hint);
+    const SemType* h = literalHint(&ta, storage);
+    expr(b, h ? h : hint);
   } else {
     expr(a, hint);
     expr(b, hint);
@@ -162,9 +182,10 @@ void FnChecker::operands(Expr& a, Expr& b, const SemType* hint) {
 
 SemType FnChecker::promote(const SemType& a, const SemType& b, const std::string& what,
                            SrcLoc loc) {
-  if (a.type == b.type) return a;
-  if (isIntScalar(a)) return b;
-  if (isIntScalar(b)) return a;
+  ir::Scalar ea = a.type.elem, eb = b.type.elem;
+  if (ea == eb) return scalarOf(ea);
+  if (ea == ir::Scalar::I64) return scalarOf(eb);
+  if (eb == ir::Scalar::I64) return scalarOf(ea);
   m_.diag.error(loc, "cannot mix f32 and f64; use f64(x) or f32(x)");
   return SemType::invalid();
 }
@@ -178,16 +199,21 @@ SemType FnChecker::binary(Expr& e, const SemType* hint) {
     SemType ta = expr(a), tb = expr(b);
     bool ok = ta.ok() && tb.ok() && requireValue(a) && requireValue(b);
     if (!ok) return SemType::invalid();
-    if (!isBoolScalar(ta) || !isBoolScalar(tb)) {
+    bool boolA = ta.kind == SemType::Value && ta.type.elem == ir::Scalar::Bool;
+    bool boolB = tb.kind == SemType::Value && tb.type.elem == ir::Scalar::Bool;
+    if (!boolA || !boolB) {
       m_.diag.error(e.loc, "operator '" + op + "' expects bool operands, found " + typeStr(ta) +
                                " and " + typeStr(tb));
       return SemType::invalid();
     }
+    if (isArray(ta) || isArray(tb))
+      return broadcast(ta, tb, ir::Scalar::Bool, "operator '" + op + "'", e.loc);
     return ta;
   }
   if (op == "@") {
-    m_.diag.error(e.loc, "arrays are not supported yet");
-    return SemType::invalid();
+    SemType ta = expr(a), tb = expr(b);
+    if (!ta.ok() || !tb.ok() || !requireValue(a) || !requireValue(b)) return SemType::invalid();
+    return matmul(ta, tb, "matmul", e.loc);
   }
   bool cmp = op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=";
   operands(a, b, cmp ? nullptr : hint);
@@ -197,20 +223,24 @@ SemType FnChecker::binary(Expr& e, const SemType* hint) {
   ok = ok && requireValue(a);
   ok = ok && requireValue(b);
   if (!ok) return SemType::invalid();
-  if ((op == "==" || op == "!=") && isBoolScalar(ta) && isBoolScalar(tb)) return ta;
-  if (!isNumericScalar(ta) || !isNumericScalar(tb)) {
+  bool arr = isArray(ta) || isArray(tb);
+  std::string what = "operator '" + op + "'";
+  if ((op == "==" || op == "!=") && ta.kind == SemType::Value && tb.kind == SemType::Value &&
+      ta.type.elem == ir::Scalar::Bool && tb.type.elem == ir::Scalar::Bool)
+    return arr ? broadcast(ta, tb, ir::Scalar::Bool, what, e.loc) : ta;
+  if (!isNumericElem(ta) || !isNumericElem(tb)) {
     std::string found = typeStr(ta) + " and " + typeStr(tb);
     m_.diag.error(e.loc, "operator '" + op + "' expects numbers, found " + found);
     return SemType::invalid();
   }
   SemType t = promote(ta, tb, op, e.loc);
   if (!t.ok()) return t;
-  if (cmp) return SemType::value(ir::Type::boolean());
+  if (cmp) t = SemType::value(ir::Type::boolean());
   // Design choice: `**` is a float operation; on two i64 operands both are
   // converted to f64 and the result is f64 (an integer power would overflow
   // silently and has no derivative anyway).
-  if (op == "**" && isIntScalar(t)) return SemType::value(ir::Type::f64());
-  return t;
+  if (op == "**" && isIntScalar(t)) t = SemType::value(ir::Type::f64());
+  return arr ? broadcast(ta, tb, t.type.elem, what, e.loc) : t;
 }
 
 SemType FnChecker::ifExpr(Expr& e, const SemType* hint) {
@@ -351,7 +381,9 @@ SemType FnChecker::callFnValue(Expr& e, const FnRef& ref, const std::string& sho
   if (!ok) return SemType::invalid();
   for (const SemType& pt : f.params)
     if (!pt.ok()) return SemType::invalid();
-  return m_.callResult(ref);
+  std::map<std::string, std::string> sizes;
+  if (!bindCallSizes(e, f, sizes, shown)) return SemType::invalid();
+  return substDims(m_.callResult(ref), sizes);
 }
 
 }  // namespace chain::frontend::detail

@@ -39,6 +39,23 @@ SemType joinTypes(const SemType& a, const SemType& b);
 // The names of the built-in functions (array built-ins included).
 bool isBuiltinName(const std::string& name);
 
+// --- array types (symbolic sizes: see ast::SemType::dims) ---
+extern const char* const kUnknownDim;  // "?"
+bool isLitDim(const std::string& d);   // "3"
+bool isArray(const SemType& t);        // a Value of rank >= 1
+bool isNumericElem(const SemType& t);  // a Value (scalar or array) of f64/f32/i64
+SemType scalarOf(ir::Scalar elem);
+SemType arrayOf(ir::Scalar elem, std::vector<std::string> dims);
+// The same type with element type `elem` (dims kept).
+SemType withElem(const SemType& t, ir::Scalar elem);
+// A scalar float hint for literals, from a (scalar or array) float type.
+const SemType* literalHint(const SemType* t, SemType& storage);
+// Replaces every dim with "?" (recursively for tuples).
+SemType forgetDims(SemType t);
+// Renames the size names of a callee's type to the caller's sizes ("?" when
+// unknown); literals stay.
+SemType substDims(SemType t, const std::map<std::string, std::string>& sizes);
+
 // A function value: a user function, optionally differentiated.
 struct FnRef {
   enum Diff { None, Grad, ValueAndGrad };
@@ -68,6 +85,8 @@ struct Binding {
   SemType type;
   bool isVar = false;
   bool isFn = false;  // a function value (let g = grad(f))
+  bool isSize = false;  // a size name bound by the parameters' types
+  bool locked = false;  // a comprehension index while its ranges are checked
   FnRef fn;
   SrcLoc declLoc;
 };
@@ -80,6 +99,8 @@ class ModuleChecker {
   // The SemType of a written type; reports array types and (unless allowed)
   // tuples. Returns invalid after an error.
   SemType resolveType(const ast::TypeExpr& t, bool allowTuple);
+  // The size names used by a function's parameter types, in order of first use.
+  std::vector<std::string> sizeNames(int fn) const;
   // Checks function `fn` now if it has not been checked yet.
   void ensureChecked(int fn);
   int lookupFn(const std::string& name) const;
@@ -93,6 +114,8 @@ class ModuleChecker {
  private:
   std::map<std::string, int> byName_;
   void collectSignatures();
+  void checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,
+                       const std::string& fn);
   void checkCallGraph();
 };
 
@@ -106,6 +129,7 @@ class FnChecker {
   void push() { scopes_.emplace_back(); }
   void pop() { scopes_.pop_back(); }
   Binding* lookup(const std::string& name);
+  size_t scopeOf(const std::string& name) const;  // index of the scope declaring it
   void declare(const std::string& name, SrcLoc loc, Binding b);
   // Checks a block in a new scope; returns the type of its final expression
   // (Void when it has none).
@@ -119,6 +143,13 @@ class FnChecker {
   void letStmt(ast::Stmt& s, bool isVar);
   void assignStmt(ast::Stmt& s);
   void condition(Expr& e);
+  // x[i, j] = e, S[i] = row, x[a..b] = v, x[i] += e (CheckerArrays.cpp).
+  void elementAssign(ast::Stmt& s);
+  // The binding that an assignment to `name` changes, after the checks that
+  // apply to every assignment (var, while condition, comprehension body).
+  Binding* assignable(const std::string& name, SrcLoc loc, const char* what);
+  // Reports size names in an annotated type that are not bound.
+  bool checkTypeDims(const SemType& t, SrcLoc loc);
   // Checks that a value of type `from` may be used where `to` is expected
   // (equal, or i64 promoted to a float; elementwise for tuples).
   bool convertible(const SemType& from, const SemType& to) const;
@@ -145,6 +176,31 @@ class FnChecker {
   void addEdge(int callee, SrcLoc loc, bool viaGrad);
   const FnRef* refOf(const Expr& e) const;
 
+  // --- arrays (CheckerArrays.cpp, CheckerArrayOps.cpp) ---
+  // The symbolic size of an i64 expression: a size name, a literal or "?".
+  std::string dimOf(const Expr& e);
+  std::string rangeDim(const Expr& lo, const Expr& hi);
+  // The type of base[indices]: a scalar element or a slice. Checks the indices.
+  SemType selection(Expr& e, const SemType& base);
+  SemType index(Expr& e);
+  SemType arrayLit(Expr& e, const SemType* hint);
+  // Declares the range variables (i64) in the current scope; `locked`: the
+  // earlier variables may not be used by later bounds (comprehensions).
+  bool rangeClauses(std::vector<ast::RangeClause>& ranges, bool locked);
+  SemType comprehension(Expr& e, const SemType* hint);
+  SemType reduction(Expr& e, const std::string& name, const SemType* hint);
+  SemType arrayBuiltin(Expr& e, const std::string& name, const SemType* hint);
+  SemType fillBuiltin(Expr& e, const std::string& name, const SemType* hint);
+  // The broadcast of two operand types to element type `elem`; reports
+  // rank-independent literal size conflicts ("operator '+': ...").
+  SemType broadcast(const SemType& a, const SemType& b, ir::Scalar elem, const std::string& what,
+                    SrcLoc loc);
+  SemType matmul(const SemType& a, const SemType& b, const std::string& what, SrcLoc loc);
+  // Maps the callee's size names to the arguments' sizes; reports literal
+  // conflicts. Returns false after an error.
+  bool bindCallSizes(Expr& e, const FnInfo& f, std::map<std::string, std::string>& sizes,
+                     const std::string& shown);
+
   // --- built-ins (CheckerBuiltins.cpp) ---
   SemType builtin(Expr& e, const std::string& name, const SemType* hint);
   SemType mathBuiltin(Expr& e, const std::string& name, const SemType* hint);
@@ -162,6 +218,7 @@ class FnChecker {
   int self_;
   std::deque<std::map<std::string, Binding>> scopes_;  // deque: Binding* stay valid
   int whileCondDepth_ = 0;
+  size_t noAssignBelow_ = 0;  // scopes below this index may not be assigned (comprehensions)
   std::map<const Expr*, FnRef> fnRefs_;  // expressions whose value is a function
 };
 

@@ -23,10 +23,17 @@ size_t flatSize(const SemType& t) {
   return v.size();
 }
 
+void flatDims(const SemType& t, std::vector<std::vector<std::string>>& out) {
+  if (t.kind == SemType::Value) out.push_back(t.dims);
+  if (t.kind == SemType::Tuple)
+    for (const SemType& e : t.elems) flatDims(e, out);
+}
+
 SemType typeOf(const ast::TypeExpr& t) {
   if (!t.isTuple) {
-    assert(t.dims.empty() && "array types are rejected by the checker");
-    return SemType::value({t.elem, 0});
+    SemType s = SemType::value({t.elem, static_cast<int>(t.dims.size())});
+    s.dims = t.dims;
+    return s;
   }
   SemType s;
   s.kind = SemType::Tuple;
@@ -65,13 +72,20 @@ struct AssignScan {
       case StmtKind::Var:
         for (const std::string& n : s.names) declared.back().insert(n);
         break;
-      case StmtKind::Assign:
-        if (s.target && s.target->kind == ast::ExprKind::Name && !isLocal(s.target->text)) {
+      case StmtKind::Assign: {
+        // x = e, or x[i] = e (an element assignment changes x).
+        const Expr* t = s.target.get();
+        if (t && t->kind == ast::ExprKind::Index) {
+          for (const auto& ix : t->indices) expr(ix.get());
+          t = t->args.empty() ? nullptr : t->args[0].get();
+        }
+        if (t && t->kind == ast::ExprKind::Name && !isLocal(t->text)) {
           bool seen = false;
-          for (const std::string& n : out) seen = seen || n == s.target->text;
-          if (!seen) out.push_back(s.target->text);
+          for (const std::string& n : out) seen = seen || n == t->text;
+          if (!seen) out.push_back(t->text);
         }
         break;
+      }
       case StmtKind::If:
         block(s.thenBlock.get());
         block(s.elseBlock.get());

@@ -46,7 +46,10 @@ bool mathOp(const std::string& n, OpKind& k) {
 bool isBuiltin(const std::string& n) {
   OpKind k;
   return mathOp(n, k) || n == "pow" || n == "min" || n == "max" || n == "atan2" || n == "f64" ||
-         n == "f32" || n == "i64" || n == "print" || n == "grad" || n == "value_and_grad";
+         n == "f32" || n == "i64" || n == "print" || n == "grad" || n == "value_and_grad" ||
+         n == "sum" || n == "prod" || n == "mean" || n == "logsumexp" || n == "dot" ||
+         n == "transpose" || n == "zeros" || n == "ones" || n == "fill" || n == "len" ||
+         n == "size";
 }
 
 // -v for an integer literal without signed overflow.
@@ -57,7 +60,7 @@ int64_t negate(int64_t v) { return static_cast<int64_t>(0 - static_cast<uint64_t
 std::vector<Value*> FnLowerer::castAll(std::vector<Value*> vals,
                                        const std::vector<ir::Type>& types) {
   assert(vals.size() == types.size());
-  for (size_t i = 0; i < vals.size(); ++i) vals[i] = b_.cast(vals[i], types[i]);
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = castValue(vals[i], types[i]);
   return vals;
 }
 
@@ -70,7 +73,7 @@ Value* FnLowerer::scalar(const Expr& e) {
 Value* FnLowerer::scalarAs(const Expr& e, ir::Type t) {
   Value* v = scalar(e);
   b_.setLoc(e.loc);
-  return b_.cast(v, t);
+  return castValue(v, t);
 }
 
 std::vector<Value*> FnLowerer::expr(const Expr& e) {
@@ -97,12 +100,12 @@ std::vector<Value*> FnLowerer::expr(const Expr& e) {
       }
       return out;
     }
+    case ExprKind::Index: return {indexExpr(e)};
+    case ExprKind::ArrayLit: return {arrayLit(e)};
+    case ExprKind::Comprehension: return {comprehension(e)};
     case ExprKind::StringLit:
-    case ExprKind::Index:
     case ExprKind::Range:
     case ExprKind::Colon:
-    case ExprKind::ArrayLit:
-    case ExprKind::Comprehension:
     case ExprKind::Generator: break;
   }
   assert(false && "expression kind rejected by the checker");
@@ -114,6 +117,12 @@ std::vector<Value*> FnLowerer::unary(const Expr& e) {
   if (e.op == "-" && a.kind == ExprKind::FloatLit) return {b_.constF(-a.fval, e.sem.type)};
   if (e.op == "-" && a.kind == ExprKind::IntLit)
     return {b_.cast(b_.constI(negate(a.ival)), e.sem.type)};
+  OpKind k = e.op == "not" ? OpKind::Not : OpKind::Neg;
+  if (e.sem.type.rank > 0) {
+    ir::Type t{e.sem.type.elem, 0};
+    return {elementwise({operand(a)}, "operator '" + e.op + "'", e.loc,
+                        [&](const std::vector<Value*>& s) { return b_.unary(k, b_.cast(s[0], t)); })};
+  }
   Value* v = scalarAs(a, e.sem.type);
   b_.setLoc(e.loc);
   return {b_.unary(e.op == "not" ? OpKind::Not : OpKind::Neg, v)};
@@ -122,6 +131,19 @@ std::vector<Value*> FnLowerer::unary(const Expr& e) {
 std::vector<Value*> FnLowerer::binary(const Expr& e) {
   const Expr& a = *e.args[0];
   const Expr& b = *e.args[1];
+  if (e.op == "@") return {matmul(e, a, b, "matmul")};
+  if (e.sem.type.rank > 0) {
+    // Elementwise on arrays (both operands evaluated, also for and/or).
+    OpKind k = e.op == "and" ? OpKind::And : e.op == "or" ? OpKind::Or : binaryOp(e.op);
+    ir::Type t{e.sem.type.elem, 0};
+    if (ir::isComparison(k))
+      t = ir::Type{a.sem.type.isFloat() ? a.sem.type.elem : b.sem.type.elem, 0};
+    Operand x = operand(a);
+    Operand y = operand(b);
+    return {elementwise({x, y}, "operator '" + e.op + "'", e.loc, [&](const std::vector<Value*>& s) {
+      return b_.binary(k, b_.cast(s[0], t), b_.cast(s[1], t));
+    })};
+  }
   if (e.op == "and" || e.op == "or") {
     // a and b = if a { b } else { false };  a or b = if a { true } else { b }
     Value* c = scalar(a);
@@ -232,6 +254,13 @@ std::vector<Value*> FnLowerer::builtin(const Expr& e, const std::string& name) {
     return {};
   }
   if (name == "grad" || name == "value_and_grad") return {};  // a function value
+  bool reduce = name == "sum" || name == "prod" || name == "mean" || name == "logsumexp" ||
+                ((name == "min" || name == "max") && e.args.size() == 1);
+  if (reduce) return {reduction(e, name)};
+  if (name == "dot" || name == "transpose" || name == "zeros" || name == "ones" ||
+      name == "fill" || name == "len" || name == "size")
+    return arrayBuiltin(e, name);
+  if (t.rank > 0) return {elementwiseBuiltin(e, name)};
   OpKind k;
   if (mathOp(name, k)) {
     Value* x = scalarAs(*e.args[0], t);

@@ -34,6 +34,26 @@ struct Binding {
   FnDesc fn;
 };
 
+// An operand of an elementwise operation: its value (scalar or array) and the
+// checker's symbolic sizes (ast::SemType::dims; empty or "?" when unknown).
+struct Operand {
+  Value* v = nullptr;
+  std::vector<std::string> dims;
+};
+
+// base[...] as a selection: one kind per axis (0 index, 1 range, 2 whole),
+// the i64 operands in axis order, and the extent of every kept axis.
+struct Selection {
+  std::vector<int64_t> kinds;
+  std::vector<Value*> operands;
+  std::vector<Value*> extents;
+  bool scalar() const {
+    for (int64_t k : kinds)
+      if (k != 0) return false;
+    return true;
+  }
+};
+
 struct FnSig {
   const ast::FnDecl* decl = nullptr;
   std::vector<ir::Type> params;
@@ -43,7 +63,9 @@ struct FnSig {
 // Flattened IR types of a (checked) type.
 void flatTypes(const SemType& t, std::vector<ir::Type>& out);
 size_t flatSize(const SemType& t);
-// The SemType of a written (scalar or tuple) type.
+// The symbolic sizes of every flattened value of a type (empty for scalars).
+void flatDims(const SemType& t, std::vector<std::vector<std::string>>& out);
+// The SemType of a written (scalar, array or tuple) type.
 SemType typeOf(const ast::TypeExpr& t);
 // Outer names assigned anywhere in the given blocks / expression (excluding
 // names declared inside them), in order of first assignment.
@@ -92,12 +114,47 @@ class FnLowerer {
   FnDesc fnValue(const Expr& e);
   std::vector<Value*> castAll(std::vector<Value*> vals, const std::vector<ir::Type>& types);
 
+  // --- arrays (LowerArrays.cpp) ---
+  Value* dim(Value* a, int64_t axis);
+  void emitAssert(Value* cond, std::vector<Value*> vals, const std::string& message);
+  // A scalar cast, or a map casting every element.
+  Value* castValue(Value* v, ir::Type t);
+  Operand operand(const Expr& e);
+  // A map over the broadcast shape of `ops` whose element is fn(elements):
+  // operands of rank 0 are used as they are, arrays are indexed (index 0 on a
+  // broadcast axis, select(dim == 1, 0, i) where that is only known at run time).
+  Value* elementwise(const std::vector<Operand>& ops, const std::string& what, ast::SrcLoc loc,
+                     const std::function<Value*(const std::vector<Value*>&)>& fn);
+  Selection selection(const Expr& e, Value* base);
+  Value* indexExpr(const Expr& e);
+  Value* arrayLit(const Expr& e);
+  Value* comprehension(const Expr& e);
+  void elementAssign(const ast::Stmt& s);
+  // The value of a symbolic size: a literal or a size name of the parameters.
+  Value* sizeValue(const std::string& d);
+  // Binds the size names to the parameters' dims; asserts reused names and literals.
+  void bindSizes();
+  // Asserts that the arrays `vals` (of checked type `have`) have the sizes
+  // that `want` declares, where that is not known statically.
+  void checkShape(const std::vector<Value*>& vals, const SemType& have, const SemType& want,
+                  const std::string& what);
+
+  // --- array operations (LowerArrayOps.cpp) ---
+  Value* reduction(const Expr& e, const std::string& name);
+  Value* reduceArray(Value* a, const std::string& kind, ir::Type t);
+  Value* reduceGen(const Expr& gen, size_t k, const std::string& kind, ir::Type t, bool count);
+  Value* matmul(const Expr& e, const Expr& a, const Expr& b, const std::string& what);
+  std::vector<Value*> arrayBuiltin(const Expr& e, const std::string& name);
+  // Elementwise built-ins (exp, pow, casts, ...) on arrays.
+  Value* elementwiseBuiltin(const Expr& e, const std::string& name);
+
   const std::vector<FnSig>& sigs_;
   const std::map<std::string, int>& byName_;
   ir::Function& f_;
   const ast::FnDecl& decl_;
   ir::Builder b_;
   std::vector<std::unique_ptr<std::map<std::string, Binding>>> scopes_;
+  std::map<std::string, Value*> sizes_;  // size name -> its value (dim of the parameter)
 };
 
 }  // namespace chain::frontend::lowering

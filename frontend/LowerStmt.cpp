@@ -55,6 +55,7 @@ void FnLowerer::run() {
     b.vals = {f_.param(i)};
     bind(decl_.params[i].name, b);
   }
+  bindSizes();
   scopes_.push_back(std::make_unique<std::map<std::string, Binding>>());
   const ast::Block& body = *decl_.body;
   stmts(body, true);
@@ -65,6 +66,8 @@ void FnLowerer::run() {
   if (result) vals = expr(*result);
   if (vals.size() != f_.resultTypes.size()) vals.clear();  // a final print: no result
   vals = castAll(vals, f_.resultTypes);
+  if (result && decl_.hasResultType)
+    checkShape(vals, result->sem, typeOf(decl_.resultType), "the result of '" + decl_.name + "'");
   b_.setLoc(result ? result->loc : decl_.loc);
   b_.ret(vals);
   scopes_.clear();
@@ -138,6 +141,7 @@ void FnLowerer::letStmt(const ast::Stmt& s) {
   std::vector<ir::Type> types;
   flatTypes(t, types);
   std::vector<Value*> vals = castAll(expr(v), types);
+  if (s.hasType) checkShape(vals, v.sem, t, "'" + s.names[0] + "'");
   if (s.names.size() == 1) {
     Binding b;
     b.vals = vals;
@@ -157,6 +161,7 @@ void FnLowerer::letStmt(const ast::Stmt& s) {
 
 // x = e | x += e | x -= e | x *= e | x /= e
 void FnLowerer::assignStmt(const ast::Stmt& s) {
+  if (s.target->kind == ast::ExprKind::Index) return elementAssign(s);
   Binding* b = lookup(s.target->text);
   assert(b && !b->isFn);
   std::vector<ir::Type> types;
@@ -171,6 +176,16 @@ void FnLowerer::assignStmt(const ast::Stmt& s) {
   ir::Type t = cur->type.isFloat() ? cur->type : rhs->type;
   OpKind k = s.op == "+=" ? OpKind::Add : s.op == "-=" ? OpKind::Sub
              : s.op == "*=" ? OpKind::Mul : OpKind::Div;
+  if (cur->type.rank > 0 || rhs->type.rank > 0) {
+    ir::Type et{cur->type.isFloat() ? cur->type.elem : rhs->type.elem, 0};
+    Value* r = elementwise({{cur, s.target->sem.dims}, {rhs, s.value->sem.dims}},
+                           "operator '" + s.op + "'", s.loc, [&](const std::vector<Value*>& x) {
+                             return b_.binary(k, b_.cast(x[0], et), b_.cast(x[1], et));
+                           });
+    b_.setLoc(s.loc);
+    b->vals[0] = castValue(r, cur->type);
+    return;
+  }
   b_.setLoc(s.loc);
   Value* r = b_.binary(k, b_.cast(cur, t), b_.cast(rhs, t));
   b->vals[0] = b_.cast(r, cur->type);

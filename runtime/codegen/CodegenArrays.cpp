@@ -128,9 +128,7 @@ void FnEmitter::checkIndex(const ir::Operation& op, llvm::Value* idx, llvm::Valu
 ArrVal FnEmitter::loadArrayParam(ir::Type t, llvm::Value* desc) {
   if (t.rank > 8) internalError("arrays have rank <= 8");
   ArrVal a;
-  auto* data = b_.CreateLoad(b_.getPtrTy(), desc, "arg.data");
-  data->setMetadata(llvm::LLVMContext::MD_nonnull, llvm::MDNode::get(llctx_, {}));
-  a.data = data;
+  a.data = b_.CreateLoad(b_.getPtrTy(), desc, "arg.data");  // may be null when empty
   for (int k = 0; k < t.rank; ++k) {
     llvm::Value* p = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), desc, 8 + 8 * k);
     a.dims.push_back(b_.CreateLoad(b_.getInt64Ty(), p, "arg.dim"));

@@ -17,14 +17,20 @@
 
 namespace {
 
+// A float always shows it is one: "2" becomes "2.0" (as the CLI prints).
+void markFloat(char* buf, size_t n) {
+  if (std::strpbrk(buf, ".eEn") == nullptr && std::strlen(buf) + 3 <= n) std::strcat(buf, ".0");
+}
+
 // Shortest "%.Ng" form that reads back as the same double (N = 1..17).
 void formatDouble(char* buf, size_t n, double v) {
   if (std::isnan(v)) { std::snprintf(buf, n, "nan"); return; }
   if (std::isinf(v)) { std::snprintf(buf, n, v < 0 ? "-inf" : "inf"); return; }
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(buf, n, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) return;
+    if (std::strtod(buf, nullptr) == v) break;
   }
+  markFloat(buf, n);
 }
 
 // Same for a float (its value passed as a double): 1..9 digits.
@@ -33,8 +39,9 @@ void formatFloat(char* buf, size_t n, double v) {
   float f = static_cast<float>(v);
   for (int prec = 1; prec <= 9; ++prec) {
     std::snprintf(buf, n, "%.*g", prec, static_cast<double>(f));
-    if (std::strtof(buf, nullptr) == f) return;
+    if (std::strtof(buf, nullptr) == f) break;
   }
+  markFloat(buf, n);
 }
 
 // Formats one element of kind `kind` (as in chain_rt_print).

@@ -295,5 +295,30 @@ TEST_CASE("arrays: print of arrays, label first", "[codegen][arrays]") {
   ArrArg<int64_t> z({}, {0});
   int64_t out;
   std::string s = printedBy([&](FILE* f) { return callRaw(c.entry, {A.ptr(), z.ptr()}, {&out}, f); });
-  CHECK(s == "A [[1, 2.5], [3, 4]]\n[]\n0.5\n");
+  CHECK(s == "A [[1.0, 2.5], [3.0, 4.0]]\n[]\n0.5\n");
+}
+
+TEST_CASE("arrays: empty parameters with a null data pointer", "[codegen][arrays]") {
+  // (sum(x), x with nothing changed, a copy of x's rows 0..0) on x: f64[0, 3], data == null
+  FnBuilder fb("e", {F64A(2)});
+  ir::Builder& b = fb.b;
+  Value* s = reduceOf(b, "sum", Type::f64(), b.constI(0), dimOf(b, fb.p(0), 0),
+                      [&](ir::Builder& in, Value* i) { return at(in, fb.p(0), {i, in.constI(0)}); });
+  Value* sl = sel(b, AK::Slice, F64A(2), {fb.p(0), b.constI(0), b.constI(0)}, {1, 2});
+  fb.ret({s, fb.p(0), sl});
+  Compiled c = compile(fb);
+  ChainArray x{};
+  x.data = nullptr;
+  x.shape[0] = 0;
+  x.shape[1] = 3;
+  double sum = -1;
+  ChainArray o[2] = {};
+  RawCall r = callRaw(c.entry, {&x}, {&sum, &o[0], &o[1]});
+  REQUIRE(r.status == 0);
+  CHECK(sum == 0);
+  std::vector<int64_t> shape;
+  CHECK(takeResult<double>(o[0], 2, &shape).empty());
+  CHECK(shape == std::vector<int64_t>{0, 3});
+  CHECK(takeResult<double>(o[1], 2, &shape).empty());
+  CHECK(shape == std::vector<int64_t>{0, 3});
 }

@@ -3,6 +3,8 @@
 // decisions and by running the code: an array still read later, an alias made
 // by select or by an if branch, a loop yielding an outer array, the same
 // array given as two loop inits. Value semantics must hold in every case.
+// Also the arena's per-iteration release: loops and map bodies that allocate
+// keep the arena's peak (ChainCallCtx::arenaPeak) bounded by one iteration.
 #include <catch2/catch.hpp>
 
 #include "codegen_array_util.h"
@@ -234,13 +236,9 @@ TEST_CASE("arena: a map body releases its temporaries per element", "[codegen][a
   for (size_t k = 0; k < xs.size(); ++k) xs[k] = double(k);
   ArrArg<double> x(xs, {1000000});
   ChainArray out{};
-  rusage before{}, after{};
-  getrusage(RUSAGE_SELF, &before);
   RawCall r = callRaw(c.entry, {x.ptr()}, {&out});
-  getrusage(RUSAGE_SELF, &after);
   REQUIRE(r.status == 0);
   CHECK(r.message.empty());
   CHECK(takeResult<double>(out, 1) == xs);
-  CHECK(after.ru_maxrss - before.ru_maxrss < 60 * 1024);  // KiB
   CHECK(r.arenaPeak == 8000000 + 8);  // the result and one slice at a time
 }

@@ -205,7 +205,7 @@ TEST_CASE("codegen: print writes label and value per operand", "[codegen]") {
   char buf[256];
   while (std::fgets(buf, sizeof buf, tmp)) text += buf;
   std::fclose(tmp);
-  CHECK(text == "x 1.5\nx -3\n0.1\ntrue\nfalse\n0.3333333333333333\n2\nnan\n");
+  CHECK(text == "x 1.5\nx -3\n0.1\ntrue\nfalse\n0.3333333333333333\n2.0\nnan\n");
 }
 
 TEST_CASE("codegen: emitLLVM and emitAsm", "[codegen]") {

@@ -69,7 +69,7 @@ TEST_CASE("runtime abi: print formats values", "[codegen]") {
   CHECK(printed(0, 0.1, 0) == "0.1\n");
   CHECK(printed(0, 1.0 / 3.0, 0) == "0.3333333333333333\n");
   CHECK(printed(0, 1e300, 0) == "1e+300\n");
-  CHECK(printed(0, -2.0, 0, "loss") == "loss -2\n");
+  CHECK(printed(0, -2.0, 0, "loss") == "loss -2.0\n");
   CHECK(printed(0, -std::numeric_limits<double>::infinity(), 0) == "-inf\n");
   CHECK(printed(1, static_cast<double>(0.1f), 0) == "0.1\n");
   CHECK(printed(2, 0, INT64_MIN) == "-9223372036854775808\n");
@@ -136,7 +136,7 @@ TEST_CASE("runtime abi: formatted errors and array printing", "[codegen]") {
   char buf[256] = {0};
   size_t n = std::fread(buf, 1, sizeof buf - 1, tmp);
   std::fclose(tmp);
-  CHECK(std::string(buf, n) == "A [[1.5, -2, 0.1], [4, 5, 6]]\n[true, false]\n[]\n");
+  CHECK(std::string(buf, n) == "A [[1.5, -2.0, 0.1], [4.0, 5.0, 6.0]]\n[true, false]\n[]\n");
   chain::rt::releaseCtx(ctx);
 }
 

@@ -266,13 +266,6 @@ TEST_CASE("check: built-ins", "[check]") {
   expectOnly(Checked("fn f(x: f64) { let y = print(x)\n y }\n"), "1:24: print(...) returns no value");
 }
 
-TEST_CASE("check: arrays are reported once, as not supported yet", "[check]") {
-  expectOnly(Checked("fn f(x: f64[n]) -> f64 { 1.0 }\n"), "1:9: arrays are not supported yet");
-  expectOnly(Checked("fn f(x: f64) { sum(x) }\n"), "1:16: arrays are not supported yet");
-  expectOnly(Checked("fn f(x: f64) { let a = [x, x]\n 1.0 }\n"), "1:24: arrays are not supported yet");
-  expectOnly(Checked("fn f(x: f64) { max(x) }\n"), "1:16: arrays are not supported yet");
-}
-
 TEST_CASE("check: several independent errors in one run", "[check]") {
   Checked c(R"(fn f(x: f64) {
     let a = x + unknown1
