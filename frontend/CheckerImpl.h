@@ -3,7 +3,11 @@
 // one function body with a stack of lexical scopes, annotating Expr::sem.
 // Functions without a declared result type are checked on demand (when a
 // caller first needs their result type). Recursion is found afterwards on the
-// call graph that the function checkers record.
+// call graph that the function checkers record. Array types carry symbolic
+// sizes (SemType::dims): size names bound by the parameters' types (and i64
+// parameters), integer literals, or "?"; different literals are compile
+// errors, anything else that must agree is asserted at run time by the
+// lowering. `var` arrays have unknown sizes (they may be reassigned whole).
 #pragma once
 
 #include <deque>

@@ -1,7 +1,8 @@
 // Lowering expressions to IR: literals, names, operators with their
 // promotions (Builder::cast), short-circuit `and`/`or` and if-expressions as
 // If ops, tuples (flattened), calls of user functions (Call) and of
-// grad/value_and_grad function values (GradCall), and the scalar built-ins.
+// grad/value_and_grad function values (GradCall), and the built-ins (array
+// operands and array built-ins go to LowerArrays.cpp / LowerArrayOps.cpp).
 #include <cassert>
 
 #include "frontend/LowerImpl.h"

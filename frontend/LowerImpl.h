@@ -3,7 +3,10 @@
 // vector of values. Mutable `var`s become SSA: the environment maps a name to
 // its current values, and `if`/`for`/`while` (and short-circuit `and`/`or`,
 // if-expressions) carry the outer vars that their regions assign, found by a
-// syntactic scan of the region before it is lowered.
+// syntactic scan of the region before it is lowered (`x[i] = e` assigns x).
+// Arrays lower to the array ops of ir/Ops.def: elementwise arithmetic and
+// broadcasting become `map` + `index`, reductions nests of `reduce`; size
+// names are the `dim`s of the parameters that first use them.
 #pragma once
 
 #include <functional>

@@ -40,6 +40,9 @@ void arrayAdjoint(ir::Builder& b, const ir::Operation& op, const std::vector<ir:
 ir::Value* zerosLike(ir::Builder& b, ir::Value* like);  // 0 scalar or a zero array of like's shape
 ir::Value* addLike(ir::Builder& b, ir::Value* x, ir::Value* y);  // x + y, elementwise for arrays
 std::vector<ir::Value*> dimsOf(ir::Builder& b, ir::Value* a);
+// The selection `sel`/`kinds` of `a` (index when every kind is 0, else slice).
+ir::Value* selection(ir::Builder& b, ir::Value* a, const std::vector<ir::Value*>& sel,
+                     const std::vector<int64_t>& kinds);
 
 std::vector<ir::Value*> scalarAdjoint(ir::Builder& b, const ir::Operation& op,
                                       const std::vector<ir::Value*>& x, ir::Value* y,

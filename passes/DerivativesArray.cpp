@@ -85,8 +85,10 @@ Value* scale(Builder& b, Value* s, Value* v) {
   });
 }
 
+}  // namespace
+
 // The selection `sel`/`kinds` of `a`: an element when every kind is an index.
-Value* select(Builder& b, Value* a, const std::vector<Value*>& sel, const std::vector<int64_t>& kinds) {
+Value* selection(Builder& b, Value* a, const std::vector<Value*>& sel, const std::vector<int64_t>& kinds) {
   int rank = 0;
   for (int64_t k : kinds) rank += k != 0;
   if (rank == 0) return index(b, a, sel);
@@ -96,6 +98,8 @@ Value* select(Builder& b, Value* a, const std::vector<Value*>& sel, const std::v
   s->ints = kinds;
   return s->result();
 }
+
+namespace {
 
 // d(a @ b) for the four rank forms.
 void matmulRule(Builder& b, Value* A, Value* B, Value* dC, AdjointSink& sink) {
@@ -157,7 +161,7 @@ void arrayAdjoint(Builder& b, const Operation& op, const std::vector<Value*>& x,
     // update(a, v, sel): dv = dy[sel]; da = dy with the selection zeroed
     case OpKind::Update: {
       std::vector<Value*> sel(x.begin() + 2, x.end());
-      sink.add(1, select(b, dy, sel, op.ints));
+      sink.add(1, selection(b, dy, sel, op.ints));
       std::vector<Value*> ops{dy, zerosLike(b, x[1])};
       ops.insert(ops.end(), sel.begin(), sel.end());
       Operation* u = b.create(OpKind::Update, ops, {dy->type});
@@ -169,7 +173,7 @@ void arrayAdjoint(Builder& b, const Operation& op, const std::vector<Value*>& x,
     case OpKind::AddAt: {
       std::vector<Value*> sel(x.begin() + 2, x.end());
       sink.add(0, dy);
-      sink.add(1, select(b, dy, sel, op.ints));
+      sink.add(1, selection(b, dy, sel, op.ints));
       return;
     }
     case OpKind::MatMul: matmulRule(b, x[0], x[1], dy, sink); return;
@@ -182,7 +186,7 @@ void arrayAdjoint(Builder& b, const Operation& op, const std::vector<Value*>& x,
       for (size_t k = 0; k < x.size(); ++k) {
         std::vector<int64_t> kinds(size_t(dy->type.rank), 2);
         kinds[0] = 0;
-        sink.add(k, select(b, dy, {b.constI(int64_t(k))}, kinds));
+        sink.add(k, selection(b, dy, {b.constI(int64_t(k))}, kinds));
       }
       return;
     case OpKind::ConstF: case OpKind::ConstI: case OpKind::ConstB: case OpKind::Add:

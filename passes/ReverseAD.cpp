@@ -81,7 +81,8 @@ void Emitter::addAdjAt(Builder& b, Map& adj, Env& env, const Value* a, Value* c,
   adj[a] = u->result();
 }
 
-std::vector<Value*> Emitter::forward(Builder& b, const Block& src, Env& env, bool augment, bool prints) {
+std::vector<Value*> Emitter::forward(Builder& b, const Block& src, Env& env, bool augment, bool prints,
+                                     const std::set<const Operation*>* log) {
   std::vector<Value*> out;
   for (auto& opPtr : src.ops) {
     const Operation& op = *opPtr;
@@ -90,6 +91,14 @@ std::vector<Value*> Emitter::forward(Builder& b, const Block& src, Env& env, boo
       break;
     }
     if (op.kind == OpKind::Print && !prints) continue;
+    if (log && log->count(&op)) {  // save the selection and what it overwrites
+      std::vector<Value*> sel;
+      for (size_t k = 2; k < op.operands.size(); ++k) sel.push_back(env[op.operand(k)]);
+      std::vector<Value*> saved = sel;
+      b.setLoc(op.loc);
+      saved.push_back(selection(b, env[op.operand(0)], sel, op.ints));
+      b.create(OpKind::TapePush, saved, {});
+    }
     if (augment && act_.activeOp(op) && op.kind == OpKind::For) forwardFor(b, op, env, prints);
     else if (augment && act_.activeOp(op) && op.kind == OpKind::While) forwardWhile(b, op, env, prints);
     else cloneOp(b, op, env, prints);
@@ -129,16 +138,17 @@ void Emitter::forwardFor(Builder& b, const Operation& op, Env& env, bool prints)
   Operation* n = b.create(OpKind::For, operands, types, 1);
   const Block& body = *op.region(0);
   Block* nb = n->region(0);
+  UndoPlan plan = planUndo(op);
   std::vector<Value*> state;
-  for (auto& a : body.args) {
-    Value* na = nb->addArg(a->type, a->name);
-    env.vals[a.get()] = na;
-    if (a.get() != body.arg(0)) state.push_back(na);
+  for (size_t a = 0; a < body.args.size(); ++a) {
+    Value* na = nb->addArg(body.arg(a)->type, body.arg(a)->name);
+    env.vals[body.arg(a)] = na;
+    if (a > 0 && !plan.logged[a - 1]) state.push_back(na);
   }
   Builder rb(nb);
   rb.setLoc(op.loc);
   if (!state.empty()) rb.create(OpKind::TapePush, state, {});
-  rb.yield(forward(rb, body, env, false, prints));
+  rb.yield(forward(rb, body, env, false, prints, &plan.logOps));
   for (size_t k = 0; k < op.results.size(); ++k) env.vals[op.result(k)] = n->result(k);
 }
 
@@ -277,6 +287,12 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   for (size_t k = 0; k < op.results.size(); ++k)
     if (op.result(k)->type.isFloat() && act_.varied(body.arg(argBase + k))) slots.push_back(k);
   std::vector<const Value*> caps = activeCaptures(op);
+  UndoPlan plan;
+  if (isFor) plan = planUndo(op);
+  else plan.logged.assign(op.results.size(), false);
+  std::vector<size_t> logged;  // carried arrays restored by undoing updates
+  for (size_t k = 0; k < op.results.size(); ++k)
+    if (plan.logged[k]) logged.push_back(k);
 
   Value* trips;
   if (isFor) {
@@ -297,6 +313,10 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
     inits.push_back(zerosLike(b, env[c]));
     types.push_back(c->type);
   }
+  for (size_t k : logged) {  // the array as it is after the iteration being reversed
+    inits.push_back(env[op.result(k)]);
+    types.push_back(op.result(k)->type);
+  }
   Operation* rev = b.create(OpKind::For, inits, types, 1);
   Block* rb = rev->region(0);
   Value* k = rb->addArg(Type::i64(), "k");
@@ -306,12 +326,23 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   std::vector<Value*> dcs;
   for (size_t s : slots) dcs.push_back(rb->addArg(op.result(s)->type, "d"));
   for (const Value* c : caps) a2[c] = rb->addArg(c->type, "acc");
+  std::map<const Value*, Value*> arrays;  // logged carried arg -> its value at iteration start
+  for (size_t k : logged) arrays[body.arg(argBase + k)] = rb->addArg(op.result(k)->type, "undo");
 
   Env inner = env;
+  undoIteration(r, body, plan, arrays);
   std::vector<Type> stateTypes;
-  for (size_t a = argBase; a < body.args.size(); ++a) stateTypes.push_back(body.arg(a)->type);
-  Operation* pop = r.create(OpKind::TapePop, {}, stateTypes);
-  for (size_t a = argBase; a < body.args.size(); ++a) inner.vals[body.arg(a)] = pop->result(a - argBase);
+  std::vector<const Value*> stateArgs;
+  for (size_t a = argBase; a < body.args.size(); ++a) {
+    if (plan.logged[a - argBase]) continue;
+    stateTypes.push_back(body.arg(a)->type);
+    stateArgs.push_back(body.arg(a));
+  }
+  if (!stateTypes.empty()) {
+    Operation* pop = r.create(OpKind::TapePop, {}, stateTypes);
+    for (size_t s2 = 0; s2 < stateArgs.size(); ++s2) inner.vals[stateArgs[s2]] = pop->result(s2);
+  }
+  for (auto& [arg, value] : arrays) inner.vals[arg] = value;
   if (isFor) {
     Value* hiMinus1 = r.binary(OpKind::Sub, env[op.operand(1)], r.constI(1));
     inner.vals[body.arg(0)] = r.binary(OpKind::Sub, hiMinus1, k);
@@ -326,6 +357,7 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
     out.push_back(a2.count(arg) ? a2[arg] : zerosLike(r, inner[arg]));
   }
   for (const Value* c : caps) out.push_back(a2[c]);
+  for (size_t k : logged) out.push_back(arrays[body.arg(argBase + k)]);
   r.yield(out);
 
   for (size_t s = 0; s < slots.size(); ++s)

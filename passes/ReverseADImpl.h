@@ -6,6 +6,7 @@
 #include <cassert>
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "ir/IR.h"
@@ -27,14 +28,29 @@ struct Env {
   }
 };
 
+// Element updates in loops: a carried array that the body changes only by a
+// chain of update/add_at ops at its top level (arg -> update -> ... -> yield)
+// is not saved whole per iteration. The forward sweep logs each update's
+// selection and the values it overwrites; the reverse loop carries the array
+// itself, starting from its final value, and undoes one iteration's updates
+// (in reverse order) to get the array at that iteration's start. Memory:
+// proportional to the number of updates, never to a copy per iteration.
+struct UndoPlan {
+  std::vector<bool> logged;                   // per carried value (for: k = result k)
+  std::set<const ir::Operation*> logOps;      // the update/add_at ops logged
+};
+UndoPlan planUndo(const ir::Operation& forOp);
+
 class Emitter {
  public:
   explicit Emitter(const Activity& act) : act_(act) {}
 
   // Copies the ops of `src` (not its terminator) into `b`; returns the mapped
   // terminator operands. With `augment`, active loops record their state.
+  // `log`: update/add_at ops of `src` whose overwritten values are pushed
+  // on the tape before they run (see UndoPlan).
   std::vector<ir::Value*> forward(ir::Builder& b, const ir::Block& src, Env& env, bool augment,
-                                  bool prints);
+                                  bool prints, const std::set<const ir::Operation*>* log = nullptr);
   // Emits the reverse sweep of `src` with primal values `env` and adjoints `adj`.
   void reverse(ir::Builder& b, const ir::Block& src, Env& env, Map& adj);
   // adj[v] += c (elementwise for arrays); ignored when v is not active.
@@ -53,6 +69,10 @@ class Emitter {
   void reverseMap(ir::Builder& b, const ir::Operation& op, Env& env, Map& adj);   // ReverseADArrays.cpp
   void reverseReduce(ir::Builder& b, const ir::Operation& op, Env& env, Map& adj);  // ReverseADArrays.cpp
   std::vector<const ir::Value*> activeCaptures(const ir::Operation& op) const;
+  // Reverse loop body: pops the logged updates of one iteration of `body`
+  // and undoes them on the carried arrays `arrays` (one per logged slot).
+  void undoIteration(ir::Builder& b, const ir::Block& body, const UndoPlan& plan,
+                     std::map<const ir::Value*, ir::Value*>& arrays);
   // Recomputes the region of a map/reduce at index `idx`, seeds its yielded
   // value with `seed(rb, element)`, and reverses it; captured adjoints are
   // accumulated through `accs` (in/out, one per `caps`).
