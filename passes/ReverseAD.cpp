@@ -69,6 +69,11 @@ void Emitter::addAdj(Builder& b, Map& adj, Env& env, const Value* v, Value* c) {
   (void)env;
 }
 
+Value* Emitter::accInit(Builder& b, Map& adj, Env& env, const Value* c) {
+  auto it = adj.find(c);
+  return it != adj.end() ? it->second : zerosLike(b, env[c]);
+}
+
 void Emitter::addAdjAt(Builder& b, Map& adj, Env& env, const Value* a, Value* c,
                        const std::vector<Value*>& sel, const std::vector<int64_t>& kinds) {
   if (!c || !act_.active(a)) return;
@@ -267,6 +272,8 @@ void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
     Env inner = env;
     forward(rb, src, inner, true, false);
     Map a2;
+    for (const Value* c : caps)
+      if (adj.count(c)) a2[c] = adj[c];  // thread the current adjoint through
     const Operation* y = src.terminator();
     for (size_t k = 0; k < dys.size(); ++k) addAdj(rb, a2, inner, y->operand(k), dys[k]);
     reverse(rb, src, inner, a2);
@@ -274,7 +281,7 @@ void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
     for (const Value* c : caps) out.push_back(a2.count(c) ? a2[c] : zerosLike(rb, inner[c]));
     rb.yield(out);
   }
-  for (size_t k = 0; k < caps.size(); ++k) addAdj(b, adj, env, caps[k], n->result(k));
+  for (size_t k = 0; k < caps.size(); ++k) adj[caps[k]] = n->result(k);
 }
 
 // Reverses an active for/while (see the design note at the top).
@@ -310,7 +317,7 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
     types.push_back(op.result(k)->type);
   }
   for (const Value* c : caps) {
-    inits.push_back(zerosLike(b, env[c]));
+    inits.push_back(accInit(b, adj, env, c));
     types.push_back(c->type);
   }
   for (size_t k : logged) {  // the array as it is after the iteration being reversed
@@ -360,9 +367,11 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   for (size_t k : logged) out.push_back(arrays[body.arg(argBase + k)]);
   r.yield(out);
 
+  // The captured totals include the adjoints they started from (threaded),
+  // so they replace them; the inits' contributions are added on top.
+  for (size_t c = 0; c < caps.size(); ++c) adj[caps[c]] = rev->result(slots.size() + c);
   for (size_t s = 0; s < slots.size(); ++s)
     addAdj(b, adj, env, op.operand(initBase + slots[s]), rev->result(s));
-  for (size_t c = 0; c < caps.size(); ++c) addAdj(b, adj, env, caps[c], rev->result(slots.size() + c));
 }
 
 }  // namespace ad

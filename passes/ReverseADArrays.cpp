@@ -76,7 +76,7 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   if (caps.empty()) return;
   std::vector<Value*> extents, inits;
   for (Value* n : op.operands) extents.push_back(env[n]);
-  for (const Value* c : caps) inits.push_back(zerosLike(b, env[c]));
+  for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
   std::vector<Value*> totals = loopNest(b, extents, 0, {}, inits,
       [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<Value*>& in) {
         std::vector<Value*> accs = in;
@@ -84,7 +84,7 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
                         [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
         return accs;
       });
-  for (size_t j = 0; j < caps.size(); ++j) addAdj(b, adj, env, caps[j], totals[j]);
+  for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
 }
 
 // y = reduce kind (lo, hi) { e(i) }: seed each element by the reduction's rule.
@@ -122,7 +122,7 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
   }
 
   std::vector<Value*> inits;
-  for (const Value* c : caps) inits.push_back(zerosLike(b, env[c]));
+  for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
   const bool extremal = kind == "max" || kind == "min";
   if (extremal) inits.push_back(b.constB(false));  // "first extremal element seen"
   std::vector<Value*> totals = loopNest(b, {n}, 0, {}, inits,
@@ -152,7 +152,7 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
         if (extremal) accs.push_back(seen);
         return accs;
       });
-  for (size_t j = 0; j < caps.size(); ++j) addAdj(b, adj, env, caps[j], totals[j]);
+  for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
 }
 
 }  // namespace chain::passes::ad

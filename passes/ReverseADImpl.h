@@ -55,6 +55,11 @@ class Emitter {
   void reverse(ir::Builder& b, const ir::Block& src, Env& env, Map& adj);
   // adj[v] += c (elementwise for arrays); ignored when v is not active.
   void addAdj(ir::Builder& b, Map& adj, Env& env, const ir::Value* v, ir::Value* c);
+  // Accumulator threading: a loop (or if) that adds contributions to the
+  // adjoint of a captured value starts from its current adjoint (zero when it
+  // has none) and its result replaces it, so no zero array is filled and no
+  // array addition is made per reversed region.
+  ir::Value* accInit(ir::Builder& b, Map& adj, Env& env, const ir::Value* c);
   // adj[a][sel] += c (scatter-add), creating a zero adjoint for a if needed.
   void addAdjAt(ir::Builder& b, Map& adj, Env& env, const ir::Value* a, ir::Value* c,
                 const std::vector<ir::Value*>& sel, const std::vector<int64_t>& kinds);

@@ -48,7 +48,7 @@ class Rng {
 struct GenOptions {
   bool arrays = false;  // array parameters and array expressions
   int maxHelpers = 2;
-  int maxStmts = 5;     // statements per block (top level)
+  int maxStmts = 4;     // statements per block (top level)
   int maxDepth = 3;     // expression depth
 };
 
@@ -63,6 +63,9 @@ struct Program {
   std::string source;
   std::string entry = "f";
   std::vector<ParamSpec> params;
+  // stop_gradient makes finite differences disagree with the gradient on
+  // purpose: such programs are checked JIT against interpreter only.
+  bool hasStopGradient = false;
 };
 
 class ProgramGenerator {
@@ -71,6 +74,8 @@ class ProgramGenerator {
 
   Program generate() {
     Program p;
+    useStopGradient_ = rng_.chance(0.25);
+    p.hasStopGradient = useStopGradient_;
     int nh = rng_.range(0, opt_.maxHelpers);
     for (int k = 0; k < nh; ++k) helper(k);
     p.params = entryParams();
@@ -100,8 +105,8 @@ class ProgramGenerator {
   std::vector<Var> vars_;
   std::vector<Helper> helpers_;
   int fresh_ = 0;
-  int loopDepth_ = 0;
   bool hasArrays_ = false;
+  bool useStopGradient_ = false;
 
   // --- names, literals, scopes ------------------------------------------------
   std::string freshName(const char* prefix) { return prefix + std::to_string(fresh_++); }
@@ -129,7 +134,7 @@ class ProgramGenerator {
     std::vector<ParamSpec> ps;
     int nf = rng_.range(1, 3), ni = rng_.range(0, 2), na = opt_.arrays ? rng_.range(1, 2) : 0;
     for (int k = 0; k < nf; ++k) ps.push_back({"x" + std::to_string(k), 'f'});
-    for (int k = 0; k < na; ++k) ps.push_back({"v" + std::to_string(k), 'a'});
+    for (int k = 0; k < na; ++k) ps.push_back({"u" + std::to_string(k), 'a'});
     for (int k = 0; k < ni; ++k) ps.push_back({"n" + std::to_string(k), 'i'});
     return ps;
   }
@@ -156,6 +161,11 @@ class ProgramGenerator {
     }
     if (hasArrays_) vars_.push_back({"n", 'i', false});
     out_ << ") -> " << (tuple ? "(f64, f64)" : "f64") << " {\n";
+    if (hasArrays_ && rng_.chance(0.7)) {  // a mutable array for element updates
+      std::string w = freshName("w");
+      out_ << pad(1) << "var " << w << " = " << aexpr(1) << "\n";
+      vars_.push_back({w, 'a', true});
+    }
     int n = rng_.range(1, opt_.maxStmts);
     for (int s = 0; s < n; ++s) stmt(1, 0);
     std::string res = resultExpr();
@@ -185,7 +195,7 @@ class ProgramGenerator {
   void stmt(int indent, int nest) {
     int c = rng_.range(0, 15);
     if (nest >= 2 && c >= 9 && c <= 12) c = 8;  // no deeper nesting of control flow
-    if (c <= 2) return declare(indent);
+    if (c <= 2) return nest > 0 && c > 0 ? update(indent) : declare(indent);  // few dead locals
     if (c <= 6) return update(indent);
     if (c <= 8) return c == 7 ? tupleLet(indent) : arrayUpdate(indent);
     if (c <= 10) return forLoop(indent, nest);
@@ -271,9 +281,7 @@ class ProgramGenerator {
     out_ << pad(indent) << "for " << i << " in " << lo << ".." << hi << " {\n";
     size_t mark = vars_.size();
     vars_.push_back({i, 'i', false});
-    ++loopDepth_;
     block(indent + 1, nest + 1, rng_.range(1, 3));
-    --loopDepth_;
     vars_.resize(mark);
     out_ << pad(indent) << "}\n";
   }
@@ -314,12 +322,13 @@ class ProgramGenerator {
   }
 
   std::string fleaf() {
-    int c = rng_.range(0, 9);
-    if (c <= 5) {
+    int c = rng_.range(0, 19);
+    if (c <= 14) {
       if (const Var* v = pick('f')) return v->name;
     }
-    if (c == 6 && hasArrays_) return arrayScalar(0);
-    if (c == 7) return "f64(" + iexpr(0) + ")";
+    if (c >= 15 && c <= 16 && hasArrays_) return arrayScalar(0);
+    if (c == 17 && hasArrays_) return pick('a')->name + "[" + index() + "]";
+    if (c == 18) return "f64(" + iexpr(0) + ")";
     return flit();
   }
 
@@ -349,7 +358,7 @@ class ProgramGenerator {
       case 20: return (rng_.chance(0.5) ? "min(" : "max(") + a + ", " + fexpr(d - 1) + ")";
       case 21: return (rng_.chance(0.5) ? "floor(" : "ceil(") + a + ")";
       case 22: return "(" + a + " % (1.0 + abs(" + fexpr(d - 1) + ")))";
-      case 23: return "stop_gradient(" + a + ")";
+      case 23: return useStopGradient_ ? "stop_gradient(" + a + ")" : "cos(" + a + ")";
       case 24: return "(if " + bexpr(d - 1) + " { " + a + " } else { " + fexpr(d - 1) + " })";
       case 25: {
         std::vector<const Helper*> hs;
@@ -390,6 +399,7 @@ class ProgramGenerator {
       case 2: return "(" + iexpr(d) + cmps[rng_.range(0, 5)] + iexpr(d) + ")";
       case 3: {
         if (const Var* v = pick('b')) return v->name;
+        if (rng_.chance(0.8)) return "(" + fexpr(d) + " < " + fexpr(d) + ")";
         return rng_.chance(0.5) ? "true" : "false";
       }
       case 4: case 5: return "(" + bexpr(d - 1) + " and " + bexpr(d - 1) + ")";

@@ -1,0 +1,160 @@
+// Random-program differential testing through the public API: a fixed-seed
+// run of generated Chain programs (tests/random/ProgramGenerator.h), each
+// compiled once and checked by tests/random/Differential.h (JIT -O2/-O0 vs the
+// IR interpreter, the JIT gradient vs the interpreted reverse-AD output and vs
+// finite differences). The environment variables CHAIN_RANDOM_PROGRAMS,
+// CHAIN_RANDOM_SEED and CHAIN_RANDOM_OUT (a folder for failing programs) turn
+// the same test into the longer campaign of scripts/random-programs.sh.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "tests/random/Differential.h"
+
+using namespace chain::testgen;
+
+namespace {
+
+uint64_t envOr(const char* name, uint64_t dflt) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 10) : dflt;
+}
+
+// Generates and checks `count` programs from `seed` on `threads` threads
+// (compiled modules are independent); returns the failures in seed order.
+std::vector<std::string> campaign(uint64_t seed, int count, bool arrays, int threads, DiffStats& st) {
+  std::vector<std::pair<uint64_t, std::string>> failures;
+  std::mutex mu;
+  std::atomic<int> next{0};
+  const char* outDir = std::getenv("CHAIN_RANDOM_OUT");
+  auto worker = [&] {
+    DiffStats local;
+    for (int k = next++; k < count; k = next++) {
+      uint64_t s = seed + uint64_t(k);
+      GenOptions g;
+      g.arrays = arrays;
+      if (arrays) g.maxStmts = 3;  // array gradients take longer to compile
+      Program p = ProgramGenerator(s, g).generate();
+      DiffOptions d;
+      d.checkPrimal = d.checkO0 = k % 4 == 0;  // a quarter: JIT compiles dominate the time
+      std::string r;
+      try {
+        r = checkProgram(p, s, d, local);
+      } catch (const std::exception& e) {
+        r = std::string("unexpected exception: ") + e.what() + "\n--- program (seed " + std::to_string(s) +
+            ") ---\n" + p.source;
+      }
+      if (r.empty()) continue;
+      std::lock_guard<std::mutex> lock(mu);
+      failures.push_back({s, r});
+      if (outDir)
+        std::ofstream(std::string(outDir) + "/seed-" + std::to_string(s) + (arrays ? "-arrays" : "") + ".chain")
+            << "# " << r.substr(0, r.find("--- program")) << p.source;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    st.programs += local.programs, st.points += local.points, st.runtimeErrors += local.runtimeErrors;
+    st.gradChecked += local.gradChecked, st.fdChecked += local.fdChecked, st.fdSkipped += local.fdSkipped;
+    st.nonFinite += local.nonFinite, st.deadTraps += local.deadTraps;
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  std::sort(failures.begin(), failures.end());
+  std::vector<std::string> out;
+  for (auto& f : failures) out.push_back(f.second);
+  return out;
+}
+
+void run(const char* label, uint64_t seed, int count, bool arrays) {
+  DiffStats st;
+  auto t0 = std::chrono::steady_clock::now();
+  int threads = int(envOr("CHAIN_RANDOM_THREADS", 2));
+  std::vector<std::string> failures = campaign(seed, count, arrays, threads, st);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << label << ": " << st.programs << " programs, " << st.points << " points (" << st.runtimeErrors
+            << " runtime errors), " << st.gradChecked << " gradients JIT==interpreter, " << st.fdChecked
+            << " partials vs finite differences (" << st.fdSkipped << " skipped as non-smooth), "
+            << st.nonFinite << " non-finite values, " << st.deadTraps << " dead failing ops removed, " << failures.size() << " failures, " << secs << " s\n";
+  for (size_t k = 0; k < failures.size() && k < 5; ++k) {
+    INFO(failures[k]);
+    CHECK(false);
+  }
+  CHECK(failures.empty());
+}
+
+}  // namespace
+
+TEST_CASE("random scalar programs: JIT, interpreter and finite differences agree", "[random]") {
+  uint64_t seed = envOr("CHAIN_RANDOM_SEED", 1);
+  int count = int(envOr("CHAIN_RANDOM_PROGRAMS", 2000));
+  run("random scalar programs", seed, count * 4 / 5, false);
+}
+
+TEST_CASE("random array programs: JIT, interpreter and finite differences agree", "[random]") {
+  uint64_t seed = envOr("CHAIN_RANDOM_SEED", 1) + 1000000007ull;
+  int count = int(envOr("CHAIN_RANDOM_PROGRAMS", 2000)) / 5;
+  run("random array programs", seed, count, true);
+}
+
+TEST_CASE("random programs: the differential checker detects a wrong gradient", "[random]") {
+  // stop_gradient makes the AD gradient differ from finite differences on
+  // purpose; declared as a program without it, the checker must object.
+  Program p;
+  p.source = "fn f(x0: f64) -> f64 {\n    x0 * stop_gradient(x0)\n}\n";
+  p.params = {{"x0", 'f'}};
+  DiffStats st;
+  std::string r = checkProgram(p, 7, DiffOptions{}, st);
+  CHECK(r.find("finite differences") != std::string::npos);
+  p.hasStopGradient = true;
+  CHECK(checkProgram(p, 7, DiffOptions{}, st) == "");
+  // A runtime error must be the same in the JIT and the interpreter.
+  p.source = "fn f(x0: f64, n0: i64) -> f64 {\n    x0 * f64(4 / (n0 - n0))\n}\n";
+  p.params = {{"x0", 'f'}, {"n0", 'i'}};
+  CHECK(checkProgram(p, 7, DiffOptions{}, st) == "");
+  CHECK(st.runtimeErrors == 3);
+}
+
+// 8 threads at once: each compiles its own generated programs (frontend, AD,
+// LLVM) while calling two functions compiled before the threads started.
+// Run under ThreadSanitizer by scripts/sanitize.sh.
+TEST_CASE("threads: compiling modules while calling shared compiled functions", "[threads]") {
+  chain::Module shared = chain::Jit().compile_string(
+      "fn f(x: f64, v: f64[n]) -> f64 {\n    var s = x\n    for i in 0..n { s = sin(s) + v[i] * x }\n"
+      "    s + logsumexp(v * x)\n}\n",
+      "shared.chain");
+  chain::Function f = shared.function("f"), g = shared.gradient("f", {}, true);
+  chain::Value v = chain::Tensor::fromValues(chain::DType::F64, {64}, std::vector<double>(64, 0.25));
+  const double fRef = f({0.3, v}).asDouble();
+  const double gRef = g({0.3, v}).tuple()[1].tuple()[0].asDouble();
+  std::atomic<int> bad{0}, compiled{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 3; ++k) {
+        Program p = ProgramGenerator(uint64_t(9000 + 10 * t + k), GenOptions{}).generate();
+        try {
+          chain::Module m = chain::Jit().compile_string(p.source, "thread.chain");
+          std::vector<chain::Value> args;
+          for (auto& ps : p.params) args.push_back(ps.kind == 'f' ? chain::Value(0.5) : chain::Value(int64_t(2)));
+          m.gradient(p.entry, {}, true)(args);
+          ++compiled;
+        } catch (const chain::RuntimeError&) {
+          ++compiled;  // (a generated division by zero)
+        }
+        for (int c = 0; c < 20; ++c) {
+          bad += f({0.3, v}).asDouble() != fRef;
+          bad += g({0.3, v}).tuple()[1].tuple()[0].asDouble() != gRef;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(compiled == 24);
+  CHECK(bad == 0);
+}
