@@ -5,7 +5,8 @@
 // there is no recursion) and an entry function `f` returning an f64. Programs
 // use f64 parameters, i64 loop bounds, let/var, nested for loops with small
 // trip counts, while loops bounded by a counter, if/else statements and
-// expressions, tuples, comparisons, and/or/not, casts, stop_gradient and the
+// expressions, tuples, comparisons, and/or/not, casts, stop_gradient, calls
+// of `grad(helper, wrt=a0)` (nested AD) and the
 // scalar built-ins with their inputs kept inside their domains (log and sqrt
 // of `abs(x) + 0.5`, pow of a positive base, division by `1.0 + abs(...)`,
 // tan of a value in (-1, 1)). With `arrays` on, the entry function also takes
@@ -50,6 +51,7 @@ struct GenOptions {
   int maxHelpers = 2;
   int maxStmts = 4;     // statements per block (top level)
   int maxDepth = 3;     // expression depth
+  bool grad = true;     // grad(helper, wrt=...) calls (need the pipeline's grad materialisation)
 };
 
 // A parameter of the entry function: kind 'f' (f64), 'i' (i64 >= 0, small),
@@ -75,6 +77,7 @@ class ProgramGenerator {
   Program generate() {
     Program p;
     useStopGradient_ = rng_.chance(0.25);
+    useGrad_ = opt_.grad && rng_.chance(0.3);
     p.hasStopGradient = useStopGradient_;
     int nh = rng_.range(0, opt_.maxHelpers);
     for (int k = 0; k < nh; ++k) helper(k);
@@ -107,6 +110,7 @@ class ProgramGenerator {
   int fresh_ = 0;
   bool hasArrays_ = false;
   bool useStopGradient_ = false;
+  bool useGrad_ = false;  // calls of grad(helper, wrt=...)
 
   // --- names, literals, scopes ------------------------------------------------
   std::string freshName(const char* prefix) { return prefix + std::to_string(fresh_++); }
@@ -336,6 +340,7 @@ class ProgramGenerator {
   std::string fexpr(int d) {
     if (d <= 0 || rng_.chance(0.2)) return fleaf();
     std::string a = fexpr(d - 1);
+    if (!helpers_.empty() && rng_.chance(0.06)) return helperCall(a);
     switch (rng_.range(0, 27)) {
       case 0: case 1: return "(" + a + " + " + fexpr(d - 1) + ")";
       case 2: return "(" + a + " - " + fexpr(d - 1) + ")";
@@ -360,16 +365,23 @@ class ProgramGenerator {
       case 22: return "(" + a + " % (1.0 + abs(" + fexpr(d - 1) + ")))";
       case 23: return useStopGradient_ ? "stop_gradient(" + a + ")" : "cos(" + a + ")";
       case 24: return "(if " + bexpr(d - 1) + " { " + a + " } else { " + fexpr(d - 1) + " })";
-      case 25: {
-        std::vector<const Helper*> hs;
-        for (auto& h : helpers_)
-          if (!h.tuple) hs.push_back(&h);
-        if (hs.empty()) return "sin(" + a + ")";
-        return callArgs(*hs[size_t(rng_.range(0, int(hs.size()) - 1))]);
-      }
+      case 25: return helperCall(a);
       case 26: return "(f64(" + iexpr(d - 1) + ") * " + a + ")";
       default: return hasArrays_ ? arrayScalar(d - 1) : "(" + a + " * " + flit() + ")";
     }
+  }
+
+  // A call of a scalar helper, or of its gradient (nested AD), else sin(a).
+  std::string helperCall(const std::string& a) {
+    std::vector<const Helper*> hs;
+    for (auto& h : helpers_)
+      if (!h.tuple) hs.push_back(&h);
+    if (hs.empty()) return "sin(" + a + ")";
+    const Helper& h = *hs[size_t(rng_.range(0, int(hs.size()) - 1))];
+    if (useGrad_ && rng_.chance(0.5))  // the program's gradient is then a second derivative
+      return "grad(" + h.name + ", wrt=a" + std::to_string(rng_.range(0, h.nf - 1)) + ")" +
+             callArgs(h).substr(h.name.size());
+    return callArgs(h);
   }
 
   // An i64 expression of small magnitude. Rarely, a division whose divisor

@@ -94,12 +94,12 @@ void run(const char* label, uint64_t seed, int count, bool arrays) {
 TEST_CASE("random scalar programs: JIT, interpreter and finite differences agree", "[random]") {
   uint64_t seed = envOr("CHAIN_RANDOM_SEED", 1);
   int count = int(envOr("CHAIN_RANDOM_PROGRAMS", 2000));
-  run("random scalar programs", seed, count * 4 / 5, false);
+  run("random scalar programs", seed, count * 7 / 8, false);
 }
 
 TEST_CASE("random array programs: JIT, interpreter and finite differences agree", "[random]") {
   uint64_t seed = envOr("CHAIN_RANDOM_SEED", 1) + 1000000007ull;
-  int count = int(envOr("CHAIN_RANDOM_PROGRAMS", 2000)) / 5;
+  int count = int(envOr("CHAIN_RANDOM_PROGRAMS", 2000)) / 8;  // (array gradients compile slower)
   run("random array programs", seed, count, true);
 }
 
