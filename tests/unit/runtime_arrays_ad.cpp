@@ -179,3 +179,21 @@ TEST_CASE("array AD: one element update per iteration keeps only overwritten val
   // one (index, old value) pair per update: 16 bytes, never a copy of y per iteration
   CHECK(tape <= 16 * n * 12 / 10);
 }
+
+TEST_CASE("array AD: edge shapes (size 1, empty ranges, 1-sized broadcast axes)", "[arrays][ad]") {
+  std::mt19937 rng(11);
+  Tensor one = randomTensor({1}, rng), row = randomTensor({1, 3}, rng), col = randomTensor({4, 1}, rng);
+  Tensor M = randomTensor({4, 3}, rng);
+  checkModel("fn f(x: f64[n]) -> f64 { sum(exp(x)) + logsumexp(x) + max(x) + prod(x) }", {one});
+  // broadcasting a [1, 3] row and a [4, 1] column against a [4, 3] matrix
+  checkModel("fn f(M: f64[n, m], r: f64[a, m], c: f64[n, b]) -> f64 { sum((M + r) * (M - c)) }", {M, row, col});
+  // empty ranges contribute nothing (and no gradient)
+  chain::Module m = chain::Jit().compile_string(
+      "fn f(x: f64[n], k: i64) -> f64 { sum(x[i] * x[i] for i in 0..k) + sum(x[i] for i in k..k) }");
+  Tensor x = randomTensor({3}, rng);
+  Value v = m.gradient("f", {"x"}, true)({x, int64_t(0)});
+  CHECK(v.tuple()[0].asDouble() == 0.0);
+  Tensor g = v.tuple()[1].tensor();
+  for (int i = 0; i < 3; ++i) CHECK(g.at(i) == 0.0);
+  checkModel("fn f(x: f64[n], k: i64) -> f64 { sum(x[i] * x[j] for i in 0..k, j in i..k) }", {x, int64_t(3)}, {"x"});
+}
