@@ -79,6 +79,13 @@ std::string cpuModel() {
   return "unknown";
 }
 
+std::string loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a.empty() ? "unknown" : a + " " + b + " " + c;
+}
+
 void markdownTable(std::ostream& os, const std::vector<Row>& rows, bool torch) {
   size_t n = torch ? kHeads.size() : kHeads.size() - 1;
   for (size_t i = 0; i < n; ++i) os << "| " << kHeads[i] << " ";
@@ -137,13 +144,17 @@ void writeMarkdown(const std::string& path, const std::vector<Row>& rows, const 
      << "- CPU: " << cpuModel() << ", " << std::thread::hardware_concurrency() << " cores\n"
      << "- C++ references: " << CHAIN_BENCH_CXX << ", `-O3 -march=native` (no fast-math)\n"
      << "- Chain: LLVM " << CHAIN_BENCH_LLVM << " ORC JIT, `-O" << opts.optLevel << "`, host CPU features, bounds checks "
-     << (opts.boundsChecks ? "on" : "off (`--no-bounds-checks`; the C++ references check nothing either)") << "\n\n"
+     << (opts.boundsChecks ? "on" : "off (`--no-bounds-checks`; the C++ references check nothing either)") << "\n"
+     << "- Load average when the table was written (`/proc/loadavg`, 1/5/15 min): " << loadAverage()
+     << " (above 0 means other processes shared the 2 cores: times are noisy)\n\n"
      << "## Method\n\n"
      << "- Every problem is written in Chain (`bench/models/*.chain`) and in plain C++ with a hand-written gradient\n"
      << "  (`bench/refs/*.cpp`). Inputs come from a seeded generator in the harness (`bench/problems_*.cpp`).\n"
      << "- Before anything is timed, the harness checks that Chain's objective and gradient agree with the C++\n"
      << "  references: relative error <= 1e-9 (gradients normwise: max |a - b| / max |b|). A case that disagrees\n"
-     << "  is not timed.\n"
+     << "  is not timed. For ode with n > 4s the last element of y is exactly 0 (RK4 moves each component\n"
+     << "  by at most 4 indices per step), so at the issue's sizes the check compares zeros; the small\n"
+     << "  sizes of `chain_bench_suite --check-only --small` (the `bench_check` test) check real values.\n"
      << "- Times are of warm calls through the public API (`chain::Function::call` with `chain::Tensor::view`\n"
      << "  arguments, so the call's marshalling is included), one thread. Each function runs in batches of at\n"
      << "  least 2 ms; the table shows the median per-call time of up to 11 batches (3 or 5 for the big sizes).\n"

@@ -19,6 +19,8 @@ double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+}  // namespace
+
 DType dtypeOf(ir::Scalar s) {
   switch (s) {
     case ir::Scalar::F64: return DType::F64;
@@ -28,8 +30,6 @@ DType dtypeOf(ir::Scalar s) {
   }
   return DType::F64;
 }
-
-}  // namespace
 
 TypeInfo typeInfoOf(const ast::TypeExpr& t) {
   TypeInfo ti;

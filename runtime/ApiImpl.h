@@ -60,6 +60,7 @@ void packArguments(const CompiledFunction& f, const std::vector<Value>& args, Ca
 // Wraps the results of a successful call (array results become owning Tensors).
 Value unpackResults(const CompiledFunction& f, CallFrame& frame);
 
+DType dtypeOf(ir::Scalar s);
 TypeInfo typeInfoOf(const ast::TypeExpr& t);
 TypeInfo typeInfoOf(const ast::SemType& t);
 TypeInfo typeInfoOf(const ir::Type& t);

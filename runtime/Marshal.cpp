@@ -10,16 +10,6 @@ namespace chain {
 
 namespace {
 
-DType dtypeOf(ir::Scalar s) {
-  switch (s) {
-    case ir::Scalar::F64: return DType::F64;
-    case ir::Scalar::F32: return DType::F32;
-    case ir::Scalar::I64: return DType::I64;
-    case ir::Scalar::Bool: return DType::Bool;
-  }
-  return DType::F64;
-}
-
 Scalar64 packScalar(const Value& v, const ir::Type& t, const std::string& param) {
   Scalar64 s{};
   auto bad = [&](const char* want) {
