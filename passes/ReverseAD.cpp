@@ -167,20 +167,21 @@ void Emitter::forwardWhile(Builder& b, const Operation& op, Env& env, bool print
   for (auto& r : op.results) types.push_back(r->type);
   types.push_back(Type::i64());
   Operation* n = b.create(OpKind::While, operands, types, 2);
+  UndoPlan plan = planUndo(op);
   for (int r = 0; r < 2; ++r) {
     const Block& src = *op.region(r);
     Block* nb = n->region(r);
     std::vector<Value*> state;
-    for (auto& a : src.args) {
-      Value* na = nb->addArg(a->type, a->name);
-      env.vals[a.get()] = na;
-      state.push_back(na);
+    for (size_t a = 0; a < src.args.size(); ++a) {
+      Value* na = nb->addArg(src.arg(a)->type, src.arg(a)->name);
+      env.vals[src.arg(a)] = na;
+      if (!plan.logged[a]) state.push_back(na);
     }
     Value* count = nb->addArg(Type::i64(), "trips");
     Builder rb(nb);
     rb.setLoc(op.loc);
     if (r == 1 && !state.empty()) rb.create(OpKind::TapePush, state, {});
-    std::vector<Value*> ys = forward(rb, src, env, false, prints);
+    std::vector<Value*> ys = forward(rb, src, env, false, prints, r == 1 ? &plan.logOps : nullptr);
     if (r == 1) ys.push_back(rb.binary(OpKind::Add, count, rb.constI(1)));
     rb.yield(ys);
   }
@@ -294,9 +295,7 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   for (size_t k = 0; k < op.results.size(); ++k)
     if (op.result(k)->type.isFloat() && act_.varied(body.arg(argBase + k))) slots.push_back(k);
   std::vector<const Value*> caps = activeCaptures(op);
-  UndoPlan plan;
-  if (isFor) plan = planUndo(op);
-  else plan.logged.assign(op.results.size(), false);
+  UndoPlan plan = planUndo(op);
   std::vector<size_t> logged;  // carried arrays restored by undoing updates
   for (size_t k = 0; k < op.results.size(); ++k)
     if (plan.logged[k]) logged.push_back(k);

@@ -39,7 +39,7 @@ struct UndoPlan {
   std::vector<bool> logged;                   // per carried value (for: k = result k)
   std::set<const ir::Operation*> logOps;      // the update/add_at ops logged
 };
-UndoPlan planUndo(const ir::Operation& forOp);
+UndoPlan planUndo(const ir::Operation& loop);  // a for or while
 
 class Emitter {
  public:

@@ -32,13 +32,14 @@ Type selectionType(const Operation& op) {
 
 }  // namespace
 
-UndoPlan planUndo(const Operation& forOp) {
+UndoPlan planUndo(const Operation& loop) {
   UndoPlan plan;
-  plan.logged.assign(forOp.results.size(), false);
-  const Block& body = *forOp.region(0);
+  plan.logged.assign(loop.results.size(), false);
+  const bool isFor = loop.kind == OpKind::For;
+  const Block& body = *loop.region(isFor ? 0 : 1);
   const Operation* yield = body.terminator();
-  for (size_t k = 0; k < forOp.results.size(); ++k) {
-    const Value* cur = body.arg(k + 1);
+  for (size_t k = 0; k < loop.results.size(); ++k) {
+    const Value* cur = body.arg(isFor ? k + 1 : k);
     if (cur->type.rank == 0) continue;
     std::vector<const Operation*> chain;
     bool linear = true;

@@ -197,3 +197,33 @@ TEST_CASE("array AD: edge shapes (size 1, empty ranges, 1-sized broadcast axes)"
   for (int i = 0; i < 3; ++i) CHECK(g.at(i) == 0.0);
   checkModel("fn f(x: f64[n], k: i64) -> f64 { sum(x[i] * x[j] for i in 0..k, j in i..k) }", {x, int64_t(3)}, {"x"});
 }
+
+TEST_CASE("array AD: element updates in a while loop use the undo log", "[arrays][ad][memory]") {
+  chain::Module m = chain::Jit().compile_string(
+      "fn f(x: f64[n]) -> f64 {\n"
+      "  var y = x\n"
+      "  var i = 1\n"
+      "  while i < n {\n"
+      "    y[i] = y[i] + 0.5 * y[i - 1]\n"
+      "    i += 1\n"
+      "  }\n"
+      "  sum(y)\n"
+      "}");
+  const int64_t n = 100000;
+  Tensor x = Tensor::fromValues(DType::F64, {n}, std::vector<double>(size_t(n), 1.0));
+  Tensor g = m.gradient("f")({x}).tensor();
+  CHECK(g.at(n - 1) == 1.0);
+  CHECK(g.at(n - 2) == 1.5);
+  CHECK(g.at(n - 3) == 1.75);
+  // per iteration: the counter (8 bytes) and one (index, old value) pair
+  CHECK(chain::Function::lastTapeBytes() <= 24 * n * 12 / 10);
+  std::mt19937 rng(5);
+  checkModel(
+      "fn f(x: f64[n]) -> f64 {\n"
+      "  var y = x * 2.0\n"
+      "  var i = 0\n"
+      "  while i < n - 1 { y[i + 1] = sin(y[i]) * x[i + 1]\n i += 1 }\n"
+      "  sum(y * y)\n"
+      "}",
+      {randomTensor({5}, rng)});
+}
