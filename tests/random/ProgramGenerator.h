@@ -68,6 +68,10 @@ struct Program {
   // stop_gradient makes finite differences disagree with the gradient on
   // purpose: such programs are checked JIT against interpreter only.
   bool hasStopGradient = false;
+  // The entry function calls grad (directly or not): differentiating it is
+  // nested differentiation, not supported yet; such programs are checked on
+  // their primal only until it is.
+  bool usesGrad = false;
 };
 
 class ProgramGenerator {
@@ -84,7 +88,9 @@ class ProgramGenerator {
     p.params = entryParams();
     p.source = out_.str();
     out_.str("");
+    usesGrad_ = false;
     function("f", p.params, false);
+    p.usesGrad = usesGrad_;
     p.source += out_.str();
     return p;
   }
@@ -100,6 +106,7 @@ class ProgramGenerator {
     int nf;      // f64 parameters
     bool iarg;   // one trailing i64 parameter
     bool tuple;  // returns (f64, f64)
+    bool usesGrad = false;  // calls grad, directly or through another helper
   };
 
   Rng rng_;
@@ -110,7 +117,8 @@ class ProgramGenerator {
   int fresh_ = 0;
   bool hasArrays_ = false;
   bool useStopGradient_ = false;
-  bool useGrad_ = false;  // calls of grad(helper, wrt=...)
+  bool useGrad_ = false;   // calls of grad(helper, wrt=...) allowed in this program
+  bool usesGrad_ = false;  // the function being generated calls grad (maybe indirectly)
 
   // --- names, literals, scopes ------------------------------------------------
   std::string freshName(const char* prefix) { return prefix + std::to_string(fresh_++); }
@@ -148,7 +156,9 @@ class ProgramGenerator {
     std::vector<ParamSpec> ps;
     for (int j = 0; j < h.nf; ++j) ps.push_back({"a" + std::to_string(j), 'f'});
     if (h.iarg) ps.push_back({"m", 'i'});
+    usesGrad_ = false;
     function(h.name, ps, h.tuple);
+    h.usesGrad = usesGrad_;
     helpers_.push_back(h);  // callable from later functions only
   }
 
@@ -319,6 +329,7 @@ class ProgramGenerator {
 
   // --- expressions ----------------------------------------------------------
   std::string callArgs(const Helper& h) {
+    usesGrad_ |= h.usesGrad;
     std::string s = h.name + "(";
     for (int j = 0; j < h.nf; ++j) s += (j ? ", " : "") + fexpr(1);
     if (h.iarg) s += ", " + iexpr(1);
@@ -378,9 +389,11 @@ class ProgramGenerator {
       if (!h.tuple) hs.push_back(&h);
     if (hs.empty()) return "sin(" + a + ")";
     const Helper& h = *hs[size_t(rng_.range(0, int(hs.size()) - 1))];
-    if (useGrad_ && rng_.chance(0.5))  // the program's gradient is then a second derivative
+    if (useGrad_ && !h.usesGrad && rng_.chance(0.5)) {  // (grad of a grad: not supported yet)
+      usesGrad_ = true;
       return "grad(" + h.name + ", wrt=a" + std::to_string(rng_.range(0, h.nf - 1)) + ")" +
              callArgs(h).substr(h.name.size());
+    }
     return callArgs(h);
   }
 
