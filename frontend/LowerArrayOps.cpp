@@ -13,24 +13,6 @@ namespace chain::frontend::lowering {
 using ast::ExprKind;
 using ir::OpKind;
 
-namespace {
-
-bool unaryMath(const std::string& n, OpKind& k) {
-  static const std::map<std::string, OpKind> ops = {
-      {"exp", OpKind::Exp},         {"log", OpKind::Log},          {"sqrt", OpKind::Sqrt},
-      {"sin", OpKind::Sin},         {"cos", OpKind::Cos},          {"tan", OpKind::Tan},
-      {"tanh", OpKind::Tanh},       {"abs", OpKind::Abs},          {"sigmoid", OpKind::Sigmoid},
-      {"relu", OpKind::Relu},       {"softplus", OpKind::Softplus}, {"log1p", OpKind::Log1p},
-      {"expm1", OpKind::Expm1},     {"floor", OpKind::Floor},      {"ceil", OpKind::Ceil},
-      {"stop_gradient", OpKind::StopGradient}};
-  auto it = ops.find(n);
-  if (it == ops.end()) return false;
-  k = it->second;
-  return true;
-}
-
-}  // namespace
-
 Value* FnLowerer::reduceArray(Value* a, const std::string& kind, ir::Type t) {
   int r = a->type.rank;
   Value* zero = b_.constI(0);
@@ -162,7 +144,7 @@ Value* FnLowerer::elementwiseBuiltin(const Expr& e, const std::string& name) {
   std::vector<Operand> ops;
   for (const auto& a : e.args) ops.push_back(operand(*a));
   OpKind k;
-  if (unaryMath(name, k)) {
+  if (mathOp(name, k)) {
     return elementwise(ops, "'" + name + "'", e.loc, [&](const std::vector<Value*>& s) {
       return b_.unary(k, b_.cast(s[0], t));
     });

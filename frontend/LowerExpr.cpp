@@ -30,19 +30,6 @@ OpKind binaryOp(const std::string& op) {
   return OpKind::Ge;
 }
 
-bool mathOp(const std::string& n, OpKind& k) {
-  static const std::map<std::string, OpKind> ops = {
-      {"exp", OpKind::Exp},         {"log", OpKind::Log},          {"sqrt", OpKind::Sqrt},
-      {"sin", OpKind::Sin},         {"cos", OpKind::Cos},          {"tan", OpKind::Tan},
-      {"tanh", OpKind::Tanh},       {"abs", OpKind::Abs},          {"sigmoid", OpKind::Sigmoid},
-      {"relu", OpKind::Relu},       {"softplus", OpKind::Softplus}, {"log1p", OpKind::Log1p},
-      {"expm1", OpKind::Expm1},     {"floor", OpKind::Floor},      {"ceil", OpKind::Ceil},
-      {"stop_gradient", OpKind::StopGradient}};
-  auto it = ops.find(n);
-  if (it == ops.end()) return false;
-  k = it->second;
-  return true;
-}
 
 bool isBuiltin(const std::string& n) {
   OpKind k;
@@ -57,6 +44,22 @@ bool isBuiltin(const std::string& n) {
 int64_t negate(int64_t v) { return static_cast<int64_t>(0 - static_cast<uint64_t>(v)); }
 
 }  // namespace
+
+// The unary math built-ins that map to one scalar op (also used elementwise
+// on arrays by LowerArrayOps.cpp).
+bool mathOp(const std::string& n, OpKind& k) {
+  static const std::map<std::string, OpKind> ops = {
+      {"exp", OpKind::Exp},         {"log", OpKind::Log},          {"sqrt", OpKind::Sqrt},
+      {"sin", OpKind::Sin},         {"cos", OpKind::Cos},          {"tan", OpKind::Tan},
+      {"tanh", OpKind::Tanh},       {"abs", OpKind::Abs},          {"sigmoid", OpKind::Sigmoid},
+      {"relu", OpKind::Relu},       {"softplus", OpKind::Softplus}, {"log1p", OpKind::Log1p},
+      {"expm1", OpKind::Expm1},     {"floor", OpKind::Floor},      {"ceil", OpKind::Ceil},
+      {"stop_gradient", OpKind::StopGradient}};
+  auto it = ops.find(n);
+  if (it == ops.end()) return false;
+  k = it->second;
+  return true;
+}
 
 std::vector<Value*> FnLowerer::castAll(std::vector<Value*> vals,
                                        const std::vector<ir::Type>& types) {

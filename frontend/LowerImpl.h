@@ -160,4 +160,8 @@ class FnLowerer {
   std::map<std::string, Value*> sizes_;  // size name -> its value (dim of the parameter)
 };
 
+// The unary math built-ins (exp, log, ..., stop_gradient) that map to one
+// scalar op; false for any other name. Defined in LowerExpr.cpp.
+bool mathOp(const std::string& name, ir::OpKind& k);
+
 }  // namespace chain::frontend::lowering
