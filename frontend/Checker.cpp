@@ -1,10 +1,9 @@
 // The type checker, module level and statements: collects the function
-// signatures, checks every body (FnChecker) in lexical scopes, then rejects
-// recursion found on the call graph and differentiation of functions that
-// themselves differentiate (not supported yet). Expressions are in
-// CheckerExpr.cpp, built-ins and grad(...) in CheckerBuiltins.cpp.
+// signatures, checks every body (FnChecker) in lexical scopes, then runs the
+// call-graph checks of CheckerCallGraph.cpp (recursion, nested
+// differentiation, inlined size). Expressions are in CheckerExpr.cpp,
+// built-ins and grad(...) in CheckerBuiltins.cpp.
 #include <cassert>
-#include <functional>
 #include <set>
 
 #include "frontend/CheckerImpl.h"
@@ -224,49 +223,11 @@ void ModuleChecker::ensureChecked(int fn) {
   fns[fn].state = FnInfo::Done;
 }
 
-// Recursion: an edge g -> f at `loc` is recursive when g is reachable from f.
-// Differentiating a function that itself uses grad is nested differentiation.
-void ModuleChecker::checkCallGraph() {
-  size_t n = fns.size();
-  std::vector<std::vector<char>> reach(n, std::vector<char>(n, 0));
-  for (size_t s = 0; s < n; ++s) {
-    std::vector<int> work{static_cast<int>(s)};
-    while (!work.empty()) {
-      int u = work.back();
-      work.pop_back();
-      for (const FnInfo::Edge& e : fns[u].edges)
-        if (!reach[s][e.callee]) {
-          reach[s][e.callee] = 1;
-          work.push_back(e.callee);
-        }
-    }
-  }
-  for (size_t g = 0; g < n; ++g)
-    for (const FnInfo::Edge& e : fns[g].edges) {
-      if (e.callee == static_cast<int>(g) || reach[e.callee][g]) {
-        diag.error(e.loc, "recursive call to '" + fns[e.callee].decl->name + "' is not supported");
-        continue;
-      }
-      if (!e.viaGrad) continue;
-      const std::string& fname = fns[e.callee].decl->name;
-      if (fns[e.callee].usesGrad) {
-        diag.error(e.loc, "nested differentiation is not supported yet: '" + fname + "' uses grad");
-        continue;
-      }
-      for (size_t h = 0; h < n; ++h)
-        if (reach[e.callee][h] && fns[h].usesGrad) {
-          diag.error(e.loc, "nested differentiation is not supported yet: '" + fname +
-                                "' calls '" + fns[h].decl->name + "', which uses grad");
-          break;
-        }
-    }
-}
-
 bool ModuleChecker::run() {
   size_t before = diag.count();
   collectSignatures();
-  for (size_t i = 0; i < fns.size(); ++i) ensureChecked(static_cast<int>(i));
-  checkCallGraph();
+  for (int i : checkingOrder()) ensureChecked(i);
+  if (checkCallGraph() && !diag.hasErrors()) checkInlinedSizes();
   return diag.count() == before && !diag.hasErrors();
 }
 

@@ -347,6 +347,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
 
 SemType FnChecker::callFnValue(Expr& e, const FnRef& ref, const std::string& shownName) {
   FnInfo& f = m_.fns[ref.fn];
+  m_.fns[self_].calls.push_back({ref.fn, ref.diff != FnRef::None});
   std::string shown = ref.diff == FnRef::None ? "'" + shownName + "'"
                       : ref.diff == FnRef::Grad ? "the gradient of '" + f.decl->name + "'"
                                                 : "value_and_grad of '" + f.decl->name + "'";

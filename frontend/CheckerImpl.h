@@ -3,7 +3,9 @@
 // one function body with a stack of lexical scopes, annotating Expr::sem.
 // Functions without a declared result type are checked on demand (when a
 // caller first needs their result type). Recursion is found afterwards on the
-// call graph that the function checkers record. Array types carry symbolic
+// call graph that the function checkers record (in linear time, on its
+// strongly connected components), and so is the size that inlining would give
+// each function. Array types carry symbolic
 // sizes (SemType::dims): size names bound by the parameters' types (and i64
 // parameters), integer literals, or "?"; different literals are compile
 // errors, anything else that must agree is asserted at run time by the
@@ -82,6 +84,11 @@ struct FnInfo {
     bool viaGrad;  // the reference is the function argument of grad(...)
   };
   std::vector<Edge> edges;  // every reference to another function
+  struct CallSite {
+    int callee;
+    bool viaGrad;  // a call of grad(f) / value_and_grad(f)
+  };
+  std::vector<CallSite> calls;  // every call of a user function (for the inlining size)
 };
 
 // A name in a lexical scope.
@@ -120,7 +127,16 @@ class ModuleChecker {
   void collectSignatures();
   void checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,
                        const std::string& fn);
-  void checkCallGraph();
+  // Recursion and nested differentiation, on the call graph's strongly
+  // connected components (CheckerCallGraph.cpp); returns false on recursion.
+  bool checkCallGraph();
+  // An order in which to check the bodies: a callee whose result type is not
+  // declared comes before its callers, so on-demand checking stays shallow
+  // (a long chain of such calls would otherwise overflow the stack).
+  std::vector<int> checkingOrder() const;
+  // Reports functions whose fully inlined body would exceed
+  // passes::kMaxInlinedOps operations (an estimate from the AST).
+  void checkInlinedSizes();
 };
 
 class FnChecker {

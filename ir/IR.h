@@ -16,8 +16,13 @@
 //   semantics, added by the arrays work).
 // * Ops are pure unless flagged Effect (print, tape ops). Pure ops may be
 //   folded, CSE'd and removed when dead; effect ops keep their order.
-//   MayTrap ops (integer division) are pure but are only removed when dead,
-//   never hoisted out of an `if`.
+//   MayTrap ops (integer division, indexing) are pure but are only removed
+//   when dead, never hoisted out of an `if`. Integer division is stricter:
+//   an i64 `div`/`rem` whose divisor is not a constant other than 0 and -1
+//   is never removed, even when its result is unused, because a division by
+//   zero is a runtime error (SPEC §4) whether or not the quotient is used;
+//   it may still be CSE'd with an identical division, and folded when both
+//   operands are constants and it does not trap.
 // * Control flow:
 //     %r... = if %c { then: ... yield a... } { else: ... yield b... }
 //     %r... = for %lo, %hi, %init... { ^(%i: i64, %c...): ... yield %c'... }

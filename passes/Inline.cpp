@@ -1,14 +1,19 @@
 // The inline pass. The function body is rebuilt op by op through a value
 // map; a `call` is replaced by the callee's body (itself inlined on the fly)
 // with the parameters mapped to the call operands, and the call's results
-// mapped to the values the callee returns.
+// mapped to the values the callee returns. Before anything is cloned, the
+// size of the result is computed bottom-up (memoised per callee), and a size
+// above kMaxInlinedOps is a compile error.
 #include "passes/Inline.h"
 
 #include <algorithm>
 #include <cassert>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
+
+#include "chain/chain.h"
 
 namespace chain::passes {
 
@@ -21,6 +26,22 @@ using ir::OpKind;
 using ir::Value;
 using ValueMap = std::map<const Value*, Value*>;
 
+// The module's functions by name (Module::lookup is a linear search, and a
+// long call chain looks up every function).
+class FunctionIndex {
+ public:
+  explicit FunctionIndex(const ir::Module& m) {
+    for (auto& f : m.functions) byName_.emplace(f->name, f.get());
+  }
+  const ir::Function* lookup(const std::string& name) const {
+    auto it = byName_.find(name);
+    return it == byName_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, const ir::Function*> byName_;
+};
+
 Value* mapped(Value* v, const ValueMap& map) {
   auto it = map.find(v);
   return it == map.end() ? v : it->second;
@@ -28,7 +49,7 @@ Value* mapped(Value* v, const ValueMap& map) {
 
 class Inliner {
  public:
-  Inliner(const ir::Module& m, const std::string& root) : m_(m), stack_{root} {}
+  Inliner(const FunctionIndex& m, const std::string& root) : m_(m), stack_{root} {}
 
   // Emits the ops of `src` (including its terminator) at the end of `b`'s block.
   void emitBlock(Builder& b, const Block& src, ValueMap& map) {
@@ -98,14 +119,77 @@ class Inliner {
     }
   }
 
-  const ir::Module& m_;
+  const FunctionIndex& m_;
   std::vector<std::string> stack_;
 };
 
+constexpr uint64_t kSaturated = UINT64_MAX / 4;
+
+uint64_t satAdd(uint64_t a, uint64_t b) { return a + b >= kSaturated ? kSaturated : a + b; }
+
+// Inlined sizes of blocks and functions, memoised per function name.
+class SizeCounter {
+ public:
+  explicit SizeCounter(const FunctionIndex& m) : m_(m) {}
+
+  uint64_t block(const Block& b) {
+    uint64_t n = 0;
+    for (auto& op : b.ops) {
+      if (op->kind == OpKind::Call) {
+        n = satAdd(n, function(op->s));
+        continue;
+      }
+      n = satAdd(n, 1);
+      for (auto& r : op->regions) n = satAdd(n, block(*r));
+    }
+    return n;
+  }
+
+  // The callee's inlined body without its `return`.
+  uint64_t function(const std::string& name) {
+    auto it = memo_.find(name);
+    if (it != memo_.end()) return it->second;
+    const ir::Function* callee = m_.lookup(name);
+    assert(callee && "call of an unknown function");
+    memo_[name] = kSaturated;  // (a cycle, which the frontend rejects, saturates)
+    uint64_t n = callee ? block(callee->body) : 0;
+    return memo_[name] = n > 0 ? n - 1 : 0;
+  }
+
+ private:
+  const FunctionIndex& m_;
+  std::unordered_map<std::string, uint64_t> memo_;
+};
+
+bool hasCall(const Block& b) {
+  for (auto& op : b.ops) {
+    if (op->kind == OpKind::Call) return true;
+    for (auto& r : op->regions)
+      if (hasCall(*r)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+uint64_t inlinedOpCount(const ir::Module& m, const ir::Function& f) {
+  FunctionIndex index(m);
+  return SizeCounter(index).block(f.body);
+}
+
 void inlineCalls(ir::Module& m, ir::Function& f) {
-  Inliner inl(m, f.name);
+  FunctionIndex index(m);
+  if (hasCall(f.body)) {
+    uint64_t n = SizeCounter(index).block(f.body);
+    if (n > kMaxInlinedOps)
+      throw CompileError(m.fileName + ":" + std::to_string(f.loc.line) + ":" +
+                         std::to_string(f.loc.col) + ": error: inlining every call in '" + f.name +
+                         "' would produce " + std::to_string(n) + " operations (limit " +
+                         std::to_string(kMaxInlinedOps) +
+                         "): each call is a copy of the callee; compute shared values once with "
+                         "`let`, or use a loop\n");
+  }
+  Inliner inl(index, f.name);
   Block fresh;
   Builder b(&fresh);
   ValueMap map;  // the parameters stay the same Values

@@ -1,7 +1,11 @@
 // Dead code elimination for the simplify pass. Use counts are computed once
 // for the whole function and kept up to date while a backward sweep removes
-// every removable op whose results are unused: pure ops, and if/for/while
-// whose regions hold no effect (print, tape ops) and no call. Then loop-
+// every removable op whose results are unused: pure ops, and ops with regions
+// (if/for/while/map/reduce) whose regions hold no effect (print, tape ops,
+// assert), no call and no integer division that may trap. An i64 div/rem
+// whose divisor is not a constant other than 0 and -1 counts as an effect
+// (SPEC §4: an integer division by zero is a runtime error, even when the
+// quotient is unused); it is still folded and CSE'd by the rebuild. Then loop-
 // carried values of for/while that nothing outside needs (their result is
 // unused and, inside the loop, they only feed their own next value) and
 // unused results of `if` are removed, and the sweep runs again.
@@ -29,10 +33,24 @@ void countUses(const Block& b, Uses& u, int delta) {
   }
 }
 
+// An i64 div/rem that may raise a runtime error: its divisor is not a
+// constant known to be neither 0 nor -1 (INT64_MIN / -1 also traps).
+bool mayTrapDivision(const Operation& op) {
+  if (op.kind != OpKind::Div && op.kind != OpKind::Rem) return false;
+  if (op.operands.size() != 2 || op.operand(0)->type.elem != ir::Scalar::I64) return false;
+  const Operation* d = op.operand(1)->def;
+  return !(d && d->kind == OpKind::ConstI && d->i != 0 && d->i != -1);
+}
+
+// An op that must run even when its results are unused (regions aside).
+bool isEffect(const Operation& op) {
+  return hasFlag(op.kind, ir::Effect) || op.kind == OpKind::Call || op.kind == OpKind::GradCall ||
+         mayTrapDivision(op);
+}
+
 bool hasEffects(const Block& b) {
   for (auto& op : b.ops) {
-    if (hasFlag(op->kind, ir::Effect) || op->kind == OpKind::Call || op->kind == OpKind::GradCall)
-      return true;
+    if (isEffect(*op)) return true;
     for (auto& r : op->regions)
       if (hasEffects(*r)) return true;
   }
@@ -40,12 +58,13 @@ bool hasEffects(const Block& b) {
 }
 
 bool removable(const Operation& op) {
-  if (op.kind == OpKind::If || op.kind == OpKind::For || op.kind == OpKind::While) {
+  if (op.kind == OpKind::If || op.kind == OpKind::For || op.kind == OpKind::While ||
+      (hasFlag(op.kind, ir::Pure) && !isEffect(op))) {
     for (auto& r : op.regions)
       if (hasEffects(*r)) return false;
     return true;
   }
-  return hasFlag(op.kind, ir::Pure) && !hasFlag(op.kind, ir::Effect);
+  return false;
 }
 
 bool sweep(Block& b, Uses& u) {

@@ -183,7 +183,7 @@ TEST_CASE("simplify: dead code, dead loops, loops with effects stay", "[passes][
   Value *x = t.p(0), *n = t.p(1);
   auto& b = t.b;
   b.unary(OpKind::Exp, x);                                 // unused
-  b.binary(OpKind::Div, n, b.constI(0));                   // unused, may trap: removed when dead
+  b.binary(OpKind::Div, n, b.constI(0));                   // unused, but traps: kept (SPEC §4)
   Operation* dead = b.create(OpKind::For, {b.constI(0), n, x}, {F}, 1);
   dead->region(0)->addArg(I, "i");
   Value* a = dead->region(0)->addArg(F, "a");
@@ -198,6 +198,7 @@ TEST_CASE("simplify: dead code, dead loops, loops with effects stay", "[passes][
   CHECK(t.run() ==
         "fn @f(%x: f64, %n: i64) -> (f64) {\n"
         "  %0 = consti 0 : i64\n"
+        "  %1 = div %n, %0 : i64\n"
         "  for %0, %n {\n"
         "  ^(%j: i64):\n"
         "    print \"\", %j\n"
