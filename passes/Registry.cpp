@@ -2,6 +2,7 @@
 // entry runs its pass and, in builds with CHAIN_VERIFY_EACH_PASS, verifies
 // the function afterwards (an invalid result is an internal compiler error).
 #include "ir/Verifier.h"
+#include "passes/Hoist.h"
 #include "passes/Inline.h"
 #include "passes/Passes.h"
 #include "passes/Simplify.h"
@@ -22,6 +23,7 @@ void checked(ir::Module& m, ir::Function& f, const char* name) {
 
 void runInline(ir::Module& m, ir::Function& f) { checked<inlineCalls>(m, f, "inline"); }
 void runSimplify(ir::Module& m, ir::Function& f) { checked<simplify>(m, f, "simplify"); }
+void runHoist(ir::Module& m, ir::Function& f) { checked<hoistInvariants>(m, f, "hoist"); }
 
 }  // namespace
 
@@ -29,6 +31,11 @@ const std::vector<PassInfo>& registry() {
   static const std::vector<PassInfo> passes = {
       {"inline", "replace every call by a copy of the callee's body", runInline},
       {"simplify", "fold constants and exact identities, CSE, remove dead code", runSimplify},
+      // After the simplify fixpoint, not inside it: fusion decides on the
+      // loop structure as written (a map hoisted first would look shallower
+      // than its reads), and the gradient, built from the hoisted primal,
+      // runs simplify and hoist again.
+      {"hoist", "move loop-invariant pure ops out of loops, maps and reduces", runHoist},
   };
   return passes;
 }

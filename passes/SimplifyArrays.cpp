@@ -4,10 +4,13 @@
 // * dim of fill/map/build/transpose/update/add_at/slice/matmul is rewritten
 //   in terms of the operands' sizes (dim(map(n..), k) = n_k, ...).
 // * index(map(n..){body}, i..) is replaced by the map body with its
-//   arguments replaced by the indices (fusion), when the body is cheap (at
-//   most 8 ops, no nested region) or when the map has a single use and every
-//   loop between the map and the read iterates over one of the indices (so
-//   no element is computed more often than before). index(fill(v)) = v,
+//   arguments replaced by the indices (fusion) when that does not move work
+//   into a deeper loop: every loop between the map and the read iterates
+//   over one of the indices, and the body is cheap (at most 8 ops, no nested
+//   region) or the map has a single use. A trivial body (loads and at most
+//   one add/mul/compare/select...) is fused at any depth. So exp(x[:, 0..d])
+//   read inside a loop over points stays one materialised array, and so
+//   does a costly comprehension read by logsumexp (two passes over it). index(fill(v)) = v,
 //   index(transpose(a), i, j) = index(a, j, i), index(slice(a, sel), ..) =
 //   index(a, combined indices), index(build(e..), k, ..) = e_k[..].
 // * Bounds: a fold that removes a bounds-checked read keeps the check as an
@@ -16,6 +19,7 @@
 //   the same extent value, or a constant below a constant extent).
 // * slice(a, :, ..) = a, transpose(transpose(a)) = a, and a reduce over an
 //   empty constant range is its identity (sum/prod; i64 max/min).
+#include <initializer_list>
 #include <limits>
 
 #include "passes/SimplifyImpl.h"
@@ -42,6 +46,38 @@ bool cheapBody(const Block& body) {
   if (body.ops.size() > 9) return false;  // 8 ops + yield
   for (auto& op : body.ops)
     if (!op->regions.empty()) return false;
+  return true;
+}
+
+bool oneOf(OpKind k, std::initializer_list<OpKind> ks) {
+  for (OpKind x : ks)
+    if (k == x) return true;
+  return false;
+}
+
+// Ops that cost about as much as the load of a materialised element.
+bool freeOp(OpKind k) {
+  return oneOf(k, {OpKind::ConstF, OpKind::ConstI, OpKind::ConstB, OpKind::Dim, OpKind::Index,
+                   OpKind::Cast, OpKind::StopGradient, OpKind::Yield});
+}
+
+// One cheap arithmetic op (no division, no transcendental function).
+bool cheapArith(OpKind k) {
+  return oneOf(k, {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Neg, OpKind::Abs, OpKind::Min,
+                   OpKind::Max, OpKind::Select, OpKind::Lt, OpKind::Le, OpKind::Gt, OpKind::Ge,
+                   OpKind::Eq, OpKind::Ne, OpKind::And, OpKind::Or, OpKind::Not});
+}
+
+// A map body so cheap that recomputing it per read, even in a deeper loop,
+// costs no more than reading the materialised element: loads, constants,
+// casts and at most one cheap arithmetic op.
+bool trivialBody(const Block& body) {
+  int arith = 0;
+  for (auto& op : body.ops) {
+    if (!op->regions.empty()) return false;
+    if (freeOp(op->kind)) continue;
+    if (!cheapArith(op->kind) || ++arith > 1) return false;
+  }
   return true;
 }
 
@@ -198,24 +234,37 @@ void Simplifier::emitAssert(Builder& b, ir::SrcLoc loc, Value* ok, std::vector<V
   scopes_.back()[key] = a;
 }
 
-// Fusion may recompute the body once per read: allowed for a cheap body, or
-// for a map with a single use whose read is nested in `b`'s block only
-// through ifs and through maps/reduces/fors whose iteration arguments are
-// all indices of the read (each element is then computed at most once per
-// run of the map's block, as before).
+// Fusion may recompute the body once per read. It never moves work into a
+// deeper loop than the map's own: the read must be nested in the map's
+// block only through ifs and through maps/reduces/fors whose iteration
+// arguments are all indices of the read (each element is then computed at
+// most once per run of the map's block and read), unless the body is
+// trivial (loads and at most one cheap arithmetic op). Within that, a cheap
+// body (a few ops, no region) is fused at every read, any other body only
+// at its single use.
 bool Simplifier::mayFuse(Builder& b, Operation* mapOp, const std::vector<Value*>& idx) const {
-  if (cheapBody(*mapOp->region(0))) return true;
+  const Block& body = *mapOp->region(0);
+  if (trivialBody(body)) return true;
+  if (!sameDepth(b, mapOp, idx)) return false;
+  if (cheapBody(body)) return true;
   auto it = origin_.find(mapOp);
   if (it == origin_.end()) return false;
   auto u = uses_.find(it->second->result());
-  if (u == uses_.end() || u->second != 1) return false;
+  return u != uses_.end() && u->second == 1;
+}
+
+// True when every loop between `b`'s block and the map's block iterates
+// over one of the read's indices (ifs are transparent; whiles, and logsumexp
+// reduces, whose body code generation runs twice, never are).
+bool Simplifier::sameDepth(Builder& b, Operation* mapOp, const std::vector<Value*>& idx) const {
   for (const Block* blk = b.block(); blk != mapOp->parent; blk = blk->parentOp->parent) {
     const Operation* p = blk->parentOp;
     if (!p) return false;
     if (p->kind == OpKind::If) continue;
-    if (p->kind == OpKind::While) return false;
+    // code generation evaluates a logsumexp body twice (max, then sum)
+    if (p->kind == OpKind::While || (p->kind == OpKind::Reduce && p->s == "logsumexp")) return false;
     size_t nargs = p->kind == OpKind::Map ? blk->args.size() : p->kind == OpKind::Reduce || p->kind == OpKind::For ? 1 : 0;
-    if (nargs == 0 && p->kind != OpKind::If) return false;
+    if (nargs == 0) return false;
     for (size_t a = 0; a < nargs; ++a)
       if (!contains(idx, blk->arg(a))) return false;
   }

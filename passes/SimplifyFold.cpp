@@ -1,7 +1,8 @@
 // The folding rules of the simplify pass: constant folding of every scalar op
 // whose result the runtime computes the same way (the same libm functions, in
 // the operand's precision), and exact identities (x*1, x/1, x-(+0.0),
-// x+(-0.0), integer x+0 and x*0, neg(neg x), select(c, a, a), ...).
+// x+(-0.0), integer x+0 and x*0, neg(neg x), select(c, a, a), integer or
+// bool comparisons of a value with itself, ...).
 //
 // Not folded, on purpose: integer division/remainder by zero or INT64_MIN/-1
 // (they trap at run time), float ops that would turn finite operands into a
@@ -223,6 +224,9 @@ bool compareValues(OpKind k, T a, T b) {
 }
 
 Result compare(OpKind k, Value* x, Value* y) {
+  // x <= x, x == x... on integers and bools (not floats: x may be NaN)
+  if (x == y && !x->type.isFloat())
+    return constB(k == OpKind::Le || k == OpKind::Ge || k == OpKind::Eq);
   Const a = constOf(x), b = constOf(y);
   if (!a.known || !b.known) return none();
   if (x->type.isFloat()) {

@@ -73,6 +73,7 @@ class Simplifier {
   ir::Value* indexOfSlice(ir::Builder& b, const ir::Operation& op, ir::Operation* slice,
                           const std::vector<ir::Value*>& idx);
   bool mayFuse(ir::Builder& b, ir::Operation* mapOp, const std::vector<ir::Value*>& idx) const;
+  bool sameDepth(ir::Builder& b, ir::Operation* mapOp, const std::vector<ir::Value*>& idx) const;
   bool knownInRange(ir::Builder& b, ir::Value* idx, ir::Value* extent) const;
   void boundsAssert(ir::Builder& b, const ir::Operation& op, ir::Value* idx, ir::Value* extent,
                     size_t axis);

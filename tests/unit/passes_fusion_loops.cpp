@@ -1,0 +1,84 @@
+// Unit tests of the fusion heuristics of the simplify pass
+// (passes/SimplifyArrays.cpp): index(map) is replaced by the map body only
+// when that does not move work into a deeper loop (or the body is trivial),
+// so exp(icf[:, 0..d]) read inside a sum over points stays one materialised
+// array, as in the GMM objective; results stay the same.
+#include "passes_pipeline_util.h"
+
+using namespace pipetest;
+using chain::ir::OpKind;
+using chain::ir::RtValue;
+
+namespace {
+
+// The GMM pattern: exp of a slice, read inside a nested sum over points.
+const char* kGmmLike = R"(
+fn f(icf: f64[k, t], x: f64[n, d]) -> f64 {
+    let Q = exp(icf[:, 0..d])
+    sum(logsumexp([sum(Q[c, j] * x[i, j] for j in 0..d) for c in 0..k]) for i in 0..n)
+}
+)";
+
+}  // namespace
+
+TEST_CASE("fusion: exp of a slice read in a nested sum stays a map", "[passes][fusion]") {
+  Program p = compile(kGmmLike);
+  auto f = after(p, "f", "simplify");
+  INFO(chain::ir::printFunction(*f));
+  CHECK(count(f->body, OpKind::Exp) == 1);
+  CHECK(loopDepth(f->body, OpKind::Exp) == 1);  // in the top-level map only
+  auto raw = chain::ir::cloneFunction(*p.m->lookup("f"));
+  std::vector<RtValue> args = {mat(2, 3, {0.1, 0.2, 0.3, -0.4, 0.5, 0.6}), mat(2, 2, {1.0, 2.0, -1.0, 0.5})};
+  CHECK(run(p, *f, args) == run(p, *raw, args));
+  // reference value computed by hand
+  double q[2][2] = {{std::exp(0.1), std::exp(0.2)}, {std::exp(-0.4), std::exp(0.5)}};
+  double xs[2][2] = {{1.0, 2.0}, {-1.0, 0.5}};
+  double total = 0;
+  for (auto& xi : xs) {
+    double a = q[0][0] * xi[0] + q[0][1] * xi[1], b = q[1][0] * xi[0] + q[1][1] * xi[1];
+    double m = std::max(a, b);
+    total += m + std::log(std::exp(a - m) + std::exp(b - m));
+  }
+  CHECK(std::stod(run(p, *f, args)) == Approx(total).epsilon(1e-14));
+}
+
+TEST_CASE("fusion: a trivial body is fused at any depth, a costly one at its depth", "[passes][fusion]") {
+  Program p = compile(R"(
+fn f(x: f64[n], y: f64[n], m: i64) -> f64 {
+    let s = x + y
+    let e = exp(x) * y
+    sum(sum(s[j] * f64(i) for j in 0..n) for i in 0..m) + sum(e)
+})");
+  auto f = after(p, "f", "simplify");
+  INFO(chain::ir::printFunction(*f));
+  CHECK(count(f->body, OpKind::Map) == 0);  // x + y fused into the nested sum, e into sum(e)
+  auto raw = chain::ir::cloneFunction(*p.m->lookup("f"));
+  std::vector<RtValue> args = {vec({1.0, 2.0}), vec({0.5, -3.0}), RtValue::i64(3)};
+  CHECK(run(p, *f, args) == run(p, *raw, args));
+
+  Program q = compile(R"(
+fn g(x: f64[n], m: i64) -> f64 {
+    let e = exp(x)
+    sum(sum(e[j] * f64(i) for j in 0..n) for i in 0..m)
+})");
+  auto g = after(q, "g", "simplify");
+  INFO(chain::ir::printFunction(*g));
+  CHECK(count(g->body, OpKind::Map) == 1);  // exp would run m times per element
+  CHECK(loopDepth(g->body, OpKind::Exp) == 1);
+  auto graw = chain::ir::cloneFunction(*q.m->lookup("g"));
+  std::vector<RtValue> gargs = {vec({0.25, -1.0}), RtValue::i64(4)};
+  CHECK(run(q, *g, gargs) == run(q, *graw, gargs));
+}
+
+TEST_CASE("fusion: a costly comprehension read by logsumexp stays a map", "[passes][fusion]") {
+  Program p = compile(R"(
+fn f(x: f64[n, d]) -> f64 {
+    logsumexp([sum(exp(x[c, j]) for j in 0..d) for c in 0..n])
+})");
+  auto f = after(p, "f", "simplify");
+  INFO(chain::ir::printFunction(*f));
+  CHECK(count(f->body, OpKind::Map) == 1);  // logsumexp reads its body twice
+  auto raw = chain::ir::cloneFunction(*p.m->lookup("f"));
+  std::vector<RtValue> args = {mat(2, 2, {0.1, 0.2, 0.3, 0.4})};
+  CHECK(run(p, *f, args) == run(p, *raw, args));
+}
