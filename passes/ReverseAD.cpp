@@ -95,7 +95,8 @@ std::vector<Value*> Emitter::forward(Builder& b, const Block& src, Env& env, boo
       for (Value* v : op.operands) out.push_back(env[v]);
       break;
     }
-    if (op.kind == OpKind::Print && !prints) continue;
+    // Recomputation (no prints) skips asserts: the forward sweep checked them.
+    if ((op.kind == OpKind::Print || op.kind == OpKind::Assert) && !prints) continue;
     if (log && log->count(&op)) {  // save the selection and what it overwrites
       std::vector<Value*> sel;
       for (size_t k = 2; k < op.operands.size(); ++k) sel.push_back(env[op.operand(k)]);
@@ -152,7 +153,8 @@ void Emitter::forwardFor(Builder& b, const Operation& op, Env& env, bool prints)
   }
   Builder rb(nb);
   rb.setLoc(op.loc);
-  if (!state.empty()) rb.create(OpKind::TapePush, state, {});
+  env.pushes.erase(&op);
+  if (!state.empty()) env.pushes[&op] = rb.create(OpKind::TapePush, state, {});
   rb.yield(forward(rb, body, env, false, prints, &plan.logOps));
   for (size_t k = 0; k < op.results.size(); ++k) env.vals[op.result(k)] = n->result(k);
 }
@@ -168,6 +170,7 @@ void Emitter::forwardWhile(Builder& b, const Operation& op, Env& env, bool print
   types.push_back(Type::i64());
   Operation* n = b.create(OpKind::While, operands, types, 2);
   UndoPlan plan = planUndo(op);
+  env.pushes.erase(&op);
   for (int r = 0; r < 2; ++r) {
     const Block& src = *op.region(r);
     Block* nb = n->region(r);
@@ -180,7 +183,7 @@ void Emitter::forwardWhile(Builder& b, const Operation& op, Env& env, bool print
     Value* count = nb->addArg(Type::i64(), "trips");
     Builder rb(nb);
     rb.setLoc(op.loc);
-    if (r == 1 && !state.empty()) rb.create(OpKind::TapePush, state, {});
+    if (r == 1 && !state.empty()) env.pushes[&op] = rb.create(OpKind::TapePush, state, {});
     std::vector<Value*> ys = forward(rb, src, env, false, prints, r == 1 ? &plan.logOps : nullptr);
     if (r == 1) ys.push_back(rb.binary(OpKind::Add, count, rb.constI(1)));
     rb.yield(ys);
@@ -202,6 +205,7 @@ void Emitter::reverse(Builder& b, const Block& src, Env& env, Map& adj) {
   for (auto it = src.ops.rbegin(); it != src.ops.rend(); ++it) {
     const Operation& op = **it;
     if (ir::hasFlag(op.kind, ir::Terminator) || op.kind == OpKind::Print) continue;
+    if (registerReads_.count(&op)) continue;
     b.setLoc(op.loc);
     reverseOp(b, op, env, adj);
   }
@@ -344,8 +348,9 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
     stateTypes.push_back(body.arg(a)->type);
     stateArgs.push_back(body.arg(a));
   }
+  Operation* pop = nullptr;
   if (!stateTypes.empty()) {
-    Operation* pop = r.create(OpKind::TapePop, {}, stateTypes);
+    pop = r.create(OpKind::TapePop, {}, stateTypes);
     for (size_t s2 = 0; s2 < stateArgs.size(); ++s2) inner.vals[stateArgs[s2]] = pop->result(s2);
   }
   for (auto& [arg, value] : arrays) inner.vals[arg] = value;
@@ -365,6 +370,8 @@ void Emitter::reverseLoop(Builder& b, const Operation& op, Env& env, Map& adj) {
   for (const Value* c : caps) out.push_back(a2[c]);
   for (size_t k : logged) out.push_back(arrays[body.arg(argBase + k)]);
   r.yield(out);
+  auto pushed = env.pushes.find(&op);
+  pruneReverseBody(*rb, pop, pushed != env.pushes.end() ? pushed->second : nullptr);
 
   // The captured totals include the adjoints they started from (threaded),
   // so they replace them; the inits' contributions are added on top.

@@ -55,16 +55,64 @@ Value* indexAt(Builder& b, Value* a, const std::vector<Value*>& idx) {
 
 void Emitter::reverseRegionAt(Builder& rb, const Block& region, const Env& env,
                               const std::vector<Value*>& idx, const std::vector<const Value*>& caps,
-                              std::vector<Value*>& accs,
+                              const std::vector<const Operation*>& reads, std::vector<Value*>& accs,
                               const std::function<Value*(Builder&, Value*)>& seed) {
   Env inner = env;
   for (size_t k = 0; k < idx.size(); ++k) inner.vals[region.arg(k)] = idx[k];
   std::vector<Value*> elem = forward(rb, region, inner, true, false);
   Map a2;
   for (size_t j = 0; j < caps.size(); ++j) a2[caps[j]] = accs[j];
+  for (size_t j = 0; j < reads.size(); ++j) {
+    a2[reads[j]->result()] = accs[caps.size() + j];  // a register sum, see invariantReads
+    registerReads_.insert(reads[j]);
+  }
   addAdj(rb, a2, inner, region.terminator()->operand(0), seed(rb, elem[0]));
   reverse(rb, region, inner, a2);
   for (size_t j = 0; j < caps.size(); ++j) accs[j] = a2[caps[j]];
+  for (size_t j = 0; j < reads.size(); ++j) {
+    accs[caps.size() + j] = a2[reads[j]->result()];
+    registerReads_.erase(reads[j]);
+  }
+}
+
+// Reads `a[s...]` at the top level of a map/reduce region whose array and
+// indices are all defined outside it: the same element at every index, so
+// its adjoint is summed in a register across the loop nest and added to da
+// once afterwards (flushReads), instead of a scatter-add per element.
+std::vector<const Operation*> Emitter::invariantReads(const Block& region) const {
+  std::vector<const Value*> capsList = capturedValues(region);
+  std::set<const Value*> caps(capsList.begin(), capsList.end());
+  std::vector<const Operation*> out;
+  for (auto& op : region.ops) {
+    if (op->kind != OpKind::Index || !act_.active(op->result()) || !act_.active(op->operand(0))) continue;
+    bool invariant = true;
+    for (const Value* v : op->operands) invariant &= caps.count(v) != 0;
+    if (invariant) out.push_back(op.get());
+  }
+  return out;
+}
+
+// adj[a][s...] += total for each invariant read, when the loop nest ran
+// (`ran`): with no iteration the indices were never checked.
+void Emitter::flushReads(Builder& b, Map& adj, Env& env, const std::vector<const Operation*>& reads,
+                         const std::vector<Value*>& totals, Value* ran) {
+  for (size_t j = 0; j < reads.size(); ++j) {
+    const Value* a = reads[j]->operand(0);
+    auto it = adj.find(a);
+    Value* base = it != adj.end() ? it->second : zerosLike(b, env[a]);
+    Operation* guard = b.create(OpKind::If, {ran}, {base->type}, 2);
+    Builder tb(guard->region(0));
+    tb.setLoc(b.loc());
+    std::vector<Value*> ops{base, totals[j]};
+    for (size_t k = 1; k < reads[j]->operands.size(); ++k) ops.push_back(env[reads[j]->operand(k)]);
+    Operation* u = tb.create(OpKind::AddAt, ops, {base->type});
+    u->ints.assign(ops.size() - 2, 0);
+    tb.yield({u->result()});
+    Builder eb(guard->region(1));
+    eb.setLoc(b.loc());
+    eb.yield({base});
+    adj[a] = guard->result();
+  }
 }
 
 // y = map(n...) { body(i...) }: for every index, seed the body with dy[i...].
@@ -74,17 +122,26 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   Value* dy = found->second;
   std::vector<const Value*> caps = activeCaptures(op);
   if (caps.empty()) return;
+  std::vector<const Operation*> reads = invariantReads(*op.region(0));
   std::vector<Value*> extents, inits;
   for (Value* n : op.operands) extents.push_back(env[n]);
   for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
+  for (const Operation* r : reads) inits.push_back(b.constF(0.0, r->result()->type));
   std::vector<Value*> totals = loopNest(b, extents, 0, {}, inits,
       [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<Value*>& in) {
         std::vector<Value*> accs = in;
-        reverseRegionAt(rb, *op.region(0), env, idx, caps, accs,
+        reverseRegionAt(rb, *op.region(0), env, idx, caps, reads, accs,
                         [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
         return accs;
       });
   for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
+  if (reads.empty()) return;
+  Value* ran = nullptr;
+  for (Value* n : extents) {
+    Value* some = b.binary(OpKind::Gt, n, b.constI(0));
+    ran = ran ? b.binary(OpKind::And, ran, some) : some;
+  }
+  flushReads(b, adj, env, reads, std::vector<Value*>(totals.begin() + long(caps.size()), totals.end()), ran);
 }
 
 // y = reduce kind (lo, hi) { e(i) }: seed each element by the reduction's rule.
@@ -121,16 +178,19 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
     }
   }
 
+  std::vector<const Operation*> reads = invariantReads(*op.region(0));
   std::vector<Value*> inits;
   for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
+  for (const Operation* r : reads) inits.push_back(b.constF(0.0, r->result()->type));
+  const size_t nAccs = inits.size();
   const bool extremal = kind == "max" || kind == "min";
   if (extremal) inits.push_back(b.constB(false));  // "first extremal element seen"
   std::vector<Value*> totals = loopNest(b, {n}, 0, {}, inits,
       [&](Builder& rb, const std::vector<Value*>& k, const std::vector<Value*>& in) {
-        std::vector<Value*> accs(in.begin(), in.begin() + caps.size());
+        std::vector<Value*> accs(in.begin(), in.begin() + long(nAccs));
         Value* seen = extremal ? in.back() : nullptr;
         Value* i = rb.binary(OpKind::Add, lo, k[0]);
-        reverseRegionAt(rb, *op.region(0), env, {i}, caps, accs, [&](Builder& sb, Value* e) -> Value* {
+        reverseRegionAt(rb, *op.region(0), env, {i}, caps, reads, accs, [&](Builder& sb, Value* e) -> Value* {
           Value* zero = sb.constF(0.0, t);
           if (kind == "sum") return dy;
           // d/de_i logsumexp(e) = exp(e_i - y)
@@ -153,6 +213,9 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
         return accs;
       });
   for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
+  if (!reads.empty())
+    flushReads(b, adj, env, reads, std::vector<Value*>(totals.begin() + long(caps.size()), totals.begin() + long(nAccs)),
+               b.binary(OpKind::Gt, n, b.constI(0)));
 }
 
 }  // namespace chain::passes::ad

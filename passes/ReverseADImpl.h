@@ -21,6 +21,9 @@ using Map = std::map<const ir::Value*, ir::Value*>;
 struct Env {
   Map vals;
   std::map<const ir::Operation*, ir::Value*> counts;
+  // The `tape.push` that the latest forward sweep of a loop op emitted (its
+  // carried state; absent when nothing is pushed), pruned by its reverse loop.
+  std::map<const ir::Operation*, ir::Operation*> pushes;
   ir::Value* operator[](const ir::Value* v) const {
     auto it = vals.find(v);
     assert(it != vals.end() && "primal value not available");
@@ -40,6 +43,11 @@ struct UndoPlan {
   std::set<const ir::Operation*> logOps;      // the update/add_at ops logged
 };
 UndoPlan planUndo(const ir::Operation& loop);  // a for or while
+
+// Removes the dead ops of a reverse loop's `body`, then the popped values
+// nothing live reads from both `pop` (in `body`) and its matching `push`
+// (erasing both when no value is left). ReverseADPrune.cpp.
+void pruneReverseBody(ir::Block& body, ir::Operation* pop, ir::Operation* push);
 
 class Emitter {
  public:
@@ -81,12 +89,19 @@ class Emitter {
   // Recomputes the region of a map/reduce at index `idx`, seeds its yielded
   // value with `seed(rb, element)`, and reverses it; captured adjoints are
   // accumulated through `accs` (in/out, one per `caps`).
+  // `reads` (invariantReads) are accumulated through accs[caps.size() + j].
   void reverseRegionAt(ir::Builder& rb, const ir::Block& region, const Env& env,
                        const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& caps,
-                       std::vector<ir::Value*>& accs,
+                       const std::vector<const ir::Operation*>& reads, std::vector<ir::Value*>& accs,
                        const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
+  std::vector<const ir::Operation*> invariantReads(const ir::Block& region) const;
+  void flushReads(ir::Builder& b, Map& adj, Env& env, const std::vector<const ir::Operation*>& reads,
+                  const std::vector<ir::Value*>& totals, ir::Value* ran);
 
   const Activity& act_;
+  // Index ops whose adjoint is being summed in a register (reverseRegionAt):
+  // their own reverse (a scatter-add) is skipped.
+  std::set<const ir::Operation*> registerReads_;
 };
 
 }  // namespace chain::passes::ad
