@@ -1,7 +1,8 @@
-// The optional PyTorch column: when `python3 -c "import torch"` works, the
-// harness writes a case's float inputs (raw little-endian f64, in order) to a
-// temporary file and runs bench/torch_ref.py on it, which prints the
-// objective and the median time of its gradient. Nothing is installed here.
+// The optional PyTorch column: when `python3 -c "import torch"` works (with
+// PATH's python3 or Debian's /usr/bin/python3), the harness writes a case's
+// float inputs (raw little-endian f64, in order) to a temporary file and runs
+// bench/torch_ref.py on it, which prints the objective and the median time of
+// its gradient. Nothing is installed here.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,7 +14,23 @@
 
 namespace bench {
 
-bool torchAvailable() { return std::system("python3 -c 'import torch' >/dev/null 2>&1") == 0; }
+namespace {
+
+// The first of `python3` (PATH) and Debian's /usr/bin/python3 that imports
+// torch: a PATH python (pyenv, a venv) may shadow the system one that has
+// Debian's python3-torch.
+const std::string& torchPython() {
+  static const std::string py = [] {
+    for (const char* cand : {"python3", "/usr/bin/python3"})
+      if (std::system((std::string(cand) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0) return std::string(cand);
+    return std::string();
+  }();
+  return py;
+}
+
+}  // namespace
+
+bool torchAvailable() { return !torchPython().empty(); }
 
 double torchGradUs(const Case& c) {
   if (c.torchInputs.empty()) return -1;
@@ -26,7 +43,7 @@ double torchGradUs(const Case& c) {
     for (const std::vector<double>* v : c.torchInputs)
       out.write(reinterpret_cast<const char*>(v->data()), std::streamsize(v->size() * sizeof(double)));
   }
-  std::string cmd = "python3 '" + std::string(CHAIN_BENCH_DIR) + "/torch_ref.py' " + c.problem + " '" + c.torchParams +
+  std::string cmd = torchPython() + " '" + std::string(CHAIN_BENCH_DIR) + "/torch_ref.py' " + c.problem + " '" + c.torchParams +
                     "' " + path + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   double value = NAN, us = -1;
