@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -186,6 +187,9 @@ ArgsSource readArgs(const std::string& spec) {
   std::string text = spec, origin = "--args";
   if (spec[0] == '@') {
     std::string path = spec.substr(1);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+      throw InputError("arguments file '" + path + "' is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError("cannot read arguments file '" + path + "'");
     std::ostringstream buf;

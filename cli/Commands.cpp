@@ -63,6 +63,10 @@ Loaded loadModel(const CliOptions& o) {
   opts.optLevel = o.optLevel;
   opts.boundsChecks = !o.noBoundsChecks;
   opts.nanCheck = o.nanCheck;
+  if (o.interp) {
+    if (o.nanCheck) throw UsageError("--interp cannot be combined with --nan-check (the interpreter has no NaN check)");
+    opts.backend = Backend::Interpreter;
+  }
   Module m = Jit(opts).compile_string(text.str(), o.model);
   std::vector<std::string> names = m.functionNames();
   if (names.empty()) throw CompileError(o.model + ": error: the model defines no function");

@@ -22,6 +22,7 @@ struct CliOptions {
   int optLevel = 2;                // -O0..-O3
   bool noBoundsChecks = false;     // --no-bounds-checks
   bool nanCheck = false;           // --nan-check
+  bool interp = false;             // --interp: the reference interpreter instead of the JIT
   std::string stage;               // emit --stage
   std::string sizes;               // check --sizes n=10,d=3
   uint64_t seed = 1;               // check --seed

@@ -3,13 +3,15 @@
 // vector of doubles (scalars one entry, arrays numel entries) so the
 // optimisers are plain vector code. Progress (step, loss, gradient norm,
 // time) goes to stderr: refreshed in place on a terminal, else one line every
-// tenth of the run. --out is written only after the fit succeeded.
+// tenth of the run. --out is written only after the fit succeeded, through
+// a temporary file renamed over it.
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -226,17 +228,42 @@ FitResult lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
   return r;
 }
 
+// Writes `path` atomically: a temporary file in the same folder, renamed over
+// `path` only once it is complete, so a failure (disk full, killed process)
+// never leaves a truncated file or destroys the previous one.
 void writeParams(const std::string& path, const nlohmann::ordered_json& params) {
-  std::ofstream out(path);
-  if (!out) throw InputError("cannot write --out file '" + path + "'");
-  out << params.dump(2) << "\n";
-  if (!out.flush()) throw InputError("cannot write --out file '" + path + "'");
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (out) out << params.dump(2) << "\n";
+    if (!out || !out.flush()) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw InputError("cannot write --out file '" + path + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError("cannot write --out file '" + path + "'");
+  }
+}
+
+// Fails before any work when --out cannot be written: it names a folder, or
+// its folder does not exist.
+void checkOutPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p(path);
+  if (std::filesystem::is_directory(p, ec)) throw UsageError("--out: '" + path + "' is a directory");
+  std::filesystem::path dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+  if (!std::filesystem::is_directory(dir, ec))
+    throw UsageError("--out: the folder '" + dir.string() + "' does not exist");
 }
 
 }  // namespace
 
 int cmdFit(const CliOptions& o) {
   if (o.steps < 0) throw UsageError("--steps must be at least 0");
+  if (!o.out.empty()) checkOutPath(o.out);
   Loaded l = loadModel(o);
   std::vector<std::string> wrt = resolveWrt(o, l.fn);
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);

@@ -63,6 +63,9 @@ void setUp(CLI::App& app, CliOptions& o) {
   }
   for (auto* c : {grad, check, emit, bench, fit}) addWrt(c, o);
   addCodeFlags(emit, o);
+  for (auto* c : {run, grad, check, fit})
+    c->add_flag("--interp", o.interp,
+                "evaluate with the reference interpreter instead of the JIT (slow; an oracle; no --nan-check)");
   emit->add_option("--stage", o.stage, "ast|ir|grad|opt|llvm|asm, or any pass name")->required();
   check->add_option("--sizes", o.sizes, "array sizes for random inputs, e.g. n=10,d=3");
   check->add_option("--seed", o.seed, "seed of the random inputs (default 1)");

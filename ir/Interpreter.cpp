@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <new>
 
 namespace chain::ir {
 
@@ -26,7 +27,12 @@ RtValue RtValue::array(Scalar elem, std::vector<int64_t> shape) {
   RtValue r;
   r.type = Type{elem, static_cast<int>(shape.size())};
   size_t n = 1;
-  for (int64_t s : shape) n *= static_cast<size_t>(s > 0 ? s : 0);
+  for (int64_t s : shape) {
+    size_t d = static_cast<size_t>(s > 0 ? s : 0);
+    // More elements than memory can address: as if the allocation failed.
+    if (d != 0 && n > (size_t(1) << 60) / d) throw std::bad_alloc();
+    n *= d;
+  }
   r.shape = std::move(shape);
   if (r.type.isFloat()) r.fdata = std::make_shared<std::vector<double>>(n, 0.0);
   else r.idata = std::make_shared<std::vector<int64_t>>(n, 0);

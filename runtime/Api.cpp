@@ -1,7 +1,8 @@
 // The public API: Jit compiles source into a Module; Module hands out
 // Functions (primal or gradient), compiled on first request and cached;
 // Function::call checks arguments against the signature, calls the uniform
-// JIT entry point and rebuilds structured results.
+// JIT entry point (or, with Backend::Interpreter, the reference interpreter:
+// runtime/Interp.cpp) and rebuilds structured results.
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -87,13 +88,18 @@ std::shared_ptr<CompiledFunction> CompiledModule::compile(
   if (it != cache.end()) return it->second;
   auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<ir::Function> f = build();
-  ir::Module holder;
-  holder.fileName = fe->fileName;
-  const ir::Function* fp = holder.add(std::move(f));
-  if (!jit) jit = codegen::JitEngine::create();
-  jit->add(holder, {fp}, codegenOptions());
+  auto holder = std::make_shared<ir::Module>();
+  holder->fileName = fe->fileName;
+  const ir::Function* fp = holder->add(std::move(f));
   auto cf = std::make_shared<CompiledFunction>();
-  cf->entry = jit->lookup(fp->name);
+  cf->backend = opts.backend;
+  if (opts.backend == Backend::Jit) {
+    if (!jit) jit = codegen::JitEngine::create();
+    jit->add(*holder, {fp}, codegenOptions());
+    cf->entry = jit->lookup(fp->name);
+  }
+  cf->irModule = holder;
+  cf->irFn = fp;
   cf->flatResults = fp->resultTypes;
   for (auto& a : fp->body.args) cf->paramIR.push_back(a->type);
   compileMs += msSince(t0);
@@ -105,6 +111,8 @@ std::shared_ptr<CompiledFunction> CompiledModule::compile(
 
 Jit::Jit(Options opts) : opts_(opts) {
   if (opts_.optLevel < 0 || opts_.optLevel > 3) throw UsageError("optimisation level must be 0..3");
+  if (opts_.backend == Backend::Interpreter && opts_.nanCheck)
+    throw UsageError("the interpreter does not support the NaN check (use the JIT for it)");
 }
 
 Module Jit::compile_file(const std::string& path) const {
@@ -224,6 +232,10 @@ Value Function::call(const std::vector<Value>& args) const {
   if (args.size() != f.paramIR.size())
     throw InputError("function '" + f.name + "' takes " + std::to_string(f.paramIR.size()) +
                      " argument(s), got " + std::to_string(args.size()));
+  if (f.backend == Backend::Interpreter) {
+    tlsTapePeak = 0;  // the interpreter's tape is not measured
+    return interpretCall(f, args, tlsPrintStream ? tlsPrintStream : stdout);
+  }
   CallFrame frame;
   packArguments(f, args, frame);
   ChainCallCtx ctx;
@@ -234,6 +246,11 @@ Value Function::call(const std::vector<Value>& args) const {
   rt::releaseCtx(ctx);
   if (status != CHAIN_OK) throw RuntimeError(message.empty() ? "runtime error" : message);
   return unpackResults(f, frame);
+}
+
+Value Function::interpret(const std::vector<Value>& args) const {
+  tlsTapePeak = 0;
+  return interpretCall(*fn_, args, tlsPrintStream ? tlsPrintStream : stdout);
 }
 
 }  // namespace chain

@@ -22,6 +22,10 @@ struct CompiledFunction {
   std::vector<ir::Type> paramIR;
   TypeInfo resultType;                // structure of the result (tuples nest)
   std::vector<ir::Type> flatResults;  // the IR function's results
+  // The call-free IR the entry was compiled from, kept for the interpreter.
+  std::shared_ptr<ir::Module> irModule;
+  const ir::Function* irFn = nullptr;
+  Backend backend = Backend::Jit;     // what call() runs
 };
 
 struct CompiledModule {
@@ -59,6 +63,13 @@ struct CallFrame {
 void packArguments(const CompiledFunction& f, const std::vector<Value>& args, CallFrame& frame);
 // Wraps the results of a successful call (array results become owning Tensors).
 Value unpackResults(const CompiledFunction& f, CallFrame& frame);
+// Nests the flat results (one per IR result) as f.resultType says.
+Value structureResults(const CompiledFunction& f, std::vector<Value> flat);
+
+// Runs f's IR with the reference interpreter (runtime/Interp.cpp): arguments
+// checked by packArguments, print() output to `printStream`, interpreter
+// errors and exhausted memory thrown as RuntimeError.
+Value interpretCall(const CompiledFunction& f, const std::vector<Value>& args, FILE* printStream);
 
 DType dtypeOf(ir::Scalar s);
 TypeInfo typeInfoOf(const ast::TypeExpr& t);

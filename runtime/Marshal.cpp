@@ -67,6 +67,18 @@ void checkShape(const Tensor& t, const TypeInfo& ti, const std::string& param,
     throw InputError("argument '" + param + "' must have rank " + std::to_string(ti.dims.size()) + " (" +
                      ti.str() + "), got rank " + std::to_string(t.rank()));
   if (t.rank() > 8) throw InputError("argument '" + param + "': rank above 8 is not supported");
+  // A view or adopted buffer may claim any shape: no negative size, and no
+  // element count beyond what memory can address (overflow).
+  int64_t elems = 1;
+  for (int a = 0; a < t.rank(); ++a) {
+    int64_t n = t.shape()[size_t(a)];
+    if (n < 0)
+      throw InputError("argument '" + param + "' axis " + std::to_string(a) + " has negative size " +
+                       std::to_string(n));
+    if (n != 0 && elems > (int64_t(1) << 60) / n)
+      throw InputError("argument '" + param + "' has more elements than memory can hold");
+    elems *= n;
+  }
   for (int a = 0; a < t.rank(); ++a) {
     const std::string& d = ti.dims[size_t(a)];
     int64_t n = t.shape()[size_t(a)];
@@ -152,6 +164,10 @@ Value unpackResults(const CompiledFunction& f, CallFrame& frame) {
     flat.emplace_back(Tensor::adopt(dtypeOf(t.elem), shape, a.data, chain_rt_free));
     a.data = nullptr;
   }
+  return structureResults(f, std::move(flat));
+}
+
+Value structureResults(const CompiledFunction& f, std::vector<Value> flat) {
   size_t pos = 0;
   if (flat.size() == 1 && !f.resultType.isTuple) return flat[0];
   return rebuild(f.resultType, flat, pos);

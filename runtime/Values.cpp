@@ -1,6 +1,8 @@
 // Tensor, Value and TypeInfo of the public API: construction, access and
 // readable printing.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
@@ -30,6 +32,28 @@ size_t dtypeSize(DType t) {
   return 8;
 }
 
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
+  return s + "]";
+}
+
+// The bytes of a tensor of this shape; InputError for a negative size or a
+// size no machine can hold (over 2^60 bytes, also catching overflow).
+size_t checkedBytes(const std::vector<int64_t>& shape, size_t elemSize) {
+  const size_t limit = size_t(1) << 60;
+  size_t bytes = elemSize;
+  for (int64_t d : shape) {
+    if (d < 0) throw InputError("tensor shape " + shapeText(shape) + " has a negative size");
+    if (d != 0 && bytes > limit / size_t(d))
+      throw InputError("tensor shape " + shapeText(shape) + " needs more memory than any machine has");
+    bytes *= size_t(d);
+  }
+  for (int64_t d : shape)
+    if (d == 0) return 0;
+  return bytes;
+}
+
 std::string formatDouble(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -45,9 +69,11 @@ std::string formatDouble(double v) {
 }  // namespace
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
-  size_t bytes = std::max<size_t>(1, size_t(numel()) * dtypeSize(dtype_));
-  owner_ = std::shared_ptr<void>(std::calloc(1, bytes), std::free);
-  if (!owner_) throw std::bad_alloc();
+  size_t bytes = checkedBytes(shape_, dtypeSize(dtype_));
+  owner_ = std::shared_ptr<void>(std::calloc(1, std::max<size_t>(1, bytes)), std::free);
+  if (!owner_)
+    throw InputError("out of memory: cannot allocate " + std::to_string(bytes) + " bytes for a tensor of shape " +
+                     shapeText(shape_));
   data_ = owner_.get();
 }
 

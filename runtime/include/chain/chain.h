@@ -94,10 +94,17 @@ struct TypeInfo {
   std::string str() const;        // "f64", "f64[n, 3]", "(f64, f64)"
 };
 
+// What Function::call runs: the JIT-compiled native code, or the reference
+// interpreter over the same IR (slow, obviously correct: an oracle; it never
+// starts LLVM). Both take and return the same values and throw the same error
+// classes. The interpreter always checks bounds and supports no nanCheck.
+enum class Backend { Jit, Interpreter };
+
 struct Options {
   int optLevel = 2;          // 0..3: LLVM's pipeline
   bool boundsChecks = true;  // index checks (arrays)
   bool nanCheck = false;     // stop at the first NaN/Inf produced
+  Backend backend = Backend::Jit;
 };
 
 // The model did not compile: what() holds every diagnostic, rendered.
@@ -135,6 +142,10 @@ class Function {
  public:
   Value operator()(const std::vector<Value>& args) const { return call(args); }
   Value call(const std::vector<Value>& args) const;
+  // The same call evaluated by the reference interpreter, whatever the
+  // backend: same argument checks, result types and exceptions (InputError,
+  // RuntimeError naming the source position, RuntimeError "out of memory").
+  Value interpret(const std::vector<Value>& args) const;
   const std::string& name() const;
   const std::vector<std::string>& paramNames() const;
   const std::vector<TypeInfo>& paramTypes() const;
