@@ -61,14 +61,28 @@ Block* Operation::addRegion() {
   return regions.back().get();
 }
 
+// The index is written only by add() (never by lookup, which other threads
+// may call at the same time); it is trusted while every function came
+// through add(), else lookup falls back to a linear search.
 Function* Module::lookup(const std::string& name) const {
+  if (indexed_ == functions.size()) {
+    auto it = byName_.find(name);
+    if (it == byName_.end()) return nullptr;
+    if (it->second->name == name) return it->second;
+  }
   for (auto& f : functions)
     if (f->name == name) return f.get();
   return nullptr;
 }
 
 Function* Module::add(std::unique_ptr<Function> f) {
+  if (indexed_ != functions.size()) {
+    byName_.clear();
+    for (auto it = functions.rbegin(); it != functions.rend(); ++it) byName_[(*it)->name] = it->get();
+  }
   functions.push_back(std::move(f));
+  byName_.emplace(functions.back()->name, functions.back().get());  // the first of a name wins
+  indexed_ = functions.size();
   return functions.back().get();
 }
 

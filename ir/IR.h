@@ -66,6 +66,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace chain::ir {
@@ -174,8 +175,13 @@ struct Module {
   std::string fileName;
   std::vector<std::unique_ptr<Function>> functions;
 
+  // By name (hashed when every function came through add()).
   Function* lookup(const std::string& name) const;
   Function* add(std::unique_ptr<Function> f);
+
+ private:
+  std::unordered_map<std::string, Function*> byName_;
+  size_t indexed_ = 0;
 };
 
 // Builds ops at the end of a block.
