@@ -3,10 +3,12 @@
 // enclosing blocks) to check dominance, and checks each op's structure,
 // arity, operand/result types and region signatures as it goes.
 #include "ir/Verifier.h"
+#include "ir/StageTimer.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+#include <unordered_set>
 #include <sstream>
 
 #include "ir/Printer.h"
@@ -33,84 +35,99 @@ std::vector<Type> typesOf(const std::vector<std::unique_ptr<Value>>& vs) {
   return out;
 }
 
+// NEED(cond, where, msg): checks `cond`; reports `msg` when it fails. A macro
+// so that the message (often built from several strings) is only made for a
+// failing check: the verifier runs after every pass and must stay cheap.
+#define NEED(cond, where, msg) ((cond) ? true : (error((where), (msg)), false))
+
+// Where an op is ("@f: op 3 (add)"), spelled out only for an error message.
+struct OpWhere {
+  const std::string& path;
+  size_t index;
+  OpKind kind;
+  std::string str() const {
+    return path + ": op " + std::to_string(index) + " (" + opName(kind) + ")";
+  }
+};
+std::string operator+(const OpWhere& w, const std::string& s) { return w.str() + s; }
+std::string operator+(const OpWhere& w, const char* s) { return w.str() + s; }
+
 class Verifier {
  public:
   Verifier(const Function& f, const Module* m) : f_(f), m_(m) {}
 
   std::vector<std::string> run() {
+    visible_.reserve(256);
     block(f_.body, "@" + f_.name, nullptr);
     return std::move(errs_);
   }
 
  private:
   void error(const std::string& where, const std::string& msg) { errs_.push_back(where + ": " + msg); }
+  void error(const OpWhere& where, const std::string& msg) { error(where.str(), msg); }
 
   void block(const Block& b, const std::string& path, const Operation* owner);
-  void structure(const Operation& op, const Block& b, const std::string& where);
-  void operands(const Operation& op, const std::string& where);
-  void types(const Operation& op, const std::string& where);
+  void structure(const Operation& op, const Block& b, const OpWhere& where);
+  void operands(const Operation& op, const OpWhere& where);
+  void types(const Operation& op, const OpWhere& where);
   void regionSignature(const Operation& op, size_t r, const std::vector<Type>& args,
-                       const std::vector<Type>& yields, const std::string& where);
-  void call(const Operation& op, const std::string& where);
-  void regionOp(const Operation& op, const std::string& where);
-  void arrayOp(const Operation& op, const std::string& where);
-  void selectionOp(const Operation& op, const std::string& where);
-  void matmul(const Operation& op, const std::string& where);
-  void mapOrReduce(const Operation& op, const std::string& where);
-  bool allI64(const Operation& op, size_t from, const std::string& where);
+                       const std::vector<Type>& yields, const OpWhere& where);
+  void call(const Operation& op, const OpWhere& where);
+  void regionOp(const Operation& op, const OpWhere& where);
+  void arrayOp(const Operation& op, const OpWhere& where);
+  void selectionOp(const Operation& op, const OpWhere& where);
+  void matmul(const Operation& op, const OpWhere& where);
+  void mapOrReduce(const Operation& op, const OpWhere& where);
+  bool allI64(const Operation& op, size_t from, const OpWhere& where);
 
-  // Checks `cond`; reports `msg` when it fails.
-  bool need(bool cond, const std::string& where, const std::string& msg) {
-    if (!cond) error(where, msg);
-    return cond;
-  }
-  bool sameBinary(const Operation& op, const std::string& where) {
+
+  bool sameBinary(const Operation& op, const OpWhere& where) {
     if (op.operands.size() != 2 || !op.operands[0] || !op.operands[1]) return false;
-    return need(op.operands[0]->type == op.operands[1]->type, where,
+    return NEED(op.operands[0]->type == op.operands[1]->type, where,
                 "operand types differ (" + op.operands[0]->type.str() + " vs " +
                     op.operands[1]->type.str() + ")");
   }
-  bool oneResult(const Operation& op, const std::string& where) {
-    return need(op.results.size() == 1, where,
+  bool oneResult(const Operation& op, const OpWhere& where) {
+    return NEED(op.results.size() == 1, where,
                 "expects 1 result, has " + std::to_string(op.results.size()));
   }
-  void resultIs(const Operation& op, Type t, const std::string& where) {
+  void resultIs(const Operation& op, Type t, const OpWhere& where) {
     if (oneResult(op, where))
-      need(op.results[0]->type == t, where,
+      NEED(op.results[0]->type == t, where,
            "result type " + op.results[0]->type.str() + ", expected " + t.str());
   }
   // Scalar ops (arithmetic, math, comparisons, logic, cast) take scalars only.
-  bool scalarsOnly(const Operation& op, const std::string& where) {
+  bool scalarsOnly(const Operation& op, const OpWhere& where) {
     for (const Value* v : op.operands)
-      if (!need(v->type.isScalar(), where, "operand of type " + v->type.str() + " is not a scalar"))
+      if (!NEED(v->type.isScalar(), where, "operand of type " + v->type.str() + " is not a scalar"))
         return false;
     return true;
   }
-  void noResults(const Operation& op, const std::string& where) {
-    need(op.results.empty(), where, "expects no results, has " + std::to_string(op.results.size()));
+  void noResults(const Operation& op, const OpWhere& where) {
+    NEED(op.results.empty(), where, "expects no results, has " + std::to_string(op.results.size()));
   }
 
   const Function& f_;
   const Module* m_;
   std::vector<std::string> errs_;
-  std::set<const Value*> visible_;
+  std::unordered_set<const Value*> visible_;
 };
 
 void Verifier::block(const Block& b, const std::string& path, const Operation* owner) {
   std::vector<const Value*> added;
   for (size_t i = 0; i < b.args.size(); ++i) {
     const Value* a = b.args[i].get();
-    need(a->owner == &b && a->def == nullptr && a->index == static_cast<int>(i), path,
+    NEED(a->owner == &b && a->def == nullptr && a->index == static_cast<int>(i), path,
          "argument " + std::to_string(i) + " has inconsistent owner/def/index");
     visible_.insert(a);
     added.push_back(a);
   }
-  need(b.parentOp == owner, path, "block's parentOp does not point to its owning op");
+  NEED(b.parentOp == owner, path, "block's parentOp does not point to its owning op");
   OpKind term = owner ? OpKind::Yield : OpKind::Return;
   if (b.ops.empty()) error(path, std::string("block is empty (missing '") + opName(term) + "')");
   for (size_t j = 0; j < b.ops.size(); ++j) {
     const Operation& op = *b.ops[j];
-    std::string where = path + ": op " + std::to_string(j) + " (" + opName(op.kind) + ")";
+    OpWhere where{path, j, op.kind};
     bool last = j + 1 == b.ops.size();
     if (hasFlag(op.kind, Terminator) && !last)
       error(where, "terminator in the middle of a block");
@@ -129,56 +146,56 @@ void Verifier::block(const Block& b, const std::string& path, const Operation* o
   for (const Value* v : added) visible_.erase(v);
 }
 
-void Verifier::structure(const Operation& op, const Block& b, const std::string& where) {
-  need(op.parent == &b, where, "op's parent does not point to its block");
+void Verifier::structure(const Operation& op, const Block& b, const OpWhere& where) {
+  NEED(op.parent == &b, where, "op's parent does not point to its block");
   for (size_t r = 0; r < op.results.size(); ++r)
-    need(op.results[r]->def == &op && op.results[r]->index == static_cast<int>(r), where,
+    NEED(op.results[r]->def == &op && op.results[r]->index == static_cast<int>(r), where,
          "result " + std::to_string(r) + " has inconsistent def/index");
   int arity = opInfo(op.kind).arity;
   if (arity >= 0)
-    need(static_cast<int>(op.operands.size()) == arity, where,
+    NEED(static_cast<int>(op.operands.size()) == arity, where,
          "expects " + std::to_string(arity) + " operands, has " + std::to_string(op.operands.size()));
   size_t regions = op.kind == OpKind::If || op.kind == OpKind::While ? 2
                    : op.kind == OpKind::For || op.kind == OpKind::Map || op.kind == OpKind::Reduce ? 1
                                                                                                     : 0;
-  need(op.regions.size() == regions, where,
+  NEED(op.regions.size() == regions, where,
        "expects " + std::to_string(regions) + " regions, has " + std::to_string(op.regions.size()));
 }
 
-void Verifier::operands(const Operation& op, const std::string& where) {
+void Verifier::operands(const Operation& op, const OpWhere& where) {
   for (size_t k = 0; k < op.operands.size(); ++k) {
     const Value* v = op.operands[k];
-    if (!need(v != nullptr, where, "operand " + std::to_string(k) + " is null")) continue;
-    need(visible_.count(v) != 0, where,
+    if (!NEED(v != nullptr, where, "operand " + std::to_string(k) + " is null")) continue;
+    NEED(visible_.count(v) != 0, where,
          "operand " + std::to_string(k) + (v->name.empty() ? "" : " ('" + v->name + "')") +
              " does not dominate its use");
   }
   if (op.kind == OpKind::Return)
-    need(typesOf(op.operands) == f_.resultTypes, where,
+    NEED(typesOf(op.operands) == f_.resultTypes, where,
          "returns " + typeList(typesOf(op.operands)) + " but the function's results are " +
              typeList(f_.resultTypes));
 }
 
 // Checks region `r` of `op`: its argument types and what its yield yields.
 void Verifier::regionSignature(const Operation& op, size_t r, const std::vector<Type>& args,
-                               const std::vector<Type>& yields, const std::string& where) {
+                               const std::vector<Type>& yields, const OpWhere& where) {
   if (r >= op.regions.size()) return;
   const Block& b = *op.regions[r];
-  std::string rw = where + " region " + std::to_string(r);
-  need(typesOf(b.args) == args, rw,
+  auto rw = [&] { return where + (" region " + std::to_string(r)); };
+  NEED(typesOf(b.args) == args, rw(),
        "arguments " + typeList(typesOf(b.args)) + ", expected " + typeList(args));
   const Operation* t = b.terminator();
   if (t && t->kind == OpKind::Yield)
-    need(typesOf(t->operands) == yields, rw,
+    NEED(typesOf(t->operands) == yields, rw(),
          "yields " + typeList(typesOf(t->operands)) + ", expected " + typeList(yields));
 }
 
-void Verifier::call(const Operation& op, const std::string& where) {
+void Verifier::call(const Operation& op, const OpWhere& where) {
   if (!m_) return;
   const Function* callee = m_->lookup(op.s);
-  if (!need(callee != nullptr, where, "unknown callee @" + op.s)) return;
+  if (!NEED(callee != nullptr, where, "unknown callee @" + op.s)) return;
   std::vector<Type> params = typesOf(callee->body.args);
-  need(typesOf(op.operands) == params, where,
+  NEED(typesOf(op.operands) == params, where,
        "operands " + typeList(typesOf(op.operands)) + " do not match @" + op.s + " parameters " +
            typeList(params));
   std::vector<Type> expect;
@@ -187,34 +204,34 @@ void Verifier::call(const Operation& op, const std::string& where) {
   } else {
     if (op.i) expect = callee->resultTypes;
     for (int64_t w : op.ints) {
-      if (!need(w >= 0 && w < static_cast<int64_t>(params.size()), where,
+      if (!NEED(w >= 0 && w < static_cast<int64_t>(params.size()), where,
                 "wrt index " + std::to_string(w) + " out of range"))
         return;
       expect.push_back(params[w]);
     }
   }
-  need(typesOf(op.results) == expect, where,
+  NEED(typesOf(op.results) == expect, where,
        "results " + typeList(typesOf(op.results)) + ", expected " + typeList(expect));
 }
 
 // if: bool condition, two argument-less regions yielding the results; for:
 // i64 bounds, region ^(i64, carried...) yielding the carried types; while:
 // cond ^(carried...) yielding one bool, body ^(carried...) yielding them.
-void Verifier::regionOp(const Operation& op, const std::string& where) {
+void Verifier::regionOp(const Operation& op, const OpWhere& where) {
   std::vector<Type> all = typesOf(op.operands);
   std::vector<Type> results = typesOf(op.results);
   if (op.kind == OpKind::If) {
-    need(all.size() == 1 && all[0] == Type::boolean(), where, "condition must be bool");
+    NEED(all.size() == 1 && all[0] == Type::boolean(), where, "condition must be bool");
     regionSignature(op, 0, {}, results, where);
     regionSignature(op, 1, {}, results, where);
     return;
   }
   size_t first = op.kind == OpKind::For ? 2 : 0;
-  if (!need(all.size() >= first, where, "for needs lo and hi")) return;
+  if (!NEED(all.size() >= first, where, "for needs lo and hi")) return;
   if (op.kind == OpKind::For)
-    need(all[0] == Type::i64() && all[1] == Type::i64(), where, "bounds must be i64");
+    NEED(all[0] == Type::i64() && all[1] == Type::i64(), where, "bounds must be i64");
   std::vector<Type> inits(all.begin() + static_cast<long>(first), all.end());
-  need(results == inits, where,
+  NEED(results == inits, where,
        "results " + typeList(results) + " differ from inits " + typeList(inits));
   if (op.kind == OpKind::While) {
     regionSignature(op, 0, inits, {Type::boolean()}, where);
@@ -227,9 +244,9 @@ void Verifier::regionOp(const Operation& op, const std::string& where) {
 }
 
 // Operands from `from` on must be i64 scalars.
-bool Verifier::allI64(const Operation& op, size_t from, const std::string& where) {
+bool Verifier::allI64(const Operation& op, size_t from, const OpWhere& where) {
   for (size_t k = from; k < op.operands.size(); ++k)
-    if (!need(op.operands[k]->type == Type::i64(), where,
+    if (!NEED(op.operands[k]->type == Type::i64(), where,
               "operand " + std::to_string(k) + " must be i64, is " + op.operands[k]->type.str()))
       return false;
   return true;
@@ -237,86 +254,86 @@ bool Verifier::allI64(const Operation& op, size_t from, const std::string& where
 
 // slice (a, sel...), update/add_at (a, v, sel...): attr ints has one kind per
 // axis (0 index, 1 range, 2 whole axis) and the operands follow the kinds.
-void Verifier::selectionOp(const Operation& op, const std::string& where) {
+void Verifier::selectionOp(const Operation& op, const OpWhere& where) {
   size_t first = op.kind == OpKind::Slice ? 1 : 2;
-  if (!need(op.operands.size() >= first, where, "expects at least " + std::to_string(first) + " operands"))
+  if (!NEED(op.operands.size() >= first, where, "expects at least " + std::to_string(first) + " operands"))
     return;
   Type a = op.operands[0]->type;
-  if (!need(a.rank >= 1, where, "operand 0 must be an array")) return;
-  if (!need(op.ints.size() == static_cast<size_t>(a.rank), where,
+  if (!NEED(a.rank >= 1, where, "operand 0 must be an array")) return;
+  if (!NEED(op.ints.size() == static_cast<size_t>(a.rank), where,
             "has " + std::to_string(op.ints.size()) + " selection kinds for an array of rank " +
                 std::to_string(a.rank)))
     return;
   size_t count = first;
   int kept = 0;
   for (int64_t kind : op.ints) {
-    if (!need(kind >= 0 && kind <= 2, where, "selection kind " + std::to_string(kind) + " is not 0, 1 or 2"))
+    if (!NEED(kind >= 0 && kind <= 2, where, "selection kind " + std::to_string(kind) + " is not 0, 1 or 2"))
       return;
     count += kind == 0 ? 1 : kind == 1 ? 2 : 0;
     kept += kind != 0;
   }
-  if (!need(op.operands.size() == count, where,
+  if (!NEED(op.operands.size() == count, where,
             "expects " + std::to_string(count) + " operands for its selection, has " +
                 std::to_string(op.operands.size())))
     return;
   allI64(op, first, where);
   Type sel{a.elem, kept};
   if (op.kind == OpKind::Slice) {
-    need(kept >= 1, where, "a slice selects at least one axis (use index for one element)");
+    NEED(kept >= 1, where, "a slice selects at least one axis (use index for one element)");
     resultIs(op, sel, where);
     return;
   }
-  need(op.operands[1]->type == sel, where,
+  NEED(op.operands[1]->type == sel, where,
        "value of type " + op.operands[1]->type.str() + ", the selection is " + sel.str());
   resultIs(op, a, where);
 }
 
-void Verifier::matmul(const Operation& op, const std::string& where) {
+void Verifier::matmul(const Operation& op, const OpWhere& where) {
   Type a = op.operands[0]->type, b = op.operands[1]->type;
-  if (!need(a.rank >= 1 && a.rank <= 2 && b.rank >= 1 && b.rank <= 2, where,
+  if (!NEED(a.rank >= 1 && a.rank <= 2 && b.rank >= 1 && b.rank <= 2, where,
             "operands must be rank 1 or 2 arrays (" + a.str() + ", " + b.str() + ")"))
     return;
-  if (!need(a.elem == b.elem && a.isFloat(), where, "operands must have one float element type"))
+  if (!NEED(a.elem == b.elem && a.isFloat(), where, "operands must have one float element type"))
     return;
   int rank = (a.rank == 2) + (b.rank == 2);
   resultIs(op, Type{a.elem, rank}, where);
 }
 
 // dim, index, slice/update/add_at, matmul, transpose, fill, build, assert.
-void Verifier::arrayOp(const Operation& op, const std::string& where) {
+void Verifier::arrayOp(const Operation& op, const OpWhere& where) {
   auto opd = [&](size_t k) { return op.operands[k]->type; };
   OpKind k = op.kind;
   if (k == OpKind::Slice || k == OpKind::Update || k == OpKind::AddAt) return selectionOp(op, where);
   if (k == OpKind::MatMul) return matmul(op, where);
   if (k == OpKind::Dim) {
-    need(opd(0).rank >= 1, where, "operand must be an array");
-    need(op.i >= 0 && op.i < opd(0).rank, where,
+    NEED(opd(0).rank >= 1, where, "operand must be an array");
+    NEED(op.i >= 0 && op.i < opd(0).rank, where,
          "axis " + std::to_string(op.i) + " out of range for rank " + std::to_string(opd(0).rank));
     resultIs(op, Type::i64(), where);
   } else if (k == OpKind::Index) {
-    if (!need(!op.operands.empty() && opd(0).rank >= 1, where, "operand 0 must be an array")) return;
-    need(op.operands.size() == static_cast<size_t>(opd(0).rank) + 1, where,
+    if (!NEED(!op.operands.empty() && opd(0).rank >= 1, where, "operand 0 must be an array")) return;
+    NEED(op.operands.size() == static_cast<size_t>(opd(0).rank) + 1, where,
          "expects " + std::to_string(opd(0).rank) + " indices, has " +
              std::to_string(op.operands.size() - 1));
     allI64(op, 1, where);
     resultIs(op, Type{opd(0).elem, 0}, where);
   } else if (k == OpKind::Transpose) {
-    need(opd(0).rank == 2, where, "operand must be a rank 2 array");
+    NEED(opd(0).rank == 2, where, "operand must be a rank 2 array");
     resultIs(op, opd(0), where);
   } else if (k == OpKind::Fill) {
-    if (!need(op.operands.size() >= 2, where, "expects a value and at least one size")) return;
-    need(opd(0).isScalar(), where, "fill value must be a scalar");
+    if (!NEED(op.operands.size() >= 2, where, "expects a value and at least one size")) return;
+    NEED(opd(0).isScalar(), where, "fill value must be a scalar");
     allI64(op, 1, where);
     resultIs(op, Type{opd(0).elem, static_cast<int>(op.operands.size()) - 1}, where);
   } else if (k == OpKind::Build) {
-    if (!need(!op.operands.empty(), where, "expects at least one element")) return;
+    if (!NEED(!op.operands.empty(), where, "expects at least one element")) return;
     for (size_t e = 1; e < op.operands.size(); ++e)
-      need(opd(e) == opd(0), where,
+      NEED(opd(e) == opd(0), where,
            "element " + std::to_string(e) + " has type " + opd(e).str() + ", element 0 has " + opd(0).str());
     resultIs(op, Type{opd(0).elem, opd(0).rank + 1}, where);
   } else if (k == OpKind::Assert) {
-    if (need(!op.operands.empty(), where, "expects a condition"))
-      need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
+    if (NEED(!op.operands.empty(), where, "expects a condition"))
+      NEED(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
     allI64(op, 1, where);
     noResults(op, where);
   }
@@ -325,18 +342,18 @@ void Verifier::arrayOp(const Operation& op, const std::string& where) {
 // map (n0..): i64 extents, region ^(i64 x rank) yields one scalar, result
 // rank = #extents. reduce (lo, hi): region ^(i64) yields one scalar, attr s
 // names the reduction, result = the yielded type.
-void Verifier::mapOrReduce(const Operation& op, const std::string& where) {
+void Verifier::mapOrReduce(const Operation& op, const OpWhere& where) {
   bool isMap = op.kind == OpKind::Map;
-  if (isMap) need(!op.operands.empty(), where, "map needs at least one extent");
+  if (isMap) NEED(!op.operands.empty(), where, "map needs at least one extent");
   allI64(op, 0, where);
   if (op.regions.size() != 1 || !oneResult(op, where)) return;
   const Block& b = *op.regions[0];
   size_t nargs = isMap ? op.operands.size() : 1;
-  need(typesOf(b.args) == std::vector<Type>(nargs, Type::i64()), where + " region 0",
+  NEED(typesOf(b.args) == std::vector<Type>(nargs, Type::i64()), where + " region 0",
        "arguments " + typeList(typesOf(b.args)) + ", expected " + std::to_string(nargs) + " i64");
   const Operation* t = b.terminator();
   if (!t || t->kind != OpKind::Yield) return;
-  if (!need(t->operands.size() == 1 && t->operands[0] && t->operands[0]->type.isScalar(),
+  if (!NEED(t->operands.size() == 1 && t->operands[0] && t->operands[0]->type.isScalar(),
             where + " region 0", "must yield one scalar"))
     return;
   Type y = t->operands[0]->type;
@@ -345,15 +362,15 @@ void Verifier::mapOrReduce(const Operation& op, const std::string& where) {
     return;
   }
   const std::string& s = op.s;
-  if (!need(s == "sum" || s == "prod" || s == "max" || s == "min" || s == "logsumexp", where,
+  if (!NEED(s == "sum" || s == "prod" || s == "max" || s == "min" || s == "logsumexp", where,
             "unknown reduction '" + s + "'"))
     return;
-  need(y.elem != Scalar::Bool, where, "cannot reduce bool values");
-  if (s == "logsumexp") need(y.isFloat(), where, "logsumexp needs float values");
+  NEED(y.elem != Scalar::Bool, where, "cannot reduce bool values");
+  if (s == "logsumexp") NEED(y.isFloat(), where, "logsumexp needs float values");
   resultIs(op, y, where);
 }
 
-void Verifier::types(const Operation& op, const std::string& where) {
+void Verifier::types(const Operation& op, const OpWhere& where) {
   auto opd = [&](size_t k) { return op.operands[k]->type; };
   for (const Value* v : op.operands)
     if (!v) return;
@@ -361,21 +378,21 @@ void Verifier::types(const Operation& op, const std::string& where) {
   if (arity >= 0 && static_cast<int>(op.operands.size()) != arity) return;
   switch (op.kind) {
     case OpKind::ConstF:
-      if (oneResult(op, where)) need(op.results[0]->type.isFloat(), where, "result must be a float");
+      if (oneResult(op, where)) NEED(op.results[0]->type.isFloat(), where, "result must be a float");
       return;
     case OpKind::ConstI: resultIs(op, Type::i64(), where); return;
     case OpKind::ConstB:
       resultIs(op, Type::boolean(), where);
-      need(op.i == 0 || op.i == 1, where, "bool constant must be 0 or 1");
+      NEED(op.i == 0 || op.i == 1, where, "bool constant must be 0 or 1");
       return;
     case OpKind::Pow: case OpKind::Atan2:
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Rem:
     case OpKind::Min: case OpKind::Max:
       if (scalarsOnly(op, where) && sameBinary(op, where)) {
         if (op.kind == OpKind::Pow || op.kind == OpKind::Atan2)
-          need(opd(0).isFloat(), where, "operands must be floats");
+          NEED(opd(0).isFloat(), where, "operands must be floats");
         else
-          need(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
+          NEED(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
         resultIs(op, opd(0), where);
       }
       return;
@@ -384,42 +401,42 @@ void Verifier::types(const Operation& op, const std::string& where) {
     case OpKind::Softplus: case OpKind::Log1p: case OpKind::Expm1: case OpKind::Floor:
     case OpKind::Ceil:
       scalarsOnly(op, where);
-      need(opd(0).isFloat(), where, "operand must be a float");
+      NEED(opd(0).isFloat(), where, "operand must be a float");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Neg: case OpKind::Abs:
       scalarsOnly(op, where);
-      need(opd(0).elem != Scalar::Bool, where, "operand must be numeric");
+      NEED(opd(0).elem != Scalar::Bool, where, "operand must be numeric");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
     case OpKind::Eq: case OpKind::Ne:
       if (scalarsOnly(op, where) && sameBinary(op, where)) {
         if (op.kind != OpKind::Eq && op.kind != OpKind::Ne)
-          need(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
+          NEED(opd(0).elem != Scalar::Bool, where, "operands must be numeric");
         resultIs(op, Type{Scalar::Bool, opd(0).rank}, where);
       }
       return;
     case OpKind::And: case OpKind::Or:
       if (scalarsOnly(op, where) && sameBinary(op, where)) {
-        need(opd(0).elem == Scalar::Bool, where, "operands must be bool");
+        NEED(opd(0).elem == Scalar::Bool, where, "operands must be bool");
         resultIs(op, opd(0), where);
       }
       return;
     case OpKind::Not:
       scalarsOnly(op, where);
-      need(opd(0).elem == Scalar::Bool, where, "operand must be bool");
+      NEED(opd(0).elem == Scalar::Bool, where, "operand must be bool");
       resultIs(op, opd(0), where);
       return;
     case OpKind::Select:
-      need(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
-      need(opd(1) == opd(2), where, "select arms differ (" + opd(1).str() + " vs " + opd(2).str() + ")");
+      NEED(opd(0) == Type::boolean(), where, "condition must be a bool scalar");
+      NEED(opd(1) == opd(2), where, "select arms differ (" + opd(1).str() + " vs " + opd(2).str() + ")");
       resultIs(op, opd(1), where);
       return;
     case OpKind::Cast:
       scalarsOnly(op, where);
       if (oneResult(op, where))
-        need(op.results[0]->type.rank == opd(0).rank, where, "cast changes the rank");
+        NEED(op.results[0]->type.rank == opd(0).rank, where, "cast changes the rank");
       return;
     case OpKind::StopGradient: resultIs(op, opd(0), where); return;
     case OpKind::Call: case OpKind::GradCall: call(op, where); return;
@@ -458,6 +475,7 @@ std::vector<std::string> verifyModule(const Module& m) {
 }
 
 void verifyOrDie(const Function& f, const char* afterPass, const Module* m) {
+  StageScope timing("ir.verify");
   std::vector<std::string> errs = verifyFunction(f, m);
   if (errs.empty()) return;
   std::fprintf(stderr, "internal compiler error: invalid IR after pass '%s' in @%s:\n",
@@ -467,5 +485,7 @@ void verifyOrDie(const Function& f, const char* afterPass, const Module* m) {
   std::fflush(stderr);
   std::abort();
 }
+
+#undef NEED
 
 }  // namespace chain::ir

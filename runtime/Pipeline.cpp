@@ -6,6 +6,7 @@
 
 #include "chain/chain.h"
 #include "frontend/Frontend.h"
+#include "ir/StageTimer.h"
 #include "ir/Verifier.h"
 #include "passes/Passes.h"
 #include "passes/ReverseAD.h"
@@ -101,12 +102,22 @@ std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string file
   r->fileName = std::move(fileName);
   r->source = std::move(source);
   DiagEngine diag(r->fileName, &r->source);
-  r->ast = frontend::parse(r->source, diag);
-  if (!diag.hasErrors()) frontend::check(*r->ast, diag);
+  {
+    ir::StageScope timing("parse");
+    r->ast = frontend::parse(r->source, diag);
+  }
+  if (!diag.hasErrors()) {
+    ir::StageScope timing("check");
+    frontend::check(*r->ast, diag);
+  }
   if (diag.hasErrors()) throw CompileError(diag.render());
-  r->module = frontend::lower(*r->ast);
+  {
+    ir::StageScope timing("lower");
+    r->module = frontend::lower(*r->ast);
+  }
   r->module->fileName = r->fileName;
   for (auto& f : r->module->functions) verify(*f, "lower", r->module.get());
+  ir::printStageReport("frontend " + r->fileName);
   return r;
 }
 
@@ -115,9 +126,15 @@ std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& na
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
   if (hook) hook("ir", *src);
-  std::unique_ptr<ir::Module> work = materialize(m, name);
-  auto f = ir::cloneFunction(*work->lookup(name));
+  std::unique_ptr<ir::Module> work;
+  std::unique_ptr<Function> f;
+  {
+    ir::StageScope timing("materialize");
+    work = materialize(m, name);
+    f = ir::cloneFunction(*work->lookup(name));
+  }
   for (const passes::PassInfo& p : passes::registry()) {
+    ir::StageScope timing(p.name.c_str());
     p.run(*work, *f);
     verify(*f, p.name.c_str(), work.get());
     if (hook) hook(p.name, *f);
@@ -145,12 +162,17 @@ std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& 
                          src->param(w)->type.str() + ", not a float\n");
   }
   auto primal = buildPrimal(m, name, hook);
-  auto g = passes::reverseAD(*primal, wrt, withValue, gradientName(name, wrt, withValue));
+  std::unique_ptr<Function> g;
+  {
+    ir::StageScope timing("reverse-ad");
+    g = passes::reverseAD(*primal, wrt, withValue, gradientName(name, wrt, withValue));
+  }
   verify(*g, "reverse-ad", nullptr);
   if (hook) hook("grad", *g);
   ir::Module empty;
   for (const passes::PassInfo& p : passes::registry()) {
     if (p.name == "inline") continue;  // nothing left to inline
+    ir::StageScope timing(p.name == "simplify" ? "grad.simplify" : p.name.c_str());
     p.run(empty, *g);
     verify(*g, p.name.c_str(), nullptr);
   }

@@ -9,8 +9,12 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/PassTimingInfo.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/Pass.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -19,6 +23,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "ir/StageTimer.h"
 #include "runtime/codegen/Codegen.h"
 #include "runtime/codegen/CodegenImpl.h"
 
@@ -31,6 +36,23 @@ void initNativeTarget() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
+    // CHAIN_LLVM_ARGS="-time-passes ...": LLVM's own options, for profiling.
+    if (const char* a = std::getenv("CHAIN_LLVM_ARGS")) {
+      static std::vector<std::string> words{"chain"};
+      std::string w;
+      for (const char* c = a;; ++c) {
+        if (*c == ' ' || *c == 0) {
+          if (!w.empty()) words.push_back(w);
+          w.clear();
+          if (*c == 0) break;
+        } else {
+          w += *c;
+        }
+      }
+      std::vector<const char*> argv;
+      for (auto& x : words) argv.push_back(x.c_str());
+      llvm::cl::ParseCommandLineOptions(int(argv.size()), argv.data());
+    }
   });
 }
 
@@ -85,6 +107,9 @@ llvm::OptimizationLevel optLevel(int level) {
 
 // The new-PassManager default pipeline for `level`, with the target's cost
 // model (TargetIRAnalysis) so the vectorisers see the real vector width.
+// For compile-time experiments, CHAIN_PASSES replaces it (at -O1..-O3) by a
+// pipeline in `opt -passes=` syntax; with CHAIN_LLVM_ARGS=-time-passes each
+// pass's time is printed.
 void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -94,16 +119,27 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   pto.LoopVectorization = level >= 2;
   pto.SLPVectorization = level >= 2;
   pto.LoopUnrolling = level >= 2;
-  llvm::PassBuilder pb(&tm, pto);
+  llvm::PassInstrumentationCallbacks pic;
+  std::optional<llvm::StandardInstrumentations> si;
+  if (llvm::TimePassesIsEnabled) {
+    si.emplace(m.getContext(), false);
+    si->registerCallbacks(pic, &mam);
+  }
+  llvm::PassBuilder pb(&tm, pto, std::nullopt, si ? &pic : nullptr);
   fam.registerPass([&] { return tm.getTargetIRAnalysis(); });
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = level <= 0
-                                    ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
-                                    : pb.buildPerModuleDefaultPipeline(optLevel(level));
+  llvm::ModulePassManager mpm;
+  if (const char* text = std::getenv("CHAIN_PASSES"); text && level > 0) {
+    if (auto err = pb.parsePassPipeline(mpm, text))
+      throw std::runtime_error("bad CHAIN_PASSES: " + llvm::toString(std::move(err)));
+  } else {
+    mpm = level <= 0 ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
+                     : pb.buildPerModuleDefaultPipeline(optLevel(level));
+  }
   mpm.run(m, mam);
 }
 
@@ -112,16 +148,27 @@ std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::Target
                                             const ir::Module& m,
                                             const std::vector<const ir::Function*>& fns,
                                             const CodegenOptions& opts, bool optimized) {
-  auto mod = detail::buildModule(ctx, tm.createDataLayout(), m, fns, opts);
-  mod->setTargetTriple(tm.getTargetTriple().str());
-  verifyOrDie(*mod);
-  if (optimized) optimize(*mod, tm, opts.optLevel);
+  std::unique_ptr<llvm::Module> mod;
+  {
+    ir::StageScope timing("llvm.build");
+    mod = detail::buildModule(ctx, tm.createDataLayout(), m, fns, opts);
+    mod->setTargetTriple(tm.getTargetTriple().str());
+  }
+  {
+    ir::StageScope timing("llvm.verify");
+    verifyOrDie(*mod);
+  }
+  if (optimized) {
+    ir::StageScope timing("llvm.opt");
+    optimize(*mod, tm, opts.optLevel);
+  }
   return mod;
 }
 
 class LLJitEngine final : public JitEngine {
  public:
   LLJitEngine() : tm_(makeTargetMachine()) {
+    ir::StageScope timing("jit.create");
     llvm::orc::LLJITBuilder builder;
     builder.setJITTargetMachineBuilder(hostBuilder());
     llvm::TargetMachine* tm = tm_.get();
@@ -139,16 +186,30 @@ class LLJitEngine final : public JitEngine {
     std::lock_guard<std::mutex> lock(mu_);
     auto ctx = std::make_unique<llvm::LLVMContext>();
     auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
-    llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
-    if (auto err = jit_->addIRModule(std::move(tsm)))
-      throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
-    // Materialise now, under the lock: the single TargetMachine is never used
-    // concurrently and later lookups from any thread only read the table.
-    for (const ir::Function* f : fns) {
-      auto sym = jit_->lookup("chain.entry." + f->name);
-      if (!sym) throw std::runtime_error("cannot compile '" + f->name + "': " +
-                                         llvm::toString(sym.takeError()));
+    {
+      ir::StageScope timing("llvm.codegen+link");
+      llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
+      if (auto err = jit_->addIRModule(std::move(tsm)))
+        throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
+      // Materialise now, under the lock: the single TargetMachine is never used
+      // concurrently and later lookups from any thread only read the table.
+      for (const ir::Function* f : fns) {
+        auto sym = jit_->lookup("chain.entry." + f->name);
+        if (!sym) throw std::runtime_error("cannot compile '" + f->name + "': " +
+                                           llvm::toString(sym.takeError()));
+      }
     }
+    reportTimes(fns);
+    if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
+  }
+
+  // One CHAIN_TIME_PASSES line per batch, covering the IR pipeline that
+  // built it too (the stages charged on this thread since the last line).
+  static void reportTimes(const std::vector<const ir::Function*>& fns) {
+    if (!ir::stageTimingEnabled()) return;
+    std::string names;
+    for (const ir::Function* f : fns) names += (names.empty() ? "" : ",") + f->name;
+    ir::printStageReport(names);
   }
 
   EntryFn lookup(const std::string& name) override {
