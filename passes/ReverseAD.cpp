@@ -35,7 +35,12 @@
 //            dy[i...] and reverses it. Iterations are independent, so nothing
 //            is stored: captured scalars' adjoints are register sums, an
 //            indexed read x[f(i)] becomes a scatter-add `add_at` into dx
-//            (updated in place by code generation).
+//            (updated in place by code generation). Identity reads
+//            x[i0, .., i_{r-1}] (the region's own indices; at the top level or
+//            inside ifs) of an array with no other use give an elementwise
+//            adjoint: dx += map(i...) { recomputed adjoint of the reads }, no
+//            fill or scatter (guarded: other shapes scatter that map). When
+//            only register sums are left they are `reduce sum`s, not a for.
 //   reduce   likewise, seeding every element with dy (sum), dy*y/e_i with an
 //            exact zero count (prod), dy*exp(e_i - y) (logsumexp) or dy on
 //            the first extremal element only (max/min).
@@ -256,6 +261,18 @@ void Emitter::reverseOp(Builder& b, const Operation& op, Env& env, Map& adj) {
   for (size_t k = 0; k < dx.size(); ++k) addAdj(b, adj, env, op.operand(k), dx[k]);
 }
 
+namespace {
+// True when `v` is a result of an op nested (at any depth) in `op`'s regions.
+bool definedIn(const Operation& op, const Value* v) {
+  for (auto& region : op.regions)
+    for (auto& inner : region->ops) {
+      if (inner.get() == v->def) return true;
+      if (definedIn(*inner, v)) return true;
+    }
+  return false;
+}
+}  // namespace
+
 void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
   std::vector<Value*> dys;
   bool any = false;
@@ -266,6 +283,8 @@ void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
   }
   if (!any) return;
   std::vector<const Value*> caps = activeCaptures(op);
+  for (const Value* v : lifted_)
+    if (definedIn(op, v)) caps.push_back(v);
   if (caps.empty()) return;
   std::vector<Type> types;
   for (const Value* c : caps) types.push_back(c->type);
@@ -283,7 +302,8 @@ void Emitter::reverseIf(Builder& b, const Operation& op, Env& env, Map& adj) {
     for (size_t k = 0; k < dys.size(); ++k) addAdj(rb, a2, inner, y->operand(k), dys[k]);
     reverse(rb, src, inner, a2);
     std::vector<Value*> out;
-    for (const Value* c : caps) out.push_back(a2.count(c) ? a2[c] : zerosLike(rb, inner[c]));
+    for (const Value* c : caps)
+      out.push_back(a2.count(c) ? a2[c] : lifted_.count(c) ? rb.constF(0.0, c->type) : zerosLike(rb, inner[c]));
     rb.yield(out);
   }
   for (size_t k = 0; k < caps.size(); ++k) adj[caps[k]] = n->result(k);

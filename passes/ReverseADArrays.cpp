@@ -4,6 +4,8 @@
 // reverses it, with no tape; adjoints of captured values are accumulated in
 // the loop's carried values (scalars in registers, arrays by in-place
 // scatter-adds).
+#include <algorithm>
+
 #include "passes/Derivatives.h"
 #include "passes/ReverseADImpl.h"
 
@@ -45,13 +47,194 @@ std::vector<Value*> loopNest(Builder& b, const std::vector<Value*>& extents, siz
   return out;
 }
 
+// sum over i0 in 0..n0, i1 in 0..n1, ... of `elem(indices)`, as nested
+// `reduce sum` ops (reassociable, so code generation vectorises them).
+Value* reduceNest(Builder& b, Type t, const std::vector<Value*>& extents, size_t level, std::vector<Value*> idx,
+                  const std::function<Value*(Builder&, const std::vector<Value*>&)>& elem) {
+  if (level == extents.size()) return elem(b, idx);
+  Operation* r = b.create(OpKind::Reduce, {b.constI(0), extents[level]}, {t}, 1);
+  r->s = "sum";
+  idx.push_back(r->region(0)->addArg(Type::i64(), "i"));
+  Builder rb(r->region(0));
+  rb.setLoc(b.loc());
+  Value* e = reduceNest(rb, t, extents, level + 1, idx, elem);
+  rb.yield({e});
+  return r->result();
+}
+
 Value* indexAt(Builder& b, Value* a, const std::vector<Value*>& idx) {
   std::vector<Value*> ops{a};
   ops.insert(ops.end(), idx.begin(), idx.end());
   return b.create(OpKind::Index, ops, {Type{a->type.elem, 0}})->result();
 }
 
+// True when `block` (at any depth) holds a for/while: recomputing it would
+// use the tape, so its element is not rebuilt inside a map.
+bool hasLoops(const Block& block) {
+  for (auto& op : block.ops) {
+    if (op->kind == OpKind::For || op->kind == OpKind::While) return true;
+    for (auto& r : op->regions)
+      if (hasLoops(*r)) return true;
+  }
+  return false;
+}
+
+// True when every use of `a` in `block` (at any depth) is one of `allowed`
+// or a dim (no adjoint).
+bool usesOnly(const Block& block, const Value* a, const std::set<const Operation*>& allowed) {
+  for (auto& op : block.ops) {
+    if (!allowed.count(op.get()) && op->kind != OpKind::Dim)
+      for (const Value* v : op->operands)
+        if (v == a) return false;
+    for (auto& r : op->regions)
+      if (!usesOnly(*r, a, allowed)) return false;
+  }
+  return true;
+}
+
+// When the region of `map` yields `v[i0, .., i_{r-1}]` with v == `dy` (the
+// reversed map's adjoint, whose dims are the extents): a copy of dy, e.g. the
+// adjoint of `y[i] + ...` w.r.t. y. Returns dy then, else null.
+Value* copiedArray(const Operation& map, Value* e, Value* dy) {
+  const Block& region = *map.region(0);
+  const Operation* d = e->def;
+  if (!dy || !d || d->kind != OpKind::Index || d->operand(0) != dy || dy->type != map.result()->type) return nullptr;
+  for (size_t k = 0; k < region.args.size(); ++k)
+    if (d->operand(1 + k) != region.arg(k)) return nullptr;
+  return dy;
+}
+
+Value* conj(Builder& b, Value* x, Value* y) { return x ? b.binary(OpKind::And, x, y) : y; }
+
 }  // namespace
+
+// The identity reads of `groups` (skipped by the loop nest: their adjoint is
+// a map); drops from `caps` the arrays with no other use.
+std::set<const Operation*> Emitter::loopNestCaps(const std::vector<IdentityGroup>& groups,
+                                                 std::vector<const Value*>& caps) const {
+  std::set<const Operation*> skip;
+  for (const IdentityGroup& g : groups) {
+    skip.insert(g.reads.begin(), g.reads.end());
+    if (g.only) caps.erase(std::remove(caps.begin(), caps.end(), g.array), caps.end());
+  }
+  return skip;
+}
+
+std::vector<const Value*> Emitter::resultsOf(const IdentityGroup& g) {
+  std::vector<const Value*> out;
+  for (const Operation* r : g.reads) out.push_back(r->result());
+  return out;
+}
+
+std::vector<Emitter::IdentityGroup> Emitter::identityReads(const Block& region) const {
+  std::vector<IdentityGroup> out;
+  if (hasLoops(region)) return out;
+  std::vector<const Value*> capsList = capturedValues(region);
+  std::set<const Value*> caps(capsList.begin(), capsList.end());
+  // reads at the top level or inside ifs (reverseIf lifts their adjoints)
+  std::function<void(const Block&)> walk = [&](const Block& block) {
+    for (auto& op : block.ops) {
+      if (op->kind == OpKind::If)
+        for (auto& r : op->regions) walk(*r);
+      if (op->kind != OpKind::Index || !act_.active(op->result()) || !act_.active(op->operand(0))) continue;
+      const Value* a = op->operand(0);
+      if (!caps.count(a) || a->type.rank != int(region.args.size())) continue;
+      bool identity = true;
+      for (size_t k = 0; k < region.args.size(); ++k) identity &= op->operand(1 + k) == region.arg(k);
+      if (!identity) continue;
+      auto g = std::find_if(out.begin(), out.end(), [&](const IdentityGroup& x) { return x.array == a; });
+      if (g == out.end()) out.push_back({a, {op.get()}, false});
+      else g->reads.push_back(op.get());
+    }
+  };
+  walk(region);
+  for (IdentityGroup& g : out)
+    g.only = usesOnly(region, g.array, std::set<const Operation*>(g.reads.begin(), g.reads.end()));
+  // An array the loop nest scatters into anyway keeps its identity reads
+  // there too (in place, in the same pass): a map would add a pass and an
+  // allocation.
+  out.erase(std::remove_if(out.begin(), out.end(), [](const IdentityGroup& g) { return !g.only; }), out.end());
+  return out;
+}
+
+Value* Emitter::identityElement(Builder& rb, const Block& region, const Env& env, const std::vector<Value*>& idx,
+                                const std::vector<const Value*>& keys, const std::set<const Operation*>& skip,
+                                const std::function<Value*(Builder&, Value*)>& seed) {
+  Env inner = env;
+  for (size_t k = 0; k < idx.size(); ++k) inner.vals[region.arg(k)] = idx[k];
+  std::vector<Value*> elem = forward(rb, region, inner, false, false);
+  Map a2;
+  std::vector<const Operation*> added;
+  for (const Operation* r : skip)
+    if (registerReads_.insert(r).second) added.push_back(r);
+  for (const Value* k : keys) lifted_.insert(k);
+  addAdj(rb, a2, inner, region.terminator()->operand(0), seed(rb, elem[0]));
+  reverse(rb, region, inner, a2);
+  for (const Value* k : keys) lifted_.erase(k);
+  for (const Operation* r : added) registerReads_.erase(r);
+  Value* sum = nullptr;
+  for (const Value* k : keys) {
+    auto it = a2.find(k);
+    if (it != a2.end()) sum = sum ? rb.binary(OpKind::Add, sum, it->second) : it->second;
+  }
+  return sum ? sum : rb.constF(0.0, keys[0]->type);
+}
+
+void Emitter::addIdentity(Builder& b, Map& adj, Env& env, const std::vector<Value*>& extents, Value* lo,
+                          const IdentityGroup& g, const ElementFn& element, Value* dy) {
+  Value* a = env[g.array];
+  auto found = adj.find(g.array);
+  Value* base = found != adj.end() ? found->second : nullptr;
+  Value* same = lo ? b.binary(OpKind::Eq, lo, b.constI(0)) : nullptr;
+  std::vector<Value*> dims = dimsOf(b, a);
+  for (size_t k = 0; k < extents.size(); ++k) same = conj(b, same, b.binary(OpKind::Eq, dims[k], extents[k]));
+  auto makeMap = [&](Builder& mb, bool addBase) {
+    Operation* m = mb.create(OpKind::Map, extents, {a->type}, 1);
+    std::vector<Value*> idx;
+    for (size_t k = 0; k < extents.size(); ++k) idx.push_back(m->region(0)->addArg(Type::i64(), "i"));
+    Builder rb(m->region(0));
+    rb.setLoc(mb.loc());
+    Value* e = element(rb, idx);
+    if (addBase) e = rb.binary(OpKind::Add, indexAt(rb, base, idx), e);
+    rb.yield({e});
+    Value* whole = copiedArray(*m, e, dy);
+    return whole ? whole : m->result();  // the map is then dead
+  };
+  Operation* guard = b.create(OpKind::If, {same}, {a->type}, 2);
+  Builder tb(guard->region(0));
+  tb.setLoc(b.loc());
+  tb.yield({makeMap(tb, base != nullptr)});
+  // other shapes: scatter-add the map's elements that are inside da (the
+  // others are zero: their read never ran).
+  Builder eb(guard->region(1));
+  eb.setLoc(b.loc());
+  Value* start = base ? base : zerosLike(eb, a);
+  Value* c = makeMap(eb, false);
+  std::vector<Value*> sum = loopNest(eb, extents, 0, {}, {start},
+      [&](Builder& lb, const std::vector<Value*>& idx, const std::vector<Value*>& acc) {
+        std::vector<Value*> at = idx;
+        if (lo) at[0] = lb.binary(OpKind::Add, lo, idx[0]);
+        Value* inside = nullptr;
+        for (size_t k = 0; k < at.size(); ++k) {
+          inside = conj(lb, inside, lb.binary(OpKind::Ge, at[k], lb.constI(0)));
+          inside = conj(lb, inside, lb.binary(OpKind::Lt, at[k], dims[k]));
+        }
+        Operation* put = lb.create(OpKind::If, {inside}, {a->type}, 2);
+        Builder pb(put->region(0));
+        pb.setLoc(b.loc());
+        std::vector<Value*> ops{acc[0], indexAt(pb, c, idx)};
+        ops.insert(ops.end(), at.begin(), at.end());
+        Operation* u = pb.create(OpKind::AddAt, ops, {a->type});
+        u->ints.assign(at.size(), 0);
+        pb.yield({u->result()});
+        Builder sb(put->region(1));
+        sb.setLoc(b.loc());
+        sb.yield({acc[0]});
+        return std::vector<Value*>{put->result()};
+      });
+  eb.yield({sum[0]});
+  adj[g.array] = guard->result();
+}
 
 void Emitter::reverseRegionAt(Builder& rb, const Block& region, const Env& env,
                               const std::vector<Value*>& idx, const std::vector<const Value*>& caps,
@@ -122,18 +305,52 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   Value* dy = found->second;
   std::vector<const Value*> caps = activeCaptures(op);
   if (caps.empty()) return;
-  std::vector<const Operation*> reads = invariantReads(*op.region(0));
+  const Block& region = *op.region(0);
+  std::vector<IdentityGroup> groups = identityReads(region);
+  std::set<const Operation*> skip = loopNestCaps(groups, caps);
+  std::vector<const Operation*> reads = invariantReads(region);
   std::vector<Value*> extents, inits;
   for (Value* n : op.operands) extents.push_back(env[n]);
-  for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
-  for (const Operation* r : reads) inits.push_back(b.constF(0.0, r->result()->type));
-  std::vector<Value*> totals = loopNest(b, extents, 0, {}, inits,
-      [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<Value*>& in) {
-        std::vector<Value*> accs = in;
-        reverseRegionAt(rb, *op.region(0), env, idx, caps, reads, accs,
-                        [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
-        return accs;
+  for (const IdentityGroup& g : groups)
+    addIdentity(b, adj, env, extents, nullptr, g, [&](Builder& rb, const std::vector<Value*>& idx) {
+      return identityElement(rb, region, env, idx, resultsOf(g), skip,
+                             [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+    }, dy);
+  if (caps.empty() && reads.empty()) return;
+  std::vector<Value*> totals;
+  // arrays used only by register-summed reads need no accumulator
+  std::set<const Operation*> readSet(reads.begin(), reads.end());
+  std::vector<const Value*> scattered;
+  for (const Value* c : caps)
+    if (c->type.rank == 0 || !usesOnly(region, c, readSet)) scattered.push_back(c);
+  bool registersOnly = true;
+  for (const Value* c : scattered) registersOnly &= c->type.rank == 0;
+  if (registersOnly) {
+    // only register sums: each is a `reduce sum` (vectorisable) over the nest
+    std::set<const Operation*> all = skip;
+    all.insert(reads.begin(), reads.end());
+    auto sumOf = [&](const Value* key) {
+      return reduceNest(b, key->type, extents, 0, {}, [&](Builder& rb, const std::vector<Value*>& idx) {
+        return identityElement(rb, region, env, idx, {key}, all,
+                               [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
       });
+    };
+    for (const Value* c : scattered) addAdj(b, adj, env, c, sumOf(c));
+    for (const Operation* r : reads) totals.push_back(sumOf(r->result()));
+    caps.clear();
+  } else {
+    for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
+    for (const Operation* r : reads) inits.push_back(b.constF(0.0, r->result()->type));
+    for (const Operation* r : skip) registerReads_.insert(r);
+    totals = loopNest(b, extents, 0, {}, inits,
+        [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<Value*>& in) {
+          std::vector<Value*> accs = in;
+          reverseRegionAt(rb, region, env, idx, caps, reads, accs,
+                          [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+          return accs;
+        });
+    for (const Operation* r : skip) registerReads_.erase(r);
+  }
   for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
   if (reads.empty()) return;
   Value* ran = nullptr;
@@ -178,40 +395,58 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
     }
   }
 
-  std::vector<const Operation*> reads = invariantReads(*op.region(0));
+  const bool extremal = kind == "max" || kind == "min";
+  // The seed of element e at one index; `seen` (max/min only): "the first
+  // extremal element was seen", carried in order.
+  auto seedOf = [&](Builder& sb, Value* e, Value*& seen) -> Value* {
+    Value* zero = sb.constF(0.0, t);
+    if (kind == "sum") return dy;
+    // d/de_i logsumexp(e) = exp(e_i - y)
+    if (kind == "logsumexp") return sb.binary(OpKind::Mul, dy, sb.unary(OpKind::Exp, sb.binary(OpKind::Sub, e, y)));
+    if (extremal) {
+      // the whole adjoint goes to the first element equal to the result
+      Value* hit = sb.binary(OpKind::And, sb.binary(OpKind::Eq, e, y), sb.unary(OpKind::Not, seen));
+      seen = sb.binary(OpKind::Or, seen, hit);
+      return sb.select(hit, dy, zero);
+    }
+    // prod: dy * prod_{j != i} e_j
+    Value* one = sb.constF(1.0, t);
+    Value* noZeros = sb.binary(OpKind::Eq, zeros, zero);
+    Value* isZero = sb.binary(OpKind::Eq, e, zero);
+    Value* onlyThis = sb.binary(OpKind::And, sb.binary(OpKind::Eq, zeros, one), isZero);
+    Value* generic = sb.binary(OpKind::Div, sb.binary(OpKind::Mul, dy, y), sb.select(isZero, one, e));
+    return sb.select(noZeros, generic, sb.select(onlyThis, sb.binary(OpKind::Mul, dy, nonzeroProd), zero));
+  };
+  const Block& region = *op.region(0);
+  std::vector<IdentityGroup> groups = extremal ? std::vector<IdentityGroup>{} : identityReads(region);
+  std::set<const Operation*> skip = loopNestCaps(groups, caps);
+  for (const IdentityGroup& g : groups)
+    addIdentity(b, adj, env, {n}, lo, g, [&](Builder& rb, const std::vector<Value*>& k) {
+      Value* i = rb.binary(OpKind::Add, lo, k[0]);
+      return identityElement(rb, region, env, {i}, resultsOf(g), skip, [&](Builder& sb, Value* e) {
+        Value* none = nullptr;
+        return seedOf(sb, e, none);
+      });
+    }, nullptr);
+  std::vector<const Operation*> reads = invariantReads(region);
+  if (caps.empty() && reads.empty()) return;
   std::vector<Value*> inits;
   for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
   for (const Operation* r : reads) inits.push_back(b.constF(0.0, r->result()->type));
   const size_t nAccs = inits.size();
-  const bool extremal = kind == "max" || kind == "min";
   if (extremal) inits.push_back(b.constB(false));  // "first extremal element seen"
+  for (const Operation* r : skip) registerReads_.insert(r);
   std::vector<Value*> totals = loopNest(b, {n}, 0, {}, inits,
       [&](Builder& rb, const std::vector<Value*>& k, const std::vector<Value*>& in) {
         std::vector<Value*> accs(in.begin(), in.begin() + long(nAccs));
         Value* seen = extremal ? in.back() : nullptr;
         Value* i = rb.binary(OpKind::Add, lo, k[0]);
-        reverseRegionAt(rb, *op.region(0), env, {i}, caps, reads, accs, [&](Builder& sb, Value* e) -> Value* {
-          Value* zero = sb.constF(0.0, t);
-          if (kind == "sum") return dy;
-          // d/de_i logsumexp(e) = exp(e_i - y)
-          if (kind == "logsumexp") return sb.binary(OpKind::Mul, dy, sb.unary(OpKind::Exp, sb.binary(OpKind::Sub, e, y)));
-          if (extremal) {
-            // the whole adjoint goes to the first element equal to the result
-            Value* hit = sb.binary(OpKind::And, sb.binary(OpKind::Eq, e, y), sb.unary(OpKind::Not, seen));
-            seen = sb.binary(OpKind::Or, seen, hit);
-            return sb.select(hit, dy, zero);
-          }
-          // prod: dy * prod_{j != i} e_j
-          Value* one = sb.constF(1.0, t);
-          Value* noZeros = sb.binary(OpKind::Eq, zeros, zero);
-          Value* isZero = sb.binary(OpKind::Eq, e, zero);
-          Value* onlyThis = sb.binary(OpKind::And, sb.binary(OpKind::Eq, zeros, one), isZero);
-          Value* generic = sb.binary(OpKind::Div, sb.binary(OpKind::Mul, dy, y), sb.select(isZero, one, e));
-          return sb.select(noZeros, generic, sb.select(onlyThis, sb.binary(OpKind::Mul, dy, nonzeroProd), zero));
-        });
+        reverseRegionAt(rb, region, env, {i}, caps, reads, accs,
+                        [&](Builder& sb, Value* e) { return seedOf(sb, e, seen); });
         if (extremal) accs.push_back(seen);
         return accs;
       });
+  for (const Operation* r : skip) registerReads_.erase(r);
   for (size_t j = 0; j < caps.size(); ++j) adj[caps[j]] = totals[j];
   if (!reads.empty())
     flushReads(b, adj, env, reads, std::vector<Value*>(totals.begin() + long(caps.size()), totals.begin() + long(nAccs)),

@@ -95,6 +95,33 @@ class Emitter {
                        const std::vector<const ir::Operation*>& reads, std::vector<ir::Value*>& accs,
                        const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
   std::vector<const ir::Operation*> invariantReads(const ir::Block& region) const;
+  // Identity reads (ReverseADArrays.cpp): `a[i0, .., i_{r-1}]` at the top
+  // level of a map/reduce region, with the region's own indices in order.
+  // Their adjoint is itself elementwise, so it is built as a map (added to
+  // da by one elementwise map) instead of a fill + scatter loop. `only`: a
+  // has no other use in the region whose adjoint needs the loop nest.
+  struct IdentityGroup {
+    const ir::Value* array;
+    std::vector<const ir::Operation*> reads;
+    bool only;
+  };
+  std::vector<IdentityGroup> identityReads(const ir::Block& region) const;
+  static std::vector<const ir::Value*> resultsOf(const IdentityGroup& g);
+  std::set<const ir::Operation*> loopNestCaps(const std::vector<IdentityGroup>& groups,
+                                              std::vector<const ir::Value*>& caps) const;
+  // adj[g.array] += map(extents) { element(idx) } where `element` recomputes
+  // and reverses the region at idx (the reads of `skip` not scattered) and
+  // returns the summed adjoint of g's reads; `lo`: the reduce's lower
+  // bound (nullptr for a map); `dy`: the map's adjoint (a copy of it is
+  // used as is), nullptr for a reduce. Guarded: when a's dims differ from the
+  // extents (or lo != 0) the map is scatter-added into the selection.
+  using ElementFn = std::function<ir::Value*(ir::Builder&, const std::vector<ir::Value*>& idx)>;
+  void addIdentity(ir::Builder& b, Map& adj, Env& env, const std::vector<ir::Value*>& extents, ir::Value* lo,
+                   const IdentityGroup& g, const ElementFn& element, ir::Value* dy);
+  ir::Value* identityElement(ir::Builder& rb, const ir::Block& region, const Env& env,
+                             const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& keys,
+                             const std::set<const ir::Operation*>& skip,
+                             const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
   void flushReads(ir::Builder& b, Map& adj, Env& env, const std::vector<const ir::Operation*>& reads,
                   const std::vector<ir::Value*>& totals, ir::Value* ran);
 
@@ -102,6 +129,9 @@ class Emitter {
   // Index ops whose adjoint is being summed in a register (reverseRegionAt):
   // their own reverse (a scatter-add) is skipped.
   std::set<const ir::Operation*> registerReads_;
+  // Results of identity reads inside ifs whose adjoints reverseIf yields out
+  // of the if (identityElement), as if they were captured values.
+  std::set<const ir::Value*> lifted_;
 };
 
 }  // namespace chain::passes::ad

@@ -207,3 +207,91 @@ fn f(x: f64[n], y: f64[n]) -> f64 {
   CHECK(asserts <= 1);  // the primal's broadcast check, once
   checkGradient(c, {RtValue::array(Scalar::F64, {2}, {0.5, -1.0}), RtValue::array(Scalar::F64, {2}, {2.0, 3.0})});
 }
+
+namespace {
+// The ops of `g` outside every `if` region (the guarded fallbacks for other
+// shapes live in ifs), with the number of enclosing fors.
+std::vector<const ir::Operation*> unguarded(const ir::Function& g, OpKind k) {
+  std::vector<const ir::Operation*> out;
+  std::function<void(const ir::Block&)> go = [&](const ir::Block& b) {
+    for (auto& op : b.ops) {
+      if (op->kind == k) out.push_back(op.get());
+      if (op->kind == OpKind::If) {
+        go(*op->region(0));  // the same-shape path; region 1 is the fallback
+        continue;
+      }
+      for (auto& r : op->regions) go(*r);
+    }
+  };
+  go(g.body);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("identity reads in a reversed map give a map adjoint, no fill or scatter", "[ad][perf]") {
+  Compiled c = compile(R"(
+fn f(y: f64[n], k: f64[n]) -> f64 {
+    let z = [y[i] + 0.3 * k[i] for i in 0..n]
+    let w = [z[i] * exp(k[i]) for i in 0..n]
+    sum(w * w)
+}
+)", "f");
+  INFO(ir::printFunction(*c.grad));
+  // On the same-shape path: no zero adjoint array, no scatter-add, no loop.
+  CHECK(unguarded(*c.grad, OpKind::Fill).empty());
+  CHECK(unguarded(*c.grad, OpKind::AddAt).empty());
+  CHECK(unguarded(*c.grad, OpKind::For).empty());
+  CHECK(!unguarded(*c.grad, OpKind::Map).empty());
+  checkGradient(c, {RtValue::array(Scalar::F64, {4}, {0.3, -0.7, 1.1, 0.2}),
+                    RtValue::array(Scalar::F64, {4}, {0.5, 0.25, -0.5, 1.5})});
+}
+
+TEST_CASE("identity-read adjoints are exact for other shapes, offsets and nested reads", "[ad][perf]") {
+  SECTION("a map shorter than the array it reads (guarded scatter)") {
+    Compiled c = compile(R"(
+fn f(x: f64[n], m: i64) -> f64 {
+    sum([x[i] * x[i] + 1.0 for i in 0..m]) + sum(x[i] * 3.0 for i in 0..m)
+}
+)", "f");
+    checkGradient(c, {RtValue::array(Scalar::F64, {5}, {0.5, 2.0, -1.0, 0.25, 3.0}), RtValue::i64(3)});
+    checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, 2.0, -1.0}), RtValue::i64(3)});
+    checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, 2.0, -1.0}), RtValue::i64(0)});
+  }
+  SECTION("a reduce over lo..hi with lo > 0, and a read inside an if past the array's end") {
+    Compiled c = compile(R"(
+fn f(x: f64[n], m: i64) -> f64 {
+    sum(x[i] * x[i] for i in 1..n) + sum([if i < n { exp(x[i]) } else { 1.0 } for i in 0..m])
+}
+)", "f");
+    checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, 2.0, -1.0}), RtValue::i64(5)});
+    checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, 2.0, -1.0}), RtValue::i64(3)});
+  }
+  SECTION("rank 2, prod and logsumexp seeds, identity and shifted reads of one array") {
+    Compiled c = compile(R"(
+fn f(a: f64[n, m], v: f64[n]) -> f64 {
+    let b = [a[i, j] * a[i, j] for i in 0..n, j in 0..m]
+    let s = [if i > 0 { v[i] * v[i - 1] } else { v[i] } for i in 0..n]
+    sum(b) + prod(v[i] + 2.0 for i in 0..n) + logsumexp(v[i] * 2.0 for i in 0..n) + sum(s)
+}
+)", "f");
+    checkGradient(c, {RtValue::array(Scalar::F64, {2, 3}, {0.5, 2.0, -1.0, 0.25, 1.5, -0.75}),
+                      RtValue::array(Scalar::F64, {2}, {0.3, -0.6})});
+  }
+}
+
+TEST_CASE("a register sum with no scatter left is a reduce sum", "[ad][perf]") {
+  Compiled c = compile(kLlsq, "llsq");
+  INFO(ir::printFunction(*c.grad));
+  // x[j]'s adjoint in the reverse of `r[i] - x[j] * tp[i]` is a reduce
+  // inside the reverse loop, not a for carrying a scalar.
+  int reduces = 0, scalarFors = 0;
+  walk(c.grad->body, 0, [&](const ir::Operation& op, int fors) {
+    if (fors < 1) return;
+    if (op.kind == OpKind::Reduce && op.s == "sum") ++reduces;
+    if (op.kind == OpKind::For)
+      for (auto& r : op.results) scalarFors += r->type == ir::Type::f64();
+  });
+  CHECK(reduces >= 1);
+  CHECK(scalarFors == 0);
+  checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, -0.25, 0.125}), RtValue::i64(5)});
+}
