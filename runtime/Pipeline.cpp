@@ -3,6 +3,7 @@
 #include "runtime/Pipeline.h"
 
 #include <functional>
+#include <unordered_set>
 
 #include "chain/chain.h"
 #include "frontend/Frontend.h"
@@ -34,34 +35,64 @@ void walkOps(ir::Block& b, const std::function<void(Operation&)>& fn) {
   }
 }
 
-bool containsGradCall(const ir::Module& m, const Function& f, std::vector<std::string>& stack) {
-  bool found = false;
+// The callees of `f` in walkOps order (duplicates kept: callers dedupe).
+std::vector<std::string> callees(const Function& f) {
+  std::vector<std::string> out;
   walkOps(const_cast<ir::Block&>(f.body), [&](Operation& op) {
-    if (op.kind == OpKind::GradCall) found = true;
-    if (op.kind == OpKind::Call && !found) {
-      const Function* callee = m.lookup(op.s);
-      bool seen = false;
-      for (auto& s : stack) seen |= s == op.s;
-      if (callee && !seen) {
-        stack.push_back(op.s);
-        found = containsGradCall(m, *callee, stack);
-        stack.pop_back();
-      }
-    }
+    if (op.kind == OpKind::Call) out.push_back(op.s);
   });
-  return found;
+  return out;
 }
 
-// The functions `root` calls, directly or not (the language has no recursion).
-void reachable(const ir::Module& m, const std::string& root, std::vector<std::string>& out) {
-  for (auto& s : out)
-    if (s == root) return;
-  out.push_back(root);
-  const Function* f = m.lookup(root);
-  if (!f) return;
-  walkOps(const_cast<ir::Block&>(f->body), [&](Operation& op) {
-    if (op.kind == OpKind::Call) reachable(m, op.s, out);
-  });
+// The functions `root` calls, directly or not, `root` first, in the preorder
+// of a depth-first walk over the calls in walkOps order (names without a
+// function included). Iterative with a visited set: linear in the call graph
+// and no recursion, however deep the call chain.
+std::vector<std::string> reachable(const ir::Module& m, const std::string& root) {
+  std::vector<std::string> out{root};
+  std::unordered_set<std::string> seen{root};
+  struct Frame {
+    std::vector<std::string> calls;
+    size_t next = 0;
+  };
+  std::vector<Frame> stack;
+  auto enter = [&](const std::string& name) {
+    const Function* f = m.lookup(name);
+    stack.push_back({f ? callees(*f) : std::vector<std::string>{}, 0});
+  };
+  enter(root);
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next == top.calls.size()) {
+      stack.pop_back();
+      continue;
+    }
+    std::string callee = top.calls[top.next++];  // a copy: enter() may move `top`
+    if (!seen.insert(callee).second) continue;
+    out.push_back(callee);
+    enter(callee);
+  }
+  return out;
+}
+
+// Whether `f` or a function it calls, directly or not, uses grad: each
+// reachable function is looked at once.
+bool containsGradCall(const ir::Module& m, const Function& f) {
+  std::unordered_set<const Function*> seen{&f};
+  std::vector<const Function*> work{&f};
+  while (!work.empty()) {
+    const Function* g = work.back();
+    work.pop_back();
+    bool found = false;
+    walkOps(const_cast<ir::Block&>(g->body), [&](Operation& op) {
+      if (op.kind == OpKind::GradCall) found = true;
+      if (op.kind != OpKind::Call) return;
+      const Function* callee = m.lookup(op.s);
+      if (callee && seen.insert(callee).second) work.push_back(callee);
+    });
+    if (found) return true;
+  }
+  return false;
 }
 
 // A working copy of the functions reachable from `root` in which every
@@ -69,9 +100,7 @@ void reachable(const ir::Module& m, const std::string& root, std::vector<std::st
 std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& root) {
   auto work = std::make_unique<ir::Module>();
   work->fileName = m.fileName;
-  std::vector<std::string> names;
-  reachable(m, root, names);
-  for (auto& n : names)
+  for (auto& n : reachable(m, root))
     if (const Function* f = m.lookup(n)) work->add(ir::cloneFunction(*f));
   size_t original = work->functions.size();
   for (size_t i = 0; i < original; ++i) {
@@ -147,8 +176,7 @@ std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& 
                                         const StageHook& hook) {
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
-  std::vector<std::string> stack{name};
-  if (containsGradCall(m, *src, stack))
+  if (containsGradCall(m, *src))
     throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
                        "': it uses grad (nested differentiation is not supported yet)\n");
   if (src->resultTypes.size() != 1 || !src->resultTypes[0].isFloatScalar())

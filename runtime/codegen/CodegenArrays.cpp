@@ -6,7 +6,9 @@
 // bounds checks ("file:3:7: index 7 is out of bounds for axis 0 of size 5",
 // all removed with boundsChecks = false), and the ops dim, index, slice,
 // update / add_at (in place when the BufferPlan allows), select and
-// stop_gradient on arrays, fill, build, transpose and assert.
+// stop_gradient on arrays, fill, build, transpose and assert. Sizes: a
+// negative fill / map size is a runtime error (checkedSize), and a new
+// buffer's byte size that wraps 64 bits is out of memory (checkedByteSize).
 #include <llvm/IR/Intrinsics.h>
 
 #include "runtime/codegen/CodegenImpl.h"
@@ -41,6 +43,30 @@ llvm::Value* FnEmitter::numel(const std::vector<llvm::Value*>& dims) {
 
 llvm::Value* FnEmitter::byteSize(ir::Type t, const std::vector<llvm::Value*>& dims) {
   return b_.CreateMul(numel(dims), b_.getInt64(elemBytes(t)), "bytes", true, true);
+}
+
+// Like byteSize, but for a new buffer whose dims may be anything: the
+// products are unsigned multiplies with overflow flags, and an overflow (or a
+// negative dim, which is huge as unsigned) gives -1 bytes, which
+// chain_rt_alloc rejects as out of memory. No extra branch on the fast path.
+llvm::Value* FnEmitter::checkedByteSize(ir::Type t, const std::vector<llvm::Value*>& dims) {
+  llvm::Value* n = b_.getInt64(static_cast<uint64_t>(elemBytes(t)));
+  llvm::Value* overflow = b_.getFalse();
+  for (llvm::Value* d : dims) {
+    llvm::Value* r = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umul_with_overflow, n, d);
+    n = b_.CreateExtractValue(r, 0, "bytes");
+    overflow = b_.CreateOr(overflow, b_.CreateExtractValue(r, 1));
+  }
+  return b_.CreateSelect(overflow, b_.getInt64(static_cast<uint64_t>(-1)), n, "bytes.checked");
+}
+
+// Operand `v` of `op` (fill, map) used as an array size: a negative size is a
+// runtime error, as in the interpreter ("array size -5 is negative").
+llvm::Value* FnEmitter::checkedSize(const ir::Operation& op, const ir::Value* v) {
+  llvm::Value* n = get(v);
+  raiseFmtIf(b_.CreateICmpSLT(n, b_.getInt64(0)), CHAIN_ERR_RUNTIME,
+             where(op) + "array size {} is negative", {n});
+  return n;
 }
 
 llvm::Value* FnEmitter::allocBytes(llvm::Value* bytes) {
@@ -89,7 +115,7 @@ std::vector<llvm::Value*> FnEmitter::dataPointers(const std::vector<ir::Type>& t
 
 ArrVal FnEmitter::newArray(ir::Type t, std::vector<llvm::Value*> dims) {
   ArrVal a;
-  a.data = allocBytes(byteSize(t, dims));
+  a.data = allocBytes(checkedByteSize(t, dims));
   a.dims = std::move(dims);
   return a;
 }
@@ -353,12 +379,11 @@ void FnEmitter::emitUpdate(const ir::Operation& op, bool add) {
   setArr(op.result(), std::move(dst));
 }
 
-// fill(v, n0..): every element v; negative sizes count as 0.
+// fill(v, n0..): every element v; a negative size is a runtime error.
 void FnEmitter::emitFill(const ir::Operation& op) {
   ir::Type t = op.result()->type;
   std::vector<llvm::Value*> dims;
-  for (size_t k = 1; k < op.operands.size(); ++k)
-    dims.push_back(b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, get(op.operand(k)), b_.getInt64(0)));
+  for (size_t k = 1; k < op.operands.size(); ++k) dims.push_back(checkedSize(op, op.operand(k)));
   ArrVal r = newArray(t, dims);
   llvm::Value* v = get(op.operand(0));
   simpleLoop(b_.getInt64(0), numel(r.dims), [&](llvm::Value* i) {

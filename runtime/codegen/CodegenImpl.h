@@ -87,6 +87,7 @@ class FnEmitter {
   void storeResult(ir::Type t, llvm::Value* x, unsigned index);
   void emitOp(const ir::Operation& op);
   void releaseArenaOnReturn(llvm::BasicBlock* entry);
+  void annotateAliasing(const std::vector<llvm::Value*>& paramData);
 
   // --- CodegenScalar.cpp (no switch over OpKind: emitOp picks the helper) --
   bool isFloatOp(const ir::Operation& op) const { return op.operand(0)->type.isFloat(); }
@@ -148,6 +149,10 @@ class FnEmitter {
   int64_t elemBytes(ir::Type t) const;
   llvm::Value* numel(const std::vector<llvm::Value*>& dims);
   llvm::Value* byteSize(ir::Type t, const std::vector<llvm::Value*>& dims);
+  // byteSize for a new buffer: -1 (rejected by chain_rt_alloc) on overflow.
+  llvm::Value* checkedByteSize(ir::Type t, const std::vector<llvm::Value*>& dims);
+  // Operand `v` of `op` as an array size; raises "array size N is negative".
+  llvm::Value* checkedSize(const ir::Operation& op, const ir::Value* v);
   llvm::Value* allocBytes(llvm::Value* bytes);  // arena; returns on failure
   // Loop iterations: the arena head before the loop, and the release at the
   // back edge of everything allocated since except the buffers in `keep`.
@@ -188,6 +193,10 @@ class FnEmitter {
   void emitReduce(const ir::Operation& op);
   llvm::Value* reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc, llvm::Value* x);
   llvm::Value* reduceIdentity(const std::string& kind, ir::Type t);
+  bool cheapLoadBody(const ir::Block& region) const;
+  std::pair<llvm::Value*, llvm::Value*> onlineLogSumExp(const ir::Block& region, ir::Type t,
+                                                        llvm::Value* lo, llvm::Value* hi,
+                                                        llvm::Value* mark);
   llvm::Value* regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args, ir::Type to);
   llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
   void emitMatMul(const ir::Operation& op);

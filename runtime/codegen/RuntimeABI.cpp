@@ -80,9 +80,14 @@ struct ArenaBlock {
   int64_t bytes;  // payload size, for ctx->arenaBytes
 };
 
+// A negative size is what compiled code passes when an array's byte size
+// overflows 64 bits (see checkedByteSize in CodegenArrays.cpp).
 void outOfMemory(ChainCallCtx* ctx, int64_t bytes) {
   char msg[160];
-  std::snprintf(msg, sizeof msg, "out of memory: cannot allocate %" PRId64 " bytes", bytes);
+  if (bytes < 0)
+    std::snprintf(msg, sizeof msg, "out of memory: cannot allocate an array of 2^63 bytes or more");
+  else
+    std::snprintf(msg, sizeof msg, "out of memory: cannot allocate %" PRId64 " bytes", bytes);
   chain_rt_error(ctx, CHAIN_ERR_MEMORY, msg);
 }
 

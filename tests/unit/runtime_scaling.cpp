@@ -1,0 +1,62 @@
+// Scaling tests of the compile pipeline's call-graph walks (issue 5):
+// runtime/Pipeline.cpp collects the functions reachable from the compiled one
+// and looks for grad calls among them. Both walks are iterative (a worklist,
+// so a 20,000-deep call chain does not recurse 20,000 deep) and linear (a
+// visited set; a call DAG whose paths double at each level is walked once per
+// function, not once per path). The timings are checked by hand (see the
+// report of issue 5), not here. (The inliner, passes/Inline.cpp, still
+// recurses once per inlined call level: the 20k chain needs a stack of more
+// than 4 MiB, which the 8 MiB main thread has.)
+#include <catch2/catch.hpp>
+
+#include <chain/chain.h>
+
+#include <string>
+
+namespace {
+
+// c0 .. c{n-1}, one a line; c_i(x) = c_{i-1}(x) + 1.0, c0(x) = x + 1.0.
+std::string callChain(int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    std::string callee = i > 0 ? "c" + std::to_string(i - 1) + "(x)" : "x";
+    s += "fn c" + std::to_string(i) + "(x: f64) -> f64 { " + callee + " + 1.0 }\n";
+  }
+  return s;
+}
+
+// p0(x) = <base>; p_i(x) = p_{i-1}(x) + p_{i-1}(x): 2^levels call paths
+// from the top to p0, each function called twice.
+std::string doublingDag(const std::string& p, const std::string& base, int levels) {
+  std::string s = "fn " + p + "0(x: f64) -> f64 { " + base + " }\n";
+  for (int i = 1; i <= levels; ++i)
+    s += "fn " + p + std::to_string(i) + "(x: f64) -> f64 { " + p + std::to_string(i - 1) + "(x) + " +
+         p + std::to_string(i - 1) + "(x) }\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("scaling: a 20k-deep call chain compiles and runs through the API", "[runtime][scaling]") {
+  const int n = 20000;
+  chain::Module m = chain::Jit().compile_string(callChain(n), "chain.chain");
+  std::string top = "c" + std::to_string(n - 1);
+  CHECK(m.function(top)({1.0}).asDouble() == Approx(1.0 + n));
+  CHECK(m.function("c0")({1.0}).asDouble() == Approx(2.0));
+  CHECK(m.gradient(top)({1.0}).asDouble() == Approx(1.0));
+}
+
+TEST_CASE("scaling: the nested-grad check walks a call DAG", "[runtime][scaling]") {
+  // p0 uses grad at the bottom of the DAG below p12; q12 has no grad.
+  std::string src = "fn sq(x: f64) -> f64 { x * x }\n" + doublingDag("p", "grad(sq)(x)", 12) +
+                    doublingDag("q", "x * x", 12);
+  chain::Module m = chain::Jit().compile_string(src, "dag.chain");
+  CHECK(m.function("p12")({1.5}).asDouble() == Approx(4096.0 * 3.0));
+  CHECK(m.gradient("q12")({1.5}).asDouble() == Approx(4096.0 * 3.0));
+  try {
+    m.gradient("p12")({1.5});
+    FAIL("the gradient of a function that uses grad compiled");
+  } catch (const chain::CompileError& e) {
+    CHECK(std::string(e.what()).find("cannot differentiate 'p12': it uses grad") != std::string::npos);
+  }
+}
