@@ -11,7 +11,9 @@
 //   function that calls another twice, which calls another twice, ... grows
 //   exponentially. The size is computed bottom-up over the components
 //   (callees first) from an estimate of each body's own IR operations, and a
-//   function above passes::kMaxInlinedOps is reported at its definition.
+//   function above passes::kMaxInlinedOps is reported at its definition;
+// * the call depth: a chain of calls deeper than passes::kMaxCallDepth is an
+//   error (the inliner recurses once per level).
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -282,18 +284,26 @@ void ModuleChecker::checkInlinedSizes() {
   Components c = stronglyConnected(fns);  // all trivial: there is no recursion
   std::vector<std::vector<int>> members = membersOf(c);
   std::vector<uint64_t> size(fns.size(), 0);
+  std::vector<int64_t> depth(fns.size(), 0);
   for (const std::vector<int>& comp : members) {  // callees first
     for (int v : comp) {
       const FnInfo& f = fns[size_t(v)];
       uint64_t own = f.decl->body ? countBlock(*f.decl->body) : 0;
       uint64_t n = own > f.calls.size() ? own - f.calls.size() : 0;
-      bool calleeTooBig = false;
+      bool calleeTooBig = false, calleeTooDeep = false;
       for (const FnInfo::CallSite& cs : f.calls) {
         uint64_t callee = size[size_t(cs.callee)];
         calleeTooBig |= callee > passes::kMaxInlinedOps;
         n = satAdd(n, cs.viaGrad ? satMul(callee, kGradFactor) : callee);
+        calleeTooDeep |= depth[size_t(cs.callee)] > passes::kMaxCallDepth;
+        depth[size_t(v)] = std::max(depth[size_t(v)], depth[size_t(cs.callee)] + 1);
       }
       size[size_t(v)] = n;
+      // The inliner recurses once per call level (its stack is the limit).
+      if (depth[size_t(v)] > passes::kMaxCallDepth && !calleeTooDeep)
+        diag.error(f.decl->loc, "calls in '" + f.decl->name + "' nest more than " +
+                                    std::to_string(passes::kMaxCallDepth) +
+                                    " functions deep: merge some of the functions");
       // Report where the growth happens: not again in every caller.
       if (n <= passes::kMaxInlinedOps || f.calls.empty() || calleeTooBig) continue;
       std::string shown = n >= kSaturated ? "more than " + std::to_string(kSaturated) : std::to_string(n);

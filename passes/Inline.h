@@ -15,6 +15,10 @@ namespace chain::passes {
 // produce in one function. The frontend checker reports an estimate of the
 // same count at the function's definition (frontend/CheckerCallGraph.cpp).
 constexpr uint64_t kMaxInlinedOps = 200000;
+// Call chains deeper than this are a compile error (the checker reports it):
+// inlining recurses once per level (~250 bytes of stack each, several
+// times that under AddressSanitizer), and no real model nests so deep.
+constexpr int64_t kMaxCallDepth = 2000;
 
 // The number of operations `f` has once every call is inlined, computed
 // bottom-up over the call graph without cloning (saturates at UINT64_MAX / 4).
