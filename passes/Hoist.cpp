@@ -26,6 +26,10 @@
 //    and the loop reads the guard's results. A while condition runs at
 //    least once (no guard needed); a while body cannot be guarded (its
 //    first test needs the carried values) and keeps its unsafe ops.
+//    An i64 eq/ne, or an `and` of conditions, that the facts decide (the
+//    run-time shape guards of the reverse of maps, ReverseADArrays.cpp)
+//    becomes a constant, and an `if` on a constant then gives way to the
+//    taken region's ops.
 // 3. Dead code elimination (a map fused at its only read by the simplifier
 //    stays alive while its body holds an assert; step 1 often frees it).
 #include "passes/Hoist.h"
@@ -76,6 +80,9 @@ bool implied(const Facts& f, const Value* c) {
   if (isIntEq(c)) return f.find(c->def->operand(0)) == f.find(c->def->operand(1));
   if (c->def && c->def->kind == OpKind::And)
     return implied(f, c->def->operand(0)) && implied(f, c->def->operand(1));
+  // `a and b` is `if a { b } else { false }`
+  if (c->def && c->def->kind == OpKind::If && implied(f, c->def->operand(0)))
+    return implied(f, c->def->region(0)->terminator()->operand(size_t(c->index)));
   return false;
 }
 
@@ -88,9 +95,51 @@ void learn(Facts& f, const Value* c) {
   }
 }
 
-void cleanAsserts(Block& b, Facts facts) {
+bool constInt(const Value* v, int64_t& out) {
+  if (!v->def || v->def->kind != OpKind::ConstI) return false;
+  out = v->def->i;
+  return true;
+}
+
+// A size: a dim, a constant >= 0, or a max with such an operand.
+bool nonNegative(const Value* v) {
+  int64_t c;
+  if (constInt(v, c)) return c >= 0;
+  if (!v->def) return false;
+  if (v->def->kind == OpKind::Dim) return true;
+  if (v->def->kind == OpKind::Max) return nonNegative(v->def->operand(0)) || nonNegative(v->def->operand(1));
+  return false;
+}
+
+// max(v, c) with c <= 0 and v >= 0 is v (the extent of a range 0..n).
+void learnMax(Facts& f, const Operation& op) {
+  int64_t c;
+  if (op.kind != OpKind::Max || op.result()->type != Type::i64()) return;
+  for (size_t s = 0; s < 2; ++s)
+    if (constInt(op.operand(s), c) && c <= 0 && nonNegative(op.operand(1 - s))) f.unite(op.result(), op.operand(1 - s));
+}
+
+// An i64 eq/ne or an and of conditions that the facts decide becomes a
+// constant in place (its uses then see it; foldIfs removes dead branches).
+void decide(const Facts& f, Operation& op) {
+  bool eqNe = (op.kind == OpKind::Eq || op.kind == OpKind::Ne) && op.operand(0)->type == Type::i64();
+  if ((!eqNe && op.kind != OpKind::And) || op.result()->type.rank != 0) return;
+  bool known = op.kind == OpKind::And ? implied(f, op.result())
+                                      : f.find(op.operand(0)) == f.find(op.operand(1));
+  if (!known) return;
+  op.i = op.kind != OpKind::Ne;
+  op.kind = OpKind::ConstB;
+  op.operands.clear();
+}
+
+// `taken`: the ifs whose condition the facts prove (foldIfs takes their
+// then-region).
+void cleanAsserts(Block& b, Facts facts, std::set<const Operation*>& taken) {
   for (auto it = b.ops.begin(); it != b.ops.end();) {
     Operation& op = **it;
+    learnMax(facts, op);
+    decide(facts, op);
+    if (op.kind == OpKind::If && implied(facts, op.operand(0))) taken.insert(&op);
     if (op.kind == OpKind::Assert) {
       if (implied(facts, op.operand(0))) {
         it = b.ops.erase(it);
@@ -98,7 +147,7 @@ void cleanAsserts(Block& b, Facts facts) {
       }
       learn(facts, op.operand(0));
     }
-    for (auto& r : op.regions) cleanAsserts(*r, facts);
+    for (auto& r : op.regions) cleanAsserts(*r, facts, taken);
     ++it;
   }
 }
@@ -138,12 +187,6 @@ void usedValues(const Operation& op, std::vector<const Value*>& out) {
   out.insert(out.end(), op.operands.begin(), op.operands.end());
   for (auto& r : op.regions)
     for (auto& o : r->ops) usedValues(*o, out);
-}
-
-bool constInt(const Value* v, int64_t& out) {
-  if (!v->def || v->def->kind != OpKind::ConstI) return false;
-  out = v->def->i;
-  return true;
 }
 
 // For / reduce / map that certainly runs its region at least once.
@@ -285,6 +328,40 @@ size_t hoistFrom(Block& outer, size_t pos) {
   return n;
 }
 
+// `if` with a constant condition: the taken region's ops replace it, its
+// results are the region's yielded values (recorded in `rep`).
+void foldIfs(Block& b, const std::set<const Operation*>& proved, std::map<const Value*, Value*>& rep) {
+  for (size_t j = 0; j < b.ops.size();) {
+    Operation& op = *b.ops[j];
+    for (auto& r : op.regions) foldIfs(*r, proved, rep);
+    const Operation* c = op.kind == OpKind::If ? op.operand(0)->def : nullptr;
+    bool known = c && c->kind == OpKind::ConstB;
+    if (!known && !proved.count(&op)) {
+      ++j;
+      continue;
+    }
+    Block& taken = *op.region(!known || c->i ? 0 : 1);
+    Operation* yield = taken.terminator();
+    for (size_t r = 0; r < op.results.size(); ++r) rep[op.result(r)] = yield->operand(r);
+    std::unique_ptr<Operation> dead = std::move(b.ops[j]);  // owns the moved-from region
+    taken.ops.pop_back();
+    for (auto& o : taken.ops) o->parent = &b;
+    size_t n = taken.ops.size();
+    b.ops.erase(b.ops.begin() + long(j));
+    b.ops.insert(b.ops.begin() + long(j), std::make_move_iterator(taken.ops.begin()),
+                 std::make_move_iterator(taken.ops.end()));
+    j += n;  // the spliced ops were folded above
+  }
+}
+
+void replaceAll(Block& b, const std::map<const Value*, Value*>& rep) {
+  for (auto& op : b.ops) {
+    for (Value*& v : op->operands)
+      for (auto it = rep.find(v); it != rep.end(); it = rep.find(v)) v = it->second;
+    for (auto& r : op->regions) replaceAll(*r, rep);
+  }
+}
+
 void hoistBlock(Block& b) {
   for (size_t j = 0; j < b.ops.size(); ++j) {
     for (auto& r : b.ops[j]->regions) hoistBlock(*r);
@@ -296,7 +373,11 @@ void hoistBlock(Block& b) {
 
 void hoistInvariants(ir::Module& m, ir::Function& f) {
   (void)m;
-  cleanAsserts(f.body, Facts{});
+  std::set<const Operation*> taken;
+  cleanAsserts(f.body, Facts{}, taken);
+  std::map<const Value*, Value*> rep;
+  foldIfs(f.body, taken, rep);
+  if (!rep.empty()) replaceAll(f.body, rep);
   hoistBlock(f.body);
   eliminateDeadCode(f);
 }

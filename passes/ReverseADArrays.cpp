@@ -181,7 +181,7 @@ Value* Emitter::identityElement(Builder& rb, const Block& region, const Env& env
 }
 
 void Emitter::addIdentity(Builder& b, Map& adj, Env& env, const std::vector<Value*>& extents, Value* lo,
-                          const IdentityGroup& g, const ElementFn& element, Value* dy) {
+                          const IdentityGroup& g, const ElementFn& element, Value* dy, bool proved) {
   Value* a = env[g.array];
   auto found = adj.find(g.array);
   Value* base = found != adj.end() ? found->second : nullptr;
@@ -200,6 +200,10 @@ void Emitter::addIdentity(Builder& b, Map& adj, Env& env, const std::vector<Valu
     Value* whole = copiedArray(*m, e, dy);
     return whole ? whole : m->result();  // the map is then dead
   };
+  if (proved) {
+    adj[g.array] = makeMap(b, base != nullptr);
+    return;
+  }
   Operation* guard = b.create(OpKind::If, {same}, {a->type}, 2);
   Builder tb(guard->region(0));
   tb.setLoc(b.loc());
@@ -315,7 +319,7 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
     addIdentity(b, adj, env, extents, nullptr, g, [&](Builder& rb, const std::vector<Value*>& idx) {
       return identityElement(rb, region, env, idx, resultsOf(g), skip,
                              [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
-    }, dy);
+    }, dy, shapeProved(op, g.array, op.operands));
   if (caps.empty() && reads.empty()) return;
   std::vector<Value*> totals;
   // arrays used only by register-summed reads need no accumulator
@@ -419,6 +423,8 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
   };
   const Block& region = *op.region(0);
   std::vector<IdentityGroup> groups = extremal ? std::vector<IdentityGroup>{} : identityReads(region);
+  const Operation* lo0 = op.operand(0)->def;
+  bool zeroLo = lo0 && lo0->kind == OpKind::ConstI && lo0->i == 0;
   std::set<const Operation*> skip = loopNestCaps(groups, caps);
   for (const IdentityGroup& g : groups)
     addIdentity(b, adj, env, {n}, lo, g, [&](Builder& rb, const std::vector<Value*>& k) {
@@ -427,7 +433,7 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
         Value* none = nullptr;
         return seedOf(sb, e, none);
       });
-    }, nullptr);
+    }, nullptr, zeroLo && shapeProved(op, g.array, {op.operand(1)}));
   std::vector<const Operation*> reads = invariantReads(region);
   if (caps.empty() && reads.empty()) return;
   std::vector<Value*> inits;

@@ -116,8 +116,13 @@ class Emitter {
   // used as is), nullptr for a reduce. Guarded: when a's dims differ from the
   // extents (or lo != 0) the map is scatter-added into the selection.
   using ElementFn = std::function<ir::Value*(ir::Builder&, const std::vector<ir::Value*>& idx)>;
+  // `proved`: shapeProved, the map alone (no guard).
   void addIdentity(ir::Builder& b, Map& adj, Env& env, const std::vector<ir::Value*>& extents, ir::Value* lo,
-                   const IdentityGroup& g, const ElementFn& element, ir::Value* dy);
+                   const IdentityGroup& g, const ElementFn& element, ir::Value* dy, bool proved);
+  // True when the primal's asserts and shapes prove that array `a`, read
+  // at the own indices of `loop` (a map or reduce), has the dims `extents`
+  // (primal values). ReverseADShapes.cpp.
+  static bool shapeProved(const ir::Operation& loop, const ir::Value* a, const std::vector<ir::Value*>& extents);
   ir::Value* identityElement(ir::Builder& rb, const ir::Block& region, const Env& env,
                              const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& keys,
                              const std::set<const ir::Operation*>& skip,

@@ -141,3 +141,35 @@ fn f(x: f64[n], y: f64[n], m: i64) -> f64 {
   CHECK(run(p, *hoisted, bad).rfind("error: ", 0) == 0);
   CHECK(run(p, *hoisted, bad) == run(p, *before, bad));
 }
+
+TEST_CASE("hoist: comparisons decided by dominating asserts fold their ifs", "[passes][hoist]") {
+  // inner(x, y) asserts dim(y) == n, so `n == m`, `m != n` and their `and`
+  // are known: the ifs on them give way to the taken branch. z's extent is
+  // max(n, 0), which is n (a dim is never negative): inner(z, x)'s shape
+  // assert goes too.
+  Program p = compile(R"(
+fn inner(a: f64[n], b: f64[n]) -> f64 {
+    sum(a[i] * b[i] for i in 0..n)
+}
+fn f(x: f64[n], y: f64[m]) -> f64 {
+    let d = inner(x, y)
+    let z = [x[i] * 2.0 for i in 0..n]
+    let e = inner(z, x)
+    let u = if n == m { d } else { d + 100.0 }
+    let v = if m != n { e + 100.0 } else { e }
+    let w = if n == m and m == n { 1.0 } else { 1000.0 }
+    u + v + w
+})");
+  auto before = after(p, "f", "simplify");
+  auto hoisted = after(p, "f", "hoist");
+  INFO(chain::ir::printFunction(*before) << "\n" << chain::ir::printFunction(*hoisted));
+  CHECK(count(before->body, OpKind::If) >= 3);
+  CHECK(count(hoisted->body, OpKind::If) == 0);
+  CHECK(count(hoisted->body, OpKind::Assert) == 1);  // dim(y) == n, checked once
+  std::vector<RtValue> args = {vec({1.0, 2.0}), vec({0.5, 0.25})};
+  CHECK(run(p, *hoisted, args) == run(p, *before, args));
+  CHECK(run(p, *hoisted, args) == chain::ir::formatRtValue(RtValue::f64(1.0 + 10.0 + 1.0)));
+  std::vector<RtValue> bad = {vec({1.0, 2.0}), vec({0.5})};
+  CHECK(run(p, *hoisted, bad).rfind("error: ", 0) == 0);
+  CHECK(run(p, *hoisted, bad) == run(p, *before, bad));
+}

@@ -295,3 +295,45 @@ TEST_CASE("a register sum with no scatter left is a reduce sum", "[ad][perf]") {
   CHECK(scalarFors == 0);
   checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, -0.25, 0.125}), RtValue::i64(5)});
 }
+
+TEST_CASE("identity reads of an array whose shape the primal asserts need no shape guard", "[ad][perf]") {
+  // y is carried by the loop; step's signature asserts dim(y) == n in every
+  // iteration, so the reverse of the map over 0..n (extent max(n, 0)) and of
+  // sum(y) reads y at its own shape: map adjoints, no guarded scatter.
+  Compiled c = compile(R"(
+fn step(x: f64[n], y: f64[n]) -> f64[n] {
+    [y[i] + 0.5 * x[i] * y[i] for i in 0..n]
+}
+fn f(x: f64[n], s: i64) -> f64 {
+    var y = x
+    for t in 0..s {
+        y = step(x, y)
+    }
+    sum(y)
+}
+)", "f");
+  INFO(ir::printFunction(*c.grad));
+  CHECK(opsOf(*c.grad, OpKind::AddAt).empty());
+  int arrayIfs = 0;
+  walk(c.grad->body, 0, [&](const ir::Operation& op, int) {
+    if (op.kind == OpKind::If)
+      for (auto& r : op.results) arrayIfs += r->type.rank > 0;
+  });
+  CHECK(arrayIfs <= 1);  // at most the hoist-style guard of an empty reverse loop, no shape guard
+  for (int64_t s : {0, 1, 3})
+    checkGradient(c, {RtValue::array(Scalar::F64, {3}, {0.5, -1.0, 0.25}), RtValue::i64(s)});
+}
+
+TEST_CASE("an unproved shape keeps the guard and its scatter fallback", "[ad][perf]") {
+  // nothing relates dim(y) to m: the map over 0..m reads y at its own index
+  // but y may be longer.
+  Compiled c = compile(R"(
+fn f(y: f64[n], m: i64) -> f64 {
+    sum([y[i] * y[i] for i in 0..m])
+}
+)", "f");
+  INFO(ir::printFunction(*c.grad));
+  CHECK(!opsOf(*c.grad, OpKind::AddAt).empty());
+  checkGradient(c, {RtValue::array(Scalar::F64, {4}, {0.5, -1.0, 0.25, 2.0}), RtValue::i64(2)});
+  checkGradient(c, {RtValue::array(Scalar::F64, {2}, {0.5, -1.0}), RtValue::i64(2)});
+}
