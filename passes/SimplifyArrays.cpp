@@ -10,7 +10,10 @@
 //   region) or the map has a single use. A trivial body (loads and at most
 //   one add/mul/compare/select...) is fused at any depth. So exp(x[:, 0..d])
 //   read inside a loop over points stays one materialised array, and so
-//   does a costly comprehension read by logsumexp (two passes over it). index(fill(v)) = v,
+//   does a costly comprehension read by logsumexp: code generation would
+//   evaluate it once (running max), but reverse AD of the fused logsumexp
+//   recomputes the body for the softmax weights, so the gradient would run
+//   it twice (measured: gmm gradient slower). index(fill(v)) = v,
 //   index(transpose(a), i, j) = index(a, j, i), index(slice(a, sel), ..) =
 //   index(a, combined indices), index(build(e..), k, ..) = e_k[..].
 // * Bounds: a fold that removes a bounds-checked read keeps the check as an
@@ -255,13 +258,14 @@ bool Simplifier::mayFuse(Builder& b, Operation* mapOp, const std::vector<Value*>
 
 // True when every loop between `b`'s block and the map's block iterates
 // over one of the read's indices (ifs are transparent; whiles, and logsumexp
-// reduces, whose body code generation runs twice, never are).
+// reduces, whose fused body reverse AD evaluates twice, never are).
 bool Simplifier::sameDepth(Builder& b, Operation* mapOp, const std::vector<Value*>& idx) const {
   for (const Block* blk = b.block(); blk != mapOp->parent; blk = blk->parentOp->parent) {
     const Operation* p = blk->parentOp;
     if (!p) return false;
     if (p->kind == OpKind::If) continue;
-    // code generation evaluates a logsumexp body twice (max, then sum)
+    // the adjoint of logsumexp re-reads its body (softmax weights): a fused
+    // costly body would be computed twice by the gradient
     if (p->kind == OpKind::While || (p->kind == OpKind::Reduce && p->s == "logsumexp")) return false;
     size_t nargs = p->kind == OpKind::Map ? blk->args.size() : p->kind == OpKind::Reduce || p->kind == OpKind::For ? 1 : 0;
     if (nargs == 0) return false;

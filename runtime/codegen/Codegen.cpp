@@ -5,6 +5,8 @@
 // CodegenEffects.cpp and the CodegenArray*.cpp files. A function that
 // allocates from the arena releases it (back to the head seen on entry)
 // before each return, on success and on error.
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -131,10 +133,11 @@ void FnEmitter::emit() {
 
   b_.SetInsertPoint(entry);
   plan_ = std::make_unique<BufferPlan>(f_);
-  std::vector<llvm::Value*> params;
+  std::vector<llvm::Value*> params, paramData;
   for (size_t i = 0; i < f_.numParams(); ++i) {
     llvm::Value* x = loadParam(f_.param(i), static_cast<unsigned>(i));
     std::vector<llvm::Value*> xs = x ? std::vector<llvm::Value*>{x} : flat(f_.param(i));
+    if (!x) paramData.push_back(arr(f_.param(i)).data);
     params.insert(params.end(), xs.begin(), xs.end());
   }
   const ir::Operation* ret = f_.body.terminator();
@@ -155,6 +158,43 @@ void FnEmitter::emit() {
     exitBB_->moveAfter(&fn_->back());
   }
   if (usesArena_) releaseArenaOnReturn(entry);
+  annotateAliasing(paramData);
+}
+
+// Tells LLVM what is known about the memory of array buffers, so that loops
+// need no runtime alias checks (vector.memcheck): every chain_rt_alloc call
+// returns a fresh arena block (`noalias` return, like malloc: two blocks
+// never overlap while both are live), and the arena never overlaps the
+// caller's parameter arrays, so loads from parameter data carry the alias
+// scope "params" and loads / stores whose base is an arena block are marked
+// `noalias` with it. Accesses through other pointers (phis of buffers, the
+// tape, the context) are left as they are.
+void FnEmitter::annotateAliasing(const std::vector<llvm::Value*>& paramData) {
+  std::set<const llvm::Value*> params(paramData.begin(), paramData.end());
+  auto isAlloc = [](const llvm::Value* v) {
+    const auto* c = llvm::dyn_cast<llvm::CallInst>(v);
+    const llvm::Function* callee = c ? c->getCalledFunction() : nullptr;
+    return callee && callee->getName() == "chain_rt_alloc";
+  };
+  llvm::MDBuilder md(llctx_);
+  llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("chain.buffers");
+  llvm::MDNode* scope = md.createAnonymousAliasScope(domain, "chain.params");
+  llvm::MDNode* scopes = llvm::MDNode::get(llctx_, {scope});
+  for (llvm::BasicBlock& bb : *fn_)
+    for (llvm::Instruction& in : bb) {
+      if (auto* c = llvm::dyn_cast<llvm::CallInst>(&in); c && isAlloc(c)) {
+        c->addRetAttr(llvm::Attribute::NoAlias);
+        continue;
+      }
+      llvm::Value* ptr = llvm::getLoadStorePointerOperand(&in);
+      if (!ptr) continue;
+      const llvm::Value* base = llvm::getUnderlyingObject(ptr);
+      unsigned kind = 0;
+      if (params.count(base) && llvm::isa<llvm::LoadInst>(in)) kind = llvm::LLVMContext::MD_alias_scope;
+      else if (isAlloc(base)) kind = llvm::LLVMContext::MD_noalias;
+      else continue;
+      in.setMetadata(kind, llvm::MDNode::concatenate(in.getMetadata(kind), scopes));
+    }
 }
 
 // Loads ctx->arena at entry and releases back to it before every `ret`.

@@ -4,17 +4,25 @@
 // contiguous), `reduce` (an accumulator; sum / prod use `reassoc` fadd / fmul
 // and nothing else gets fast-math flags; max / min use llvm.maximum /
 // llvm.minimum, so a NaN element makes the result NaN and +0 > -0;
-// logsumexp is two passes: m = max, then m + log(sum exp(x - m)), with an
-// infinite or NaN m returned as it is), and `matmul` in its four rank forms
-// (for [n,k]@[k,m]: for i, for p, a = A[i,p], for j: C[i,j] += a * B[p,j]).
+// logsumexp evaluates a costly body once with a running max, a trivial one
+// (loads, one cheap op) in two vectorisable passes: m = max, then m +
+// log(sum exp(x - m)); an infinite or NaN m is returned as it is), and
+// `matmul` in its four rank forms (for [n,k]@[k,m]: for i, for p, a =
+// A[i,p], for j: C[i,j] += a * B[p,j]). A map's output buffer gets a fresh
+// alias scope, so its loops need no runtime alias checks against it.
 //
 // Bounds checks of the index ops at the top level of a map / reduce region
 // whose index is the region's own index plus a constant, or is invariant,
 // are hoisted before the loop (one range test, reporting the first index that
 // would fail), so the loop body has no early exit and vectorises.
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <tuple>
 #include <limits>
 
 #include "runtime/codegen/CodegenImpl.h"
@@ -156,7 +164,7 @@ void FnEmitter::emitMap(const ir::Operation& op) {
   std::vector<llvm::Value*> dims, zeros;
   llvm::Value* nonEmpty = b_.getTrue();
   for (const ir::Value* n : op.operands) {
-    llvm::Value* d = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, get(n), b_.getInt64(0));
+    llvm::Value* d = checkedSize(op, n);  // a negative extent is an error, as in the interpreter
     dims.push_back(d);
     zeros.push_back(b_.getInt64(0));
     nonEmpty = b_.CreateAnd(nonEmpty, b_.CreateICmpSGT(d, b_.getInt64(0)));
@@ -181,8 +189,48 @@ void FnEmitter::emitMap(const ir::Operation& op) {
     });
   };
   if (dims.empty()) internalError("map without extents");
+  llvm::BasicBlock* before = &fn_->back();
+  llvm::MDNode* scope = declareFreshScope();
   level(0, b_.getInt64(0));
+  markFreshOutput(before, out.data, scope);
   setArr(op.result(), std::move(out));
+}
+
+// A new alias scope, declared here (llvm.experimental.noalias.scope.decl:
+// each run of the map is a new instance of it, as for an inlined noalias
+// argument).
+llvm::MDNode* FnEmitter::declareFreshScope() {
+  llvm::MDBuilder md(llctx_);
+  if (!scopeDomain_) scopeDomain_ = md.createAnonymousAliasScopeDomain("chain.fresh");
+  llvm::MDNode* scope = md.createAnonymousAliasScope(scopeDomain_, "chain.map.out");
+  llvm::MDNode* list = llvm::MDNode::get(llctx_, {scope});
+  llvm::Function* decl = llvm::Intrinsic::getDeclaration(&mod_, llvm::Intrinsic::experimental_noalias_scope_decl);
+  b_.CreateCall(decl, {llvm::MetadataAsValue::get(llctx_, list)});
+  return list;
+}
+
+// The map's output buffer was allocated just before its loops and nothing
+// else in them can reach it (the map's value is not visible in its own
+// body): in the blocks after `before`, stores based on `out` get the scope
+// and every other load / store is `noalias` with it, so the loop needs no
+// runtime alias check against the buffer it fills.
+void FnEmitter::markFreshOutput(llvm::BasicBlock* before, llvm::Value* out, llvm::MDNode* scope) {
+  bool after = false;
+  for (llvm::BasicBlock& bb : *fn_) {
+    if (&bb == before) {
+      after = true;
+      continue;
+    }
+    if (!after) continue;
+    for (llvm::Instruction& in : bb) {
+      llvm::Value* ptr = llvm::getLoadStorePointerOperand(&in);
+      if (!ptr) continue;
+      bool mine = llvm::getUnderlyingObject(ptr) == out;
+      if (mine && !llvm::isa<llvm::StoreInst>(in)) continue;  // not emitted; be safe
+      unsigned kind = mine ? llvm::LLVMContext::MD_alias_scope : llvm::LLVMContext::MD_noalias;
+      in.setMetadata(kind, llvm::MDNode::concatenate(in.getMetadata(kind), scope));
+    }
+  }
 }
 
 llvm::Value* FnEmitter::reduceIdentity(const std::string& kind, ir::Type t) {
@@ -217,6 +265,55 @@ llvm::Value* FnEmitter::reduceStep(const std::string& kind, ir::Type t, llvm::Va
   internalError("unknown reduce kind '" + kind + "'");
 }
 
+// True when a reduce body is loads, constants, casts and at most one cheap
+// arithmetic op (the passes' "trivial" map body, SimplifyArrays.cpp):
+// evaluating it twice (logsumexp's max pass, then its sum pass) costs less
+// than the running-max form, and both passes vectorise.
+bool FnEmitter::cheapLoadBody(const ir::Block& region) const {
+  using K = ir::OpKind;
+  auto oneOf = [](K k, std::initializer_list<K> ks) { return std::find(ks.begin(), ks.end(), k) != ks.end(); };
+  int arith = 0;
+  for (const auto& opPtr : region.ops) {
+    K k = opPtr->kind;
+    if (!opPtr->regions.empty()) return false;
+    if (oneOf(k, {K::ConstF, K::ConstI, K::ConstB, K::Dim, K::Index, K::Cast, K::StopGradient, K::Yield}))
+      continue;
+    bool cheap = oneOf(k, {K::Add, K::Sub, K::Mul, K::Neg, K::Abs, K::Min, K::Max, K::Select, K::Lt,
+                           K::Le, K::Gt, K::Ge, K::Eq, K::Ne, K::And, K::Or, K::Not});
+    if (!cheap || ++arith > 1) return false;
+  }
+  return true;
+}
+
+// logsumexp in one pass over a costly body (each element evaluated once):
+// running max m and s = sum exp(x - m). For x > m: s = s * exp(m - x) + 1,
+// m = x; else s += exp(x - m). An undefined difference (-inf - -inf, inf -
+// inf, NaN) adds nothing; m = maximum(m, x) keeps a NaN, and the caller
+// returns a non-finite m as it is. Returns {m, s}.
+std::pair<llvm::Value*, llvm::Value*> FnEmitter::onlineLogSumExp(const ir::Block& region, ir::Type t,
+                                                                llvm::Value* lo, llvm::Value* hi,
+                                                                llvm::Value* mark) {
+  llvm::Type* ft = typeOf(t);
+  llvm::Value* zero = llvm::ConstantFP::get(ft, 0.0);
+  llvm::Value* one = llvm::ConstantFP::get(ft, 1.0);
+  std::vector<llvm::Value*> ms = countedLoop(
+      lo, hi, {llvm::ConstantFP::getInfinity(ft, true), zero},
+      [&](llvm::Value* i, const std::vector<llvm::Value*>& acc) {
+        size_t allocsBefore = allocCount_;
+        llvm::Value* x = regionScalar(region, {i}, t);
+        if (allocCount_ != allocsBefore) releaseIteration(mark, {});
+        llvm::Value* m = acc[0];
+        llvm::Value* s = acc[1];
+        llvm::Value* bigger = b_.CreateFCmpOGT(x, m);
+        llvm::Value* d = b_.CreateSelect(bigger, b_.CreateFSub(m, x), b_.CreateFSub(x, m));
+        llvm::Value* e = b_.CreateSelect(b_.CreateFCmpUNO(d, d), zero, intrinsic(llvm::Intrinsic::exp, {d}));
+        llvm::Value* grown = b_.CreateFAdd(b_.CreateFMul(s, e), one);
+        llvm::Value* s2 = b_.CreateSelect(bigger, grown, b_.CreateFAdd(s, e));
+        return std::vector<llvm::Value*>{b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, m, x), s2};
+      });
+  return {ms[0], ms[1]};
+}
+
 // %s = reduce "kind" (lo, hi) ^(i) { yield x }
 void FnEmitter::emitReduce(const ir::Operation& op) {
   ir::Type t = op.result()->type;
@@ -238,10 +335,14 @@ void FnEmitter::emitReduce(const ir::Operation& op) {
   llvm::Value* r = nullptr;
   if (op.s == "logsumexp") {
     if (!t.isFloat()) internalError("logsumexp must have a float result");
-    llvm::Value* m = pass("max", id);
-    llvm::Value* s = pass("sum", [&](llvm::Value* x) {
-      return intrinsic(llvm::Intrinsic::exp, {b_.CreateFSub(x, m)});
-    });
+    llvm::Value* m = nullptr;
+    llvm::Value* s = nullptr;
+    if (cheapLoadBody(region)) {
+      m = pass("max", id);
+      s = pass("sum", [&](llvm::Value* x) { return intrinsic(llvm::Intrinsic::exp, {b_.CreateFSub(x, m)}); });
+    } else {
+      std::tie(m, s) = onlineLogSumExp(region, t, lo, hi, mark);
+    }
     llvm::Value* finite = b_.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {m}),
                                            llvm::ConstantFP::getInfinity(typeOf(t)));
     llvm::Value* lse = b_.CreateFAdd(m, intrinsic(llvm::Intrinsic::log, {s}));

@@ -194,6 +194,8 @@ class FnEmitter {
   llvm::Value* reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc, llvm::Value* x);
   llvm::Value* reduceIdentity(const std::string& kind, ir::Type t);
   bool cheapLoadBody(const ir::Block& region) const;
+  llvm::MDNode* declareFreshScope();
+  void markFreshOutput(llvm::BasicBlock* before, llvm::Value* out, llvm::MDNode* scope);
   std::pair<llvm::Value*, llvm::Value*> onlineLogSumExp(const ir::Block& region, ir::Type t,
                                                         llvm::Value* lo, llvm::Value* hi,
                                                         llvm::Value* mark);
@@ -210,6 +212,7 @@ class FnEmitter {
   void tapePopDynamic(const ir::Operation& op);
 
   llvm::Module& mod_;
+  llvm::MDNode* scopeDomain_ = nullptr;  // alias scopes of fresh map outputs
   llvm::LLVMContext& llctx_;
   llvm::IRBuilder<> b_;
   const ir::Function& f_;
