@@ -329,12 +329,17 @@ size_t hoistFrom(Block& outer, size_t pos) {
 }
 
 // `if` with a constant condition: the taken region's ops replace it, its
-// results are the region's yielded values (recorded in `rep`).
-void foldIfs(Block& b, const std::set<const Operation*>& proved, std::map<const Value*, Value*>& rep) {
+// results are the region's yielded values (recorded in `rep`). The removed
+// ifs go to `graveyard`: later ops still name their results until the
+// caller applies `rep`, so they must stay allocated until then.
+void foldIfs(Block& b, const std::set<const Operation*>& proved, std::map<const Value*, Value*>& rep,
+             std::vector<std::unique_ptr<Operation>>& graveyard) {
   for (size_t j = 0; j < b.ops.size();) {
     Operation& op = *b.ops[j];
-    for (auto& r : op.regions) foldIfs(*r, proved, rep);
-    const Operation* c = op.kind == OpKind::If ? op.operand(0)->def : nullptr;
+    for (auto& r : op.regions) foldIfs(*r, proved, rep, graveyard);
+    Value* cond = op.kind == OpKind::If ? op.operand(0) : nullptr;
+    for (auto it = rep.find(cond); cond && it != rep.end(); it = rep.find(cond)) cond = it->second;
+    const Operation* c = cond ? cond->def : nullptr;
     bool known = c && c->kind == OpKind::ConstB;
     if (!known && !proved.count(&op)) {
       ++j;
@@ -343,7 +348,7 @@ void foldIfs(Block& b, const std::set<const Operation*>& proved, std::map<const 
     Block& taken = *op.region(!known || c->i ? 0 : 1);
     Operation* yield = taken.terminator();
     for (size_t r = 0; r < op.results.size(); ++r) rep[op.result(r)] = yield->operand(r);
-    std::unique_ptr<Operation> dead = std::move(b.ops[j]);  // owns the moved-from region
+    graveyard.push_back(std::move(b.ops[j]));  // owns the moved-from region
     taken.ops.pop_back();
     for (auto& o : taken.ops) o->parent = &b;
     size_t n = taken.ops.size();
@@ -376,8 +381,10 @@ void hoistInvariants(ir::Module& m, ir::Function& f) {
   std::set<const Operation*> taken;
   cleanAsserts(f.body, Facts{}, taken);
   std::map<const Value*, Value*> rep;
-  foldIfs(f.body, taken, rep);
+  std::vector<std::unique_ptr<Operation>> graveyard;
+  foldIfs(f.body, taken, rep, graveyard);
   if (!rep.empty()) replaceAll(f.body, rep);
+  graveyard.clear();
   hoistBlock(f.body);
   eliminateDeadCode(f);
 }
