@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <new>
+#include <unistd.h>
 
 namespace chain::ir {
 
@@ -26,11 +27,18 @@ RtValue RtValue::scalarOf(Type t, double v) {
 RtValue RtValue::array(Scalar elem, std::vector<int64_t> shape) {
   RtValue r;
   r.type = Type{elem, static_cast<int>(shape.size())};
+  // More elements (8 bytes each) than the machine's physical memory holds:
+  // as if the allocation failed, without asking the allocator (which may
+  // abort instead of failing, e.g. under AddressSanitizer).
+  static const size_t kMaxElems = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    size_t bytes = pages > 0 && page > 0 ? size_t(pages) * size_t(page) : size_t(1) << 60;
+    return bytes / 8;
+  }();
   size_t n = 1;
   for (int64_t s : shape) {
     size_t d = static_cast<size_t>(s > 0 ? s : 0);
-    // More elements than memory can address: as if the allocation failed.
-    if (d != 0 && n > (size_t(1) << 60) / d) throw std::bad_alloc();
+    if (d != 0 && n > kMaxElems / d) throw std::bad_alloc();
     n *= d;
   }
   r.shape = std::move(shape);
