@@ -40,6 +40,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "passes/IntFacts.h"
 #include "passes/Simplify.h"
 
 namespace chain::passes {
@@ -95,28 +96,9 @@ void learn(Facts& f, const Value* c) {
   }
 }
 
-bool constInt(const Value* v, int64_t& out) {
-  if (!v->def || v->def->kind != OpKind::ConstI) return false;
-  out = v->def->i;
-  return true;
-}
-
-// A size: a dim, a constant >= 0, or a max with such an operand.
-bool nonNegative(const Value* v) {
-  int64_t c;
-  if (constInt(v, c)) return c >= 0;
-  if (!v->def) return false;
-  if (v->def->kind == OpKind::Dim) return true;
-  if (v->def->kind == OpKind::Max) return nonNegative(v->def->operand(0)) || nonNegative(v->def->operand(1));
-  return false;
-}
-
 // max(v, c) with c <= 0 and v >= 0 is v (the extent of a range 0..n).
 void learnMax(Facts& f, const Operation& op) {
-  int64_t c;
-  if (op.kind != OpKind::Max || op.result()->type != Type::i64()) return;
-  for (size_t s = 0; s < 2; ++s)
-    if (constInt(op.operand(s), c) && c <= 0 && nonNegative(op.operand(1 - s))) f.unite(op.result(), op.operand(1 - s));
+  if (const Value* v = maxOfNonNegative(op)) f.unite(op.result(), v);
 }
 
 // An i64 eq/ne or an and of conditions that the facts decide becomes a

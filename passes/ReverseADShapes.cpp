@@ -14,6 +14,7 @@
 // the primal before any reverse code runs (recomputation skips them because
 // the forward sweep checked them), so an assert in those blocks held for the
 // instance of the map being reversed, whether it comes before or after it.
+#include "passes/IntFacts.h"
 #include "passes/ReverseADImpl.h"
 
 namespace chain::passes::ad {
@@ -53,21 +54,6 @@ class Equalities {
   std::vector<int> parent_;
 };
 
-bool constInt(const Value* v, int64_t& out) {
-  if (!v->def || v->def->kind != OpKind::ConstI) return false;
-  out = v->def->i;
-  return true;
-}
-
-bool nonNegative(const Value* v) {
-  int64_t c;
-  if (constInt(v, c)) return c >= 0;
-  if (!v->def) return false;
-  if (v->def->kind == OpKind::Dim) return true;
-  if (v->def->kind == OpKind::Max) return nonNegative(v->def->operand(0)) || nonNegative(v->def->operand(1));
-  return false;
-}
-
 void learnCondition(Equalities& e, const Value* c) {
   if (!c->def) return;
   const Operation& d = *c->def;
@@ -87,11 +73,7 @@ void learnOp(Equalities& e, const Operation& op) {
     for (size_t k = first; k < op.operands.size(); ++k)
       e.unite(e.dim(op.result(), int64_t(k - first)), e.value(op.operand(k)));
   }
-  int64_t c;
-  if (op.kind == OpKind::Max && op.result()->type == ir::Type::i64())
-    for (size_t s = 0; s < 2; ++s)
-      if (constInt(op.operand(s), c) && c <= 0 && nonNegative(op.operand(1 - s)))
-        e.unite(e.value(op.result()), e.value(op.operand(1 - s)));
+  if (const Value* v = maxOfNonNegative(op)) e.unite(e.value(op.result()), e.value(v));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "passes/IntFacts.h"
 #include "passes/SimplifyImpl.h"
 
 namespace chain::passes::simp {
@@ -38,11 +39,6 @@ using ir::Type;
 using ir::Value;
 
 namespace {
-
-bool constInt(const Value* v, int64_t& out) {
-  double f;
-  return v && v->def && v->def->kind == OpKind::ConstI && fold::constantOf(v, f, out);
-}
 
 // A map body is cheap to recompute per read: few ops and no nested region.
 bool cheapBody(const Block& body) {
