@@ -1,4 +1,4 @@
-// Test helper for the passes_hoist / passes_fusion_* unit tests: compiles
+// Test helper for the passes_* unit tests: compiles
 // Chain source through the frontend, runs the registered passes up to a
 // given one, and runs functions under the reference interpreter.
 #pragma once
@@ -33,6 +33,7 @@ inline Program compile(const std::string& src) {
   INFO(diag.render());
   REQUIRE(!diag.hasErrors());
   p.m = frontend::lower(*prog);
+  REQUIRE(ir::verifyModule(*p.m).empty());
   return p;
 }
 

@@ -14,6 +14,7 @@
 #include "passes/Inline.h"
 #include "passes/ReverseAD.h"
 #include "passes/Simplify.h"
+#include "passes_pipeline_util.h"
 
 using namespace chain;
 using ir::RtValue;
@@ -21,23 +22,8 @@ using ir::Scalar;
 
 namespace {
 
-struct Program {
-  std::string src;
-  std::unique_ptr<ir::Module> m;
-};
-
-Program compile(const std::string& src) {
-  Program p{src, nullptr};
-  DiagEngine diag("test.chain", &p.src);
-  auto prog = frontend::parse(p.src, diag);
-  REQUIRE(!diag.hasErrors());
-  frontend::check(*prog, diag);
-  INFO(diag.render());
-  REQUIRE(!diag.hasErrors());
-  p.m = frontend::lower(*prog);
-  REQUIRE(ir::verifyModule(*p.m).empty());
-  return p;
-}
+using pipetest::compile;
+using pipetest::Program;
 
 std::unique_ptr<ir::Function> prepared(ir::Module& m, const std::string& name) {
   auto f = ir::cloneFunction(*m.lookup(name));
