@@ -30,29 +30,48 @@
 namespace chain::codegen {
 namespace {
 
+// LLVM's own options, parsed once before any compilation: the defaults
+// below, then CHAIN_LLVM_ARGS ("-time-passes ..." for profiling; naming one of
+// the defaults there replaces it, e.g. -disable-lsr=false).
+//
+// Two of LLVM's O2 steps cost much compile time for our loops and bought no
+// run time on the benchmark suite (same-run A/B of bench/): runtime
+// unrolling of loops with unknown trip counts (every Chain loop: shapes are
+// run-time values, and the vectoriser already interleaves) and loop strength
+// reduction in codegen. Without them compile time fell by about a third
+// (gmm 570 -> 339 ms, ode 362 -> 230, llsq 162 -> 115, lstm 788 -> 691).
+// LLVM has no per-module switch for them: they are process-wide, so an
+// embedding program that runs its own LLVM shares them.
+void parseLLVMOptions() {
+  const char* env = std::getenv("CHAIN_LLVM_ARGS");
+  std::string user = env ? env : "";
+  static std::vector<std::string> words{"chain"};
+  for (const char* d : {"-disable-lsr", "-unroll-runtime=false"}) {
+    std::string name = std::string(d).substr(1, std::string(d).find('=') - 1);
+    if (user.find(name) == std::string::npos) words.push_back(d);
+  }
+  std::string w;
+  for (const char* c = user.c_str();; ++c) {
+    if (*c == ' ' || *c == 0) {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+      if (*c == 0) break;
+    } else {
+      w += *c;
+    }
+  }
+  std::vector<const char*> argv;
+  for (auto& x : words) argv.push_back(x.c_str());
+  llvm::cl::ParseCommandLineOptions(int(argv.size()), argv.data());
+}
+
 void initNativeTarget() {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
-    // CHAIN_LLVM_ARGS="-time-passes ...": LLVM's own options, for profiling.
-    if (const char* a = std::getenv("CHAIN_LLVM_ARGS")) {
-      static std::vector<std::string> words{"chain"};
-      std::string w;
-      for (const char* c = a;; ++c) {
-        if (*c == ' ' || *c == 0) {
-          if (!w.empty()) words.push_back(w);
-          w.clear();
-          if (*c == 0) break;
-        } else {
-          w += *c;
-        }
-      }
-      std::vector<const char*> argv;
-      for (auto& x : words) argv.push_back(x.c_str());
-      llvm::cl::ParseCommandLineOptions(int(argv.size()), argv.data());
-    }
+    parseLLVMOptions();
   });
 }
 
