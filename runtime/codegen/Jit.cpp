@@ -26,6 +26,7 @@
 #include "ir/StageTimer.h"
 #include "runtime/codegen/Codegen.h"
 #include "runtime/codegen/CodegenImpl.h"
+#include "runtime/codegen/VectorMath.h"
 
 namespace chain::codegen {
 namespace {
@@ -125,7 +126,8 @@ llvm::OptimizationLevel optLevel(int level) {
 }
 
 // The new-PassManager default pipeline for `level`, with the target's cost
-// model (TargetIRAnalysis) so the vectorisers see the real vector width.
+// model (TargetIRAnalysis) so the vectorisers see the real vector width, and
+// the vector math library's functions (VectorMath.h) for loops of exp, tanh...
 // For compile-time experiments, CHAIN_PASSES replaces it (at -O1..-O3) by a
 // pipeline in `opt -passes=` syntax; with CHAIN_LLVM_ARGS=-time-passes each
 // pass's time is printed.
@@ -146,6 +148,9 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   }
   llvm::PassBuilder pb(&tm, pto, std::nullopt, si ? &pic : nullptr);
   fam.registerPass([&] { return tm.getTargetIRAnalysis(); });
+  llvm::TargetLibraryInfoImpl tlii(tm.getTargetTriple());
+  addVectorMath(tlii, tm.getTargetTriple());
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -265,6 +270,11 @@ class LLJitEngine final : public JitEngine {
         jit_->getDataLayout().getGlobalPrefix());
     if (!gen) throw std::runtime_error("cannot search the process: " + llvm::toString(gen.takeError()));
     jd.addGenerator(std::move(*gen));
+    if (const char* lib = vectorMathLibrary()) {
+      auto vec = llvm::orc::DynamicLibrarySearchGenerator::Load(lib, jit_->getDataLayout().getGlobalPrefix());
+      if (!vec) throw std::runtime_error(std::string("cannot search ") + lib + ": " + llvm::toString(vec.takeError()));
+      jd.addGenerator(std::move(*vec));
+    }
   }
 
   std::mutex mu_;
