@@ -139,12 +139,14 @@ std::vector<Emitter::IdentityGroup> Emitter::identityReads(const Block& region) 
       if (op->kind != OpKind::Index || !act_.active(op->result()) || !act_.active(op->operand(0))) continue;
       const Value* a = op->operand(0);
       if (!caps.count(a) || a->type.rank != int(region.args.size())) continue;
-      bool identity = true;
-      for (size_t k = 0; k < region.args.size(); ++k) identity &= op->operand(1 + k) == region.arg(k);
-      if (!identity) continue;
+      std::vector<int64_t> offsets;  // identity or offset read (see ReverseADOffsets.cpp)
+      if (!readOffsets(*op, region, offsets)) continue;
       auto g = std::find_if(out.begin(), out.end(), [&](const IdentityGroup& x) { return x.array == a; });
-      if (g == out.end()) out.push_back({a, {op.get()}, false});
-      else g->reads.push_back(op.get());
+      if (g == out.end()) out.push_back({a, {op.get()}, false, {offsets}});
+      else {
+        g->reads.push_back(op.get());
+        g->offsets.push_back(offsets);
+      }
     }
   };
   walk(region);
@@ -315,11 +317,20 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   std::vector<const Operation*> reads = invariantReads(region);
   std::vector<Value*> extents, inits;
   for (Value* n : op.operands) extents.push_back(env[n]);
-  for (const IdentityGroup& g : groups)
+  for (const IdentityGroup& g : groups) {
+    if (g.shifted()) {
+      addOffsets(b, adj, env, std::vector<Value*>(extents.size(), nullptr), extents, g,
+          [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<const Value*>& keys) {
+            return identityElement(rb, region, env, idx, keys, skip,
+                                   [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+          }, shapeProved(op, g.array, op.operands));
+      continue;
+    }
     addIdentity(b, adj, env, extents, nullptr, g, [&](Builder& rb, const std::vector<Value*>& idx) {
       return identityElement(rb, region, env, idx, resultsOf(g), skip,
                              [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
     }, dy, shapeProved(op, g.array, op.operands));
+  }
   if (caps.empty() && reads.empty()) return;
   std::vector<Value*> totals;
   // arrays used only by register-summed reads need no accumulator
@@ -426,7 +437,17 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
   const Operation* lo0 = op.operand(0)->def;
   bool zeroLo = lo0 && lo0->kind == OpKind::ConstI && lo0->i == 0;
   std::set<const Operation*> skip = loopNestCaps(groups, caps);
-  for (const IdentityGroup& g : groups)
+  for (const IdentityGroup& g : groups) {
+    if (g.shifted()) {
+      addOffsets(b, adj, env, {lo}, {hi}, g,
+          [&](Builder& rb, const std::vector<Value*>& i, const std::vector<const Value*>& keys) {
+            return identityElement(rb, region, env, i, keys, skip, [&](Builder& sb, Value* e) {
+              Value* none = nullptr;
+              return seedOf(sb, e, none);
+            });
+          }, zeroLo && shapeProved(op, g.array, {op.operand(1)}));
+      continue;
+    }
     addIdentity(b, adj, env, {n}, lo, g, [&](Builder& rb, const std::vector<Value*>& k) {
       Value* i = rb.binary(OpKind::Add, lo, k[0]);
       return identityElement(rb, region, env, {i}, resultsOf(g), skip, [&](Builder& sb, Value* e) {
@@ -434,6 +455,7 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
         return seedOf(sb, e, none);
       });
     }, nullptr, zeroLo && shapeProved(op, g.array, {op.operand(1)}));
+  }
   std::vector<const Operation*> reads = invariantReads(region);
   if (caps.empty() && reads.empty()) return;
   std::vector<Value*> inits;

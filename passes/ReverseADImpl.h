@@ -100,10 +100,15 @@ class Emitter {
   // Their adjoint is itself elementwise, so it is built as a map (added to
   // da by one elementwise map) instead of a fill + scatter loop. `only`: a
   // has no other use in the region whose adjoint needs the loop nest.
+  // Offset reads (ReverseADOffsets.cpp) extend them: every index k is
+  // i_k + c_k with c_k an i64 constant (stencils `a[i - 1]`, `a[i, j + 1]`);
+  // `offsets[r]` holds read r's c (all zero for an identity read).
   struct IdentityGroup {
     const ir::Value* array;
     std::vector<const ir::Operation*> reads;
     bool only;
+    std::vector<std::vector<int64_t>> offsets;
+    bool shifted() const;  // some read has a nonzero offset
   };
   std::vector<IdentityGroup> identityReads(const ir::Block& region) const;
   static std::vector<const ir::Value*> resultsOf(const IdentityGroup& g);
@@ -123,6 +128,19 @@ class Emitter {
   // at the own indices of `loop` (a map or reduce), has the dims `extents`
   // (primal values). ReverseADShapes.cpp.
   static bool shapeProved(const ir::Operation& loop, const ir::Value* a, const std::vector<ir::Value*>& extents);
+  // The offsets c of `read` (an index op) when its indices are the args of
+  // `region` in order, each plus an optional i64 constant; else false.
+  static bool readOffsets(const ir::Operation& read, const ir::Block& region, std::vector<int64_t>& out);
+  // A shifted group: adj[g.array] = base + map(dims(a)) { j -> sum over its
+  // distinct offsets c of (lo_k <= j_k - c_k < hi_k for all k) ?
+  // element(j - c, reads at c) : 0 }. `lo`: per axis, nullptr for 0. The
+  // map covers all of a, so no shape guard is needed. `proved`: dims(a) ==
+  // hi (shapeProved, lo 0), the map is over hi then (fuses with its users).
+  using OffsetElementFn = std::function<ir::Value*(ir::Builder&, const std::vector<ir::Value*>& idx,
+                                                   const std::vector<const ir::Value*>& keys)>;
+  void addOffsets(ir::Builder& b, Map& adj, Env& env, const std::vector<ir::Value*>& lo,
+                  const std::vector<ir::Value*>& hi, const IdentityGroup& g, const OffsetElementFn& element,
+                  bool proved);
   ir::Value* identityElement(ir::Builder& rb, const ir::Block& region, const Env& env,
                              const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& keys,
                              const std::set<const ir::Operation*>& skip,
