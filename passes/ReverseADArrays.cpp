@@ -150,8 +150,14 @@ std::vector<Emitter::IdentityGroup> Emitter::identityReads(const Block& region) 
     }
   };
   walk(region);
-  for (IdentityGroup& g : out)
-    g.only = usesOnly(region, g.array, std::set<const Operation*>(g.reads.begin(), g.reads.end()));
+  // reads at invariant indices (x[0] beside x[i]) are summed in registers
+  // (invariantReads), so they do not stop the group from being a map
+  std::vector<const Operation*> inv = invariantReads(region);
+  for (IdentityGroup& g : out) {
+    std::set<const Operation*> allowed(g.reads.begin(), g.reads.end());
+    allowed.insert(inv.begin(), inv.end());
+    g.only = usesOnly(region, g.array, allowed);
+  }
   // An array the loop nest scatters into anyway keeps its identity reads
   // there too (in place, in the same pass): a map would add a pass and an
   // allocation.
@@ -251,9 +257,11 @@ void Emitter::reverseRegionAt(Builder& rb, const Block& region, const Env& env,
   std::vector<Value*> elem = forward(rb, region, inner, true, false);
   Map a2;
   for (size_t j = 0; j < caps.size(); ++j) a2[caps[j]] = accs[j];
+  std::vector<const Value*> lifted;
   for (size_t j = 0; j < reads.size(); ++j) {
     a2[reads[j]->result()] = accs[caps.size() + j];  // a register sum, see invariantReads
     registerReads_.insert(reads[j]);
+    if (lifted_.insert(reads[j]->result()).second) lifted.push_back(reads[j]->result());
   }
   addAdj(rb, a2, inner, region.terminator()->operand(0), seed(rb, elem[0]));
   reverse(rb, region, inner, a2);
@@ -262,34 +270,50 @@ void Emitter::reverseRegionAt(Builder& rb, const Block& region, const Env& env,
     accs[caps.size() + j] = a2[reads[j]->result()];
     registerReads_.erase(reads[j]);
   }
+  for (const Value* v : lifted) lifted_.erase(v);
 }
 
-// Reads `a[s...]` at the top level of a map/reduce region whose array and
-// indices are all defined outside it: the same element at every index, so
-// its adjoint is summed in a register across the loop nest and added to da
-// once afterwards (flushReads), instead of a scatter-add per element.
+// Reads `a[s...]` of a map/reduce region, at its top level or inside its
+// `if`s, whose array and indices are all defined outside it: the same element
+// at every index, so its adjoint is summed in a register across the loop
+// nest and added to da once afterwards (flushReads), instead of a scatter-add
+// per element. Inside an `if` the register is threaded through the reversed
+// `if` (reverseRegionAt lifts it), unchanged by the branch not taken.
 std::vector<const Operation*> Emitter::invariantReads(const Block& region) const {
   std::vector<const Value*> capsList = capturedValues(region);
   std::set<const Value*> caps(capsList.begin(), capsList.end());
   std::vector<const Operation*> out;
-  for (auto& op : region.ops) {
-    if (op->kind != OpKind::Index || !act_.active(op->result()) || !act_.active(op->operand(0))) continue;
-    bool invariant = true;
-    for (const Value* v : op->operands) invariant &= caps.count(v) != 0;
-    if (invariant) out.push_back(op.get());
-  }
+  std::function<void(const Block&)> walk = [&](const Block& block) {
+    for (auto& op : block.ops) {
+      if (op->kind == OpKind::If)
+        for (auto& r : op->regions) walk(*r);
+      if (op->kind != OpKind::Index || !act_.active(op->result()) || !act_.active(op->operand(0))) continue;
+      bool invariant = true;
+      for (const Value* v : op->operands) invariant &= caps.count(v) != 0;
+      if (invariant) out.push_back(op.get());
+    }
+  };
+  walk(region);
   return out;
 }
 
 // adj[a][s...] += total for each invariant read, when the loop nest ran
-// (`ran`): with no iteration the indices were never checked.
+// (`ran`) and s is inside a: with no iteration, or with the read in a branch
+// never taken, the indices were never checked (the total is 0 then).
 void Emitter::flushReads(Builder& b, Map& adj, Env& env, const std::vector<const Operation*>& reads,
                          const std::vector<Value*>& totals, Value* ran) {
   for (size_t j = 0; j < reads.size(); ++j) {
     const Value* a = reads[j]->operand(0);
     auto it = adj.find(a);
     Value* base = it != adj.end() ? it->second : zerosLike(b, env[a]);
-    Operation* guard = b.create(OpKind::If, {ran}, {base->type}, 2);
+    Value* ok = ran;
+    std::vector<Value*> dims = dimsOf(b, env[a]);
+    for (size_t k = 1; k < reads[j]->operands.size(); ++k) {
+      Value* s = env[reads[j]->operand(k)];
+      ok = conj(b, ok, b.binary(OpKind::Ge, s, b.constI(0)));
+      ok = conj(b, ok, b.binary(OpKind::Lt, s, dims[k - 1]));
+    }
+    Operation* guard = b.create(OpKind::If, {ok}, {base->type}, 2);
     Builder tb(guard->region(0));
     tb.setLoc(b.loc());
     std::vector<Value*> ops{base, totals[j]};

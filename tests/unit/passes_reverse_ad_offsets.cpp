@@ -431,3 +431,36 @@ TEST_CASE("reverse AD offsets: the ode benchmark model", "[ad][offsets]") {
   INFO(ir);
   CHECK(shiftedScatters(ir) == 0);
 }
+
+TEST_CASE("reverse AD: invariant reads inside if beside identity reads", "[ad][offsets]") {
+  // y0 = 3 w0, yi = wi * a(i-1) (i >= 1); f = sum(y^2). w is read at i and,
+  // in the branch i == 0, at the invariant index 0: its adjoint is a map plus
+  // one register sum, with no loop of scatter-adds.
+  const std::string src = R"(fn f(a: f64[n], w: f64[n]) -> f64 {
+  let y = [if i == 0 { 3.0 * w[0] } else { w[i] * a[i - 1] } for i in 0..n]
+  var s = 0.0
+  for k in 0..n { s = s + y[k] * y[k] }
+  s
+}
+)";
+  // y = [1.5, -1, 4]: da = [2 y1 w1, 2 y2 w2, 0], dw0 = 2 y0 * 3, dwi = 2 yi a(i-1)
+  checkGrad(src, "f", {vec({1, 2, 3}), vec({0.5, -1, 2})}, {2, 16, 0, 9, -2, 16});
+  std::string ir = gradIR(src, "f", {1});
+  INFO(ir);
+  // no `for` over the map's index: the only loops are the source's own `for k`
+  // (forward and reverse)
+  size_t loops = 0;
+  for (size_t at = ir.find(" = for "); at != std::string::npos; at = ir.find(" = for ", at + 1)) ++loops;
+  CHECK(loops == 2);
+  CHECK(ir.find("reduce sum") != std::string::npos);
+}
+
+TEST_CASE("reverse AD: an invariant read in a branch never taken is not flushed out of range", "[ad][offsets]") {
+  // w[7] is out of range for n = 3, but i > 5 never holds: its register sum
+  // is 0 and must not be added at index 7.
+  const std::string src = R"(fn f(w: f64[n]) -> f64 {
+  sum([if i > 5 { w[7] } else { w[i] * w[i] } for i in 0..n])
+}
+)";
+  checkGrad(src, "f", {vec({0.5, -1, 2})}, {1, -2, 4});
+}
