@@ -86,6 +86,26 @@ bool contains(const std::vector<Value*>& vs, const Value* v) {
   return false;
 }
 
+// True when the loops around `from` (up to the map's block) that iterate
+// over the read's indices nest them in the map's own order: outer loops
+// over earlier axes. A read M[c, i] inside `for i { for c { .. } }` is
+// transposed: fusing there would run the body in another order than the
+// one it was written in, and a costly body's own reads (a row L[c] reused
+// for every i) would lose their locality.
+bool keepsOrder(const Block* from, const Block* mapBlock, const std::vector<Value*>& idx) {
+  size_t inner = idx.size();  // the axis of the loop met just inside, walking out
+  for (const Block* blk = from; blk && blk != mapBlock; blk = blk->parentOp ? blk->parentOp->parent : nullptr) {
+    for (size_t a = blk->args.size(); a-- > 0;) {
+      size_t axis = 0;
+      while (axis < idx.size() && idx[axis] != blk->arg(a)) ++axis;
+      if (axis == idx.size()) continue;
+      if (axis > inner) return false;
+      inner = axis;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void Simplifier::forget(const Operation& op) {
@@ -246,6 +266,7 @@ bool Simplifier::mayFuse(Builder& b, Operation* mapOp, const std::vector<Value*>
   if (trivialBody(body)) return true;
   if (!sameDepth(b, mapOp, idx)) return false;
   if (cheapBody(body)) return true;
+  if (!keepsOrder(b.block(), mapOp->parent, idx)) return false;
   auto it = origin_.find(mapOp);
   if (it == origin_.end()) return false;
   auto u = uses_.find(it->second->result());

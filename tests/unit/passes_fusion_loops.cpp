@@ -83,3 +83,34 @@ fn f(x: f64[n, d]) -> f64 {
   std::vector<RtValue> args = {mat(2, 2, {0.1, 0.2, 0.3, 0.4})};
   CHECK(run(p, *f, args) == run(p, *raw, args));
 }
+
+TEST_CASE("fusion: a costly map read in transposed loop order stays a map", "[passes][fusion]") {
+  // M is written c-major; reading M[c, i] inside `sum over i { over c }`
+  // would run its body i-major. It stays materialised; read in its own
+  // order (N[c, i] inside `over c { over i }`) the same body is fused.
+  Program p = compile(R"(
+fn f(L: f64[k, d], x: f64[n, d]) -> f64 {
+    let M = [sum(L[c, j] * x[i, j] for j in 0..d) for c in 0..k, i in 0..n]
+    let N = [sum(L[c, j] * x[i, j] for j in 0..d) for c in 0..k, i in 0..n]
+    sum(max([M[c, i] for c in 0..k]) for i in 0..n) + sum(max([N[c, i] for i in 0..n]) for c in 0..k)
+})");
+  auto f = after(p, "f", "simplify");
+  INFO(chain::ir::printFunction(*f));
+  // M's map (2-D) survives; N is fused into its reader
+  int twoD = 0;
+  for (auto& op : f->body.ops)
+    if (op->kind == OpKind::Map && op->operands.size() == 2) ++twoD;
+  CHECK(twoD == 1);
+  auto raw = chain::ir::cloneFunction(*p.m->lookup("f"));
+  std::vector<RtValue> args = {mat(2, 2, {1.0, -2.0, 0.5, 3.0}), mat(3, 2, {1.0, 2.0, -1.0, 0.5, 4.0, -3.0})};
+  CHECK(run(p, *f, args) == run(p, *raw, args));
+  // by hand: M[c, i] = L[c] . x[i]
+  double L[2][2] = {{1.0, -2.0}, {0.5, 3.0}}, x[3][2] = {{1.0, 2.0}, {-1.0, 0.5}, {4.0, -3.0}};
+  double m[2][3];
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 3; ++i) m[c][i] = L[c][0] * x[i][0] + L[c][1] * x[i][1];
+  double total = 0;
+  for (int i = 0; i < 3; ++i) total += std::max(m[0][i], m[1][i]);
+  for (int c = 0; c < 2; ++c) total += std::max({m[c][0], m[c][1], m[c][2]});
+  CHECK(std::stod(run(p, *f, args)) == Approx(total).epsilon(1e-14));
+}
