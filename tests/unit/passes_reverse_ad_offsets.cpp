@@ -19,7 +19,7 @@
 #include "passes/Inline.h"
 #include "passes/ReverseAD.h"
 #include "passes/Simplify.h"
-#include "passes_pipeline_util.h"
+#include "passes_grad_util.h"
 
 using namespace chain;
 using ir::RtValue;
@@ -30,94 +30,13 @@ namespace {
 using pipetest::compile;
 using pipetest::Program;
 
-std::unique_ptr<ir::Function> prepared(ir::Module& m, const std::string& name) {
-  auto f = ir::cloneFunction(*m.lookup(name));
-  passes::inlineCalls(m, *f);
-  passes::simplify(m, *f);
-  return f;
-}
-
-// The gradient function of `name` w.r.t. `wrt`, verified and simplified.
-std::unique_ptr<ir::Function> gradFn(ir::Module& m, const std::string& name, const std::vector<int>& wrt) {
-  auto f = prepared(m, name);
-  auto g = passes::reverseAD(*f, wrt, true, name + ".grad");
-  auto errs = ir::verifyFunction(*g);
-  INFO((errs.empty() ? "" : errs[0]) << "\n" << ir::printFunction(*g));
-  REQUIRE(errs.empty());
-  passes::simplify(m, *g);
-  REQUIRE(ir::verifyFunction(*g).empty());
-  return g;
-}
-
-std::vector<int> floatParams(ir::Module& m, const std::string& name) {
-  std::vector<int> wrt;
-  const ir::Function& f = *m.lookup(name);
-  for (size_t i = 0; i < f.numParams(); ++i)
-    if (f.param(i)->type.isFloat()) wrt.push_back(int(i));
-  return wrt;
-}
-
-// Flattened gradient w.r.t. every float parameter (arrays row-major).
-std::vector<double> gradient(ir::Module& m, const std::string& name, const std::vector<RtValue>& args,
-                             double* value) {
-  auto g = gradFn(m, name, floatParams(m, name));
-  std::vector<RtValue> r = ir::interpret(m, *g, args);
-  *value = r.at(0).f;
-  std::vector<double> out;
-  for (size_t k = 1; k < r.size(); ++k)
-    for (double v : r[k].values()) out.push_back(v);
-  return out;
-}
-
-std::vector<double> finiteDiff(ir::Module& m, const std::string& name, std::vector<RtValue> args) {
-  auto f = prepared(m, name);
-  auto eval = [&] { return ir::interpret(m, *f, args).at(0).f; };
-  std::vector<double> out;
-  for (RtValue& a : args) {
-    if (!a.type.isFloat()) continue;
-    if (!a.isArray()) {
-      double x = a.f, h = 1e-6 * std::max(1.0, std::abs(x));
-      a.f = x + h;
-      double fp = eval();
-      a.f = x - h;
-      double fm = eval();
-      a.f = x;
-      out.push_back((fp - fm) / (2 * h));
-      continue;
-    }
-    RtValue orig = a;
-    for (size_t i = 0; i < orig.size(); ++i) {
-      double x = orig.values()[i], h = 1e-6 * std::max(1.0, std::abs(x));
-      a = orig.deepCopy();
-      a.set(i, RtValue::f64(x + h));
-      double fp = eval();
-      a = orig.deepCopy();
-      a.set(i, RtValue::f64(x - h));
-      double fm = eval();
-      out.push_back((fp - fm) / (2 * h));
-    }
-    a = orig;
-  }
-  return out;
-}
+using gradtest::gradFn;
 
 // Checks the value, every gradient element against finite differences, and
 // against `analytic` (all float parameters, flattened).
 void checkGrad(const std::string& src, const std::string& name, const std::vector<RtValue>& args,
                const std::vector<double>& analytic) {
-  Program p = compile(src);
-  double value = 0;
-  std::vector<double> g = gradient(*p.m, name, args, &value);
-  std::vector<double> fd = finiteDiff(*p.m, name, args);
-  auto f = prepared(*p.m, name);
-  CHECK(value == Approx(ir::interpret(*p.m, *f, args).at(0).f).epsilon(1e-12));
-  REQUIRE(g.size() == fd.size());
-  REQUIRE(analytic.size() == g.size());
-  for (size_t i = 0; i < g.size(); ++i) {
-    INFO(name << " gradient element " << i);
-    CHECK(g[i] == Approx(fd[i]).epsilon(1e-5).margin(1e-6));
-    CHECK(g[i] == Approx(analytic[i]).epsilon(1e-10).margin(1e-12));
-  }
+  gradtest::checkGrad(src, name, args, analytic, 1e-10, 1e-12);
 }
 
 // The printed gradient of `name` w.r.t. `wrt`.
