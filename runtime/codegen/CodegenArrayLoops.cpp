@@ -6,9 +6,8 @@
 // llvm.minimum, so a NaN element makes the result NaN and +0 > -0;
 // logsumexp evaluates a costly body once with a running max, a trivial one
 // (loads, one cheap op) in two vectorisable passes: m = max, then m +
-// log(sum exp(x - m)); an infinite or NaN m is returned as it is), and
-// `matmul` in its four rank forms (for [n,k]@[k,m]: for i, for p, a =
-// A[i,p], for j: C[i,j] += a * B[p,j]). A map's output buffer gets a fresh
+// log(sum exp(x - m)); an infinite or NaN m is returned as it is)
+// (`matmul`: CodegenMatMul.cpp). A map's output buffer gets a fresh
 // alias scope, so its loops need no runtime alias checks against it.
 //
 // Bounds checks of the index ops at the top level of a map / reduce region
@@ -367,65 +366,6 @@ llvm::Value* FnEmitter::fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, ll
     llvm::cast<llvm::Instruction>(r)->setFastMathFlags(fmf);
   }
   return r;
-}
-
-void FnEmitter::emitMatMul(const ir::Operation& op) {
-  const ArrVal& A = arr(op.operand(0));
-  const ArrVal& B = arr(op.operand(1));
-  ir::Type ta = op.operand(0)->type;
-  ir::Type et{ta.elem, 0};
-  if (ta.elem == ir::Scalar::Bool || op.operand(1)->type.elem != ta.elem)
-    internalError("matmul needs two numeric arrays of one type");
-  size_t ra = A.dims.size(), rb = B.dims.size();
-  llvm::Value* k = A.dims[ra - 1];
-  llvm::Value* k2 = B.dims[0];
-  raiseFmtIf(b_.CreateICmpNE(k, k2), CHAIN_ERR_RUNTIME,
-             where(op) + "matrix product: inner sizes differ ({} vs {})", {k, k2});
-  auto ld = [&](const ArrVal& X, llvm::Value* off) { return loadScalar(et, elemPtr(ta, X.data, off)); };
-  auto dot = [&](const std::function<llvm::Value*(llvm::Value*)>& aAt,
-                 const std::function<llvm::Value*(llvm::Value*)>& bAt) {
-    return countedLoop(b_.getInt64(0), k, {zeroOf(et)},
-                       [&](llvm::Value* p, const std::vector<llvm::Value*>& acc) {
-                         return std::vector<llvm::Value*>{fmaStep(et, acc[0], aAt(p), bAt(p), true)};
-                       })[0];
-  };
-  if (ra == 1 && rb == 1) {
-    llvm::Value* r = dot([&](llvm::Value* p) { return ld(A, p); }, [&](llvm::Value* p) { return ld(B, p); });
-    set(op.result(), r);
-    if (et.isFloat()) nanCheck(op, r);
-    return;
-  }
-  ir::Type tr = op.result()->type;
-  if (ra == 2 && rb == 1) {
-    ArrVal y = newArray(tr, {A.dims[0]});
-    simpleLoop(b_.getInt64(0), A.dims[0], [&](llvm::Value* i) {
-      llvm::Value* row = b_.CreateMul(i, k, "", true, true);
-      llvm::Value* s = dot([&](llvm::Value* p) { return ld(A, b_.CreateAdd(row, p, "", true, true)); },
-                           [&](llvm::Value* p) { return ld(B, p); });
-      storeScalar(et, s, elemPtr(tr, y.data, i));
-    });
-    nanCheckArray(op, tr, y);
-    return setArr(op.result(), std::move(y));
-  }
-  // [n,k]@[k,m] and [k]@[k,m]: C = 0; for i, for p: a = A[i,p]; C[i,:] += a * B[p,:].
-  llvm::Value* n = ra == 2 ? A.dims[0] : b_.getInt64(1);
-  llvm::Value* m = B.dims[1];
-  ArrVal C = newArray(tr, ra == 2 ? std::vector<llvm::Value*>{n, m} : std::vector<llvm::Value*>{m});
-  b_.CreateMemSet(C.data, b_.getInt8(0), byteSize(tr, C.dims), llvm::MaybeAlign(64));
-  simpleLoop(b_.getInt64(0), n, [&](llvm::Value* i) {
-    llvm::Value* cRow = b_.CreateMul(i, m, "", true, true);
-    simpleLoop(b_.getInt64(0), k, [&](llvm::Value* p) {
-      llvm::Value* a = ld(A, b_.CreateAdd(b_.CreateMul(i, k, "", true, true), p, "", true, true));
-      llvm::Value* bRow = b_.CreateMul(p, m, "", true, true);
-      simpleLoop(b_.getInt64(0), m, [&](llvm::Value* j) {
-        llvm::Value* cp = elemPtr(tr, C.data, b_.CreateAdd(cRow, j, "", true, true));
-        llvm::Value* bv = ld(B, b_.CreateAdd(bRow, j, "", true, true));
-        storeScalar(et, fmaStep(et, loadScalar(et, cp), a, bv, false), cp);
-      });
-    });
-  });
-  nanCheckArray(op, tr, C);
-  setArr(op.result(), std::move(C));
 }
 
 // One pass over the elements collecting "some NaN" and "some infinity".

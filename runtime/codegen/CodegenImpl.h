@@ -201,7 +201,14 @@ class FnEmitter {
                                                         llvm::Value* mark);
   llvm::Value* regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args, ir::Type to);
   llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
+  // --- CodegenMatMul.cpp ----------------------------------------------------
   void emitMatMul(const ir::Operation& op);
+  struct MatMulArgs {  // C (n x m) += A (n x k) @ B (k x m), row-major data
+    llvm::Value *A, *B, *C, *k, *m;
+    ir::Type ta, tr, et;
+  };
+  void matMulPlain(const MatMulArgs& mm, llvm::Value* i0, llvm::Value* i1, llvm::Value* j0, llvm::Value* j1);
+  void matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value* cols, unsigned lanes);
   llvm::Value* fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b, bool reassoc);
   // --nan-check over every element of a float array result of `op`.
   void nanCheckArray(const ir::Operation& op, ir::Type t, const ArrVal& a);

@@ -177,6 +177,42 @@ TEST_CASE("arrays: matmul in its four rank forms against a naive loop", "[codege
   CHECK(dot == naiveMatMul(x.data, x.data, 1, k, 1)[0]);
 }
 
+TEST_CASE("arrays: matmul tiles (4 rows x 2 vectors) and their edges, f64 and f32", "[codegen][arrays]") {
+  // [n,k]@[k,m] of floats runs 4 x 8 (f64) / 4 x 16 (f32) tiles plus plain
+  // loops for the rows and columns left over: shapes below, at and around
+  // the tile sizes, k = 0 included. Small half-integers keep sums exact.
+  FnBuilder fb("mm", {F64A(2), F64A(2), arrT(Scalar::F32, 2), arrT(Scalar::F32, 2)});
+  ir::Builder& b = fb.b;
+  Value* c64 = b.create(AK::MatMul, {fb.p(0), fb.p(1)}, {F64A(2)})->result();
+  Value* c32 = b.create(AK::MatMul, {fb.p(2), fb.p(3)}, {arrT(Scalar::F32, 2)})->result();
+  fb.ret({c64, c32});
+  Compiled c = compile(fb);
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> d(-8, 8);
+  auto rnd = [&](int64_t len) {
+    std::vector<double> v(static_cast<size_t>(len));
+    for (double& x : v) x = d(rng) * 0.5;
+    return v;
+  };
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {4, 3, 8}, {4, 0, 8}, {8, 2, 16}, {9, 17, 33},
+                               {12, 7, 40}, {5, 19, 13}, {17, 4, 9}};
+  for (const auto& s : shapes) {
+    const int64_t n = s[0], k = s[1], m = s[2];
+    INFO("n=" << n << " k=" << k << " m=" << m);
+    std::vector<double> a = rnd(n * k), bb = rnd(k * m);
+    std::vector<float> af(a.begin(), a.end()), bf(bb.begin(), bb.end());
+    ArrArg<double> A(a, {n, k}), B(bb, {k, m});
+    ArrArg<float> Af(af, {n, k}), Bf(bf, {k, m});
+    ChainArray o[2] = {};
+    RawCall r = callRaw(c.entry, {A.ptr(), B.ptr(), Af.ptr(), Bf.ptr()}, {&o[0], &o[1]});
+    REQUIRE(r.status == 0);
+    std::vector<double> want = naiveMatMul(a, bb, n, k, m);
+    CHECK(takeResult<double>(o[0], 2) == want);
+    std::vector<float> got32 = takeResult<float>(o[1], 2);
+    CHECK(std::vector<double>(got32.begin(), got32.end()) == want);
+  }
+}
+
 TEST_CASE("arrays: arrays carried through for, while and if", "[codegen][arrays]") {
   // x = p; while dim-sum(x) < limit { x = if s > 10 { x + 1 (map) } else { x[0] += 2 } }
   FnBuilder fb("w", {F64A(1), Type::f64()});
