@@ -106,6 +106,18 @@ Value* copiedArray(const Operation& map, Value* e, Value* dy) {
 
 Value* conj(Builder& b, Value* x, Value* y) { return x ? b.binary(OpKind::And, x, y) : y; }
 
+// A map's element at idx, recomputed by forward() as elem[0], is read from
+// the map's primal result `computed` instead when that is available: rules
+// that use an op's own result (tanh, exp, sigmoid, sqrt) then read memory,
+// and the recomputed op is dead unless the reverse needs its operands.
+void reuseElement(Builder& rb, const Block& region, Env& inner, const std::vector<Value*>& idx, Value* computed,
+                  std::vector<Value*>& elem) {
+  const Value* y = region.terminator()->operand(0);
+  if (!computed || computed->type.rank != int(idx.size()) || !y->def || y->def->parent != &region) return;
+  elem[0] = indexAt(rb, computed, idx);
+  inner.vals[y] = elem[0];
+}
+
 }  // namespace
 
 // The identity reads of `groups` (skipped by the loop nest: their adjoint is
@@ -167,10 +179,11 @@ std::vector<Emitter::IdentityGroup> Emitter::identityReads(const Block& region) 
 
 Value* Emitter::identityElement(Builder& rb, const Block& region, const Env& env, const std::vector<Value*>& idx,
                                 const std::vector<const Value*>& keys, const std::set<const Operation*>& skip,
-                                const std::function<Value*(Builder&, Value*)>& seed) {
+                                const std::function<Value*(Builder&, Value*)>& seed, Value* computed) {
   Env inner = env;
   for (size_t k = 0; k < idx.size(); ++k) inner.vals[region.arg(k)] = idx[k];
   std::vector<Value*> elem = forward(rb, region, inner, false, false);
+  reuseElement(rb, region, inner, idx, computed, elem);
   Map a2;
   std::vector<const Operation*> added;
   for (const Operation* r : skip)
@@ -251,10 +264,11 @@ void Emitter::addIdentity(Builder& b, Map& adj, Env& env, const std::vector<Valu
 void Emitter::reverseRegionAt(Builder& rb, const Block& region, const Env& env,
                               const std::vector<Value*>& idx, const std::vector<const Value*>& caps,
                               const std::vector<const Operation*>& reads, std::vector<Value*>& accs,
-                              const std::function<Value*(Builder&, Value*)>& seed) {
+                              const std::function<Value*(Builder&, Value*)>& seed, Value* computed) {
   Env inner = env;
   for (size_t k = 0; k < idx.size(); ++k) inner.vals[region.arg(k)] = idx[k];
   std::vector<Value*> elem = forward(rb, region, inner, true, false);
+  reuseElement(rb, region, inner, idx, computed, elem);
   Map a2;
   for (size_t j = 0; j < caps.size(); ++j) a2[caps[j]] = accs[j];
   std::vector<const Value*> lifted;
@@ -336,6 +350,8 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   std::vector<const Value*> caps = activeCaptures(op);
   if (caps.empty()) return;
   const Block& region = *op.region(0);
+  auto primal = env.vals.find(op.result());  // the primal map, read for its elements
+  Value* computed = primal != env.vals.end() ? primal->second : nullptr;
   std::vector<IdentityGroup> groups = identityReads(region);
   std::set<const Operation*> skip = loopNestCaps(groups, caps);
   std::vector<const Operation*> reads = invariantReads(region);
@@ -346,13 +362,13 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
       addOffsets(b, adj, env, std::vector<Value*>(extents.size(), nullptr), extents, g,
           [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<const Value*>& keys) {
             return identityElement(rb, region, env, idx, keys, skip,
-                                   [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+                                   [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); }, computed);
           }, shapeProved(op, g.array, op.operands));
       continue;
     }
     addIdentity(b, adj, env, extents, nullptr, g, [&](Builder& rb, const std::vector<Value*>& idx) {
       return identityElement(rb, region, env, idx, resultsOf(g), skip,
-                             [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+                             [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); }, computed);
     }, dy, shapeProved(op, g.array, op.operands));
   }
   if (caps.empty() && reads.empty()) return;
@@ -371,7 +387,7 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
     auto sumOf = [&](const Value* key) {
       return reduceNest(b, key->type, extents, 0, {}, [&](Builder& rb, const std::vector<Value*>& idx) {
         return identityElement(rb, region, env, idx, {key}, all,
-                               [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+                               [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); }, computed);
       });
     };
     for (const Value* c : scattered) addAdj(b, adj, env, c, sumOf(c));
@@ -385,7 +401,7 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
         [&](Builder& rb, const std::vector<Value*>& idx, const std::vector<Value*>& in) {
           std::vector<Value*> accs = in;
           reverseRegionAt(rb, region, env, idx, caps, reads, accs,
-                          [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); });
+                          [&](Builder& sb, Value*) { return indexAt(sb, dy, idx); }, computed);
           return accs;
         });
     for (const Operation* r : skip) registerReads_.erase(r);

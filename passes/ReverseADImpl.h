@@ -90,10 +90,14 @@ class Emitter {
   // value with `seed(rb, element)`, and reverses it; captured adjoints are
   // accumulated through `accs` (in/out, one per `caps`).
   // `reads` (invariantReads) are accumulated through accs[caps.size() + j].
+  // `computed`: the map's primal result, whose element at idx replaces the
+  // recomputed yielded value (reverse rules that use an op's result, e.g.
+  // tanh's, read it; the recomputation is then dead); null for a reduce.
   void reverseRegionAt(ir::Builder& rb, const ir::Block& region, const Env& env,
                        const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& caps,
                        const std::vector<const ir::Operation*>& reads, std::vector<ir::Value*>& accs,
-                       const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
+                       const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed,
+                       ir::Value* computed = nullptr);
   std::vector<const ir::Operation*> invariantReads(const ir::Block& region) const;
   // Identity reads (ReverseADArrays.cpp): `a[i0, .., i_{r-1}]` at the top
   // level of a map/reduce region, with the region's own indices in order.
@@ -144,7 +148,8 @@ class Emitter {
   ir::Value* identityElement(ir::Builder& rb, const ir::Block& region, const Env& env,
                              const std::vector<ir::Value*>& idx, const std::vector<const ir::Value*>& keys,
                              const std::set<const ir::Operation*>& skip,
-                             const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
+                             const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed,
+                             ir::Value* computed = nullptr);  // as reverseRegionAt's
   void flushReads(ir::Builder& b, Map& adj, Env& env, const std::vector<const ir::Operation*>& reads,
                   const std::vector<ir::Value*>& totals, ir::Value* ran);
 

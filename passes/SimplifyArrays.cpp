@@ -41,17 +41,26 @@ using ir::Value;
 namespace {
 
 // A map body is cheap to recompute per read: few ops and no nested region.
-bool cheapBody(const Block& body) {
-  if (body.ops.size() > 9) return false;  // 8 ops + yield
-  for (auto& op : body.ops)
-    if (!op->regions.empty()) return false;
-  return true;
-}
-
 bool oneOf(OpKind k, std::initializer_list<OpKind> ks) {
   for (OpKind x : ks)
     if (k == x) return true;
   return false;
+}
+
+// A libm-class function: tens of cycles, far more than loading a
+// materialised element.
+bool transcendental(OpKind k) {
+  return oneOf(k, {OpKind::Exp, OpKind::Log, OpKind::Tanh, OpKind::Sin, OpKind::Cos, OpKind::Tan, OpKind::Pow,
+                   OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2});
+}
+
+// At most 8 ops, no region and no transcendental function: recomputing it at
+// every read costs about what reading it back from memory does.
+bool cheapBody(const Block& body) {
+  if (body.ops.size() > 9) return false;  // 8 ops + yield
+  for (auto& op : body.ops)
+    if (!op->regions.empty() || transcendental(op->kind)) return false;
+  return true;
 }
 
 // Ops that cost about as much as the load of a materialised element.

@@ -1,0 +1,66 @@
+// Reverse AD reads a map's primal elements instead of recomputing them
+// (ReverseADArrays.cpp, reuseElement): the reverse of H = tanh(Z) uses
+// 1 - H^2 with H read back from the forward map, so the gradient evaluates
+// tanh once per element; and simplify does not fuse a map whose body calls a
+// transcendental function into several reads (SimplifyArrays.cpp, cheapBody).
+// Gradients are checked against finite differences and analytic values.
+#include <cmath>
+
+#include "passes_grad_util.h"
+
+using namespace chain;
+using gradtest::checkGrad;
+using ir::OpKind;
+using ir::RtValue;
+using pipetest::count;
+using pipetest::mat;
+using pipetest::vec;
+
+TEST_CASE("reverse AD: the adjoint of a tanh map reads the forward map", "[ad][reuse]") {
+  const std::string src = R"(fn f(X: f64[n, d], W: f64[d, h], b: f64[h]) -> f64 {
+    let H = tanh(X @ W + b)
+    sum(H * H) + sum(H)
+}
+)";
+  // f = sum_ij (H_ij^2 + H_ij), H = tanh(Z), Z = X W + b:
+  // dZ_ij = (2 H_ij + 1)(1 - H_ij^2); dW = X^T dZ; db_j = sum_i dZ_ij
+  const std::vector<double> X{0.5, -1.0, 2.0, 0.25}, W{0.3, -0.2, 0.1, 0.4}, b{0.05, -0.1};
+  double dZ[2][2], dW[2][2] = {}, db[2] = {};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      double z = X[i * 2] * W[j] + X[i * 2 + 1] * W[2 + j] + b[j], h = std::tanh(z);
+      dZ[i][j] = (2 * h + 1) * (1 - h * h);
+    }
+  for (int p = 0; p < 2; ++p)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) dW[p][j] += X[i * 2 + p] * dZ[i][j];
+  for (int j = 0; j < 2; ++j) db[j] = dZ[0][j] + dZ[1][j];
+  // X is a float parameter too: dX = dZ W^T
+  std::vector<double> analytic;
+  for (int i = 0; i < 2; ++i)
+    for (int p = 0; p < 2; ++p) analytic.push_back(dZ[i][0] * W[p * 2] + dZ[i][1] * W[p * 2 + 1]);
+  for (auto& row : dW) analytic.insert(analytic.end(), row, row + 2);
+  analytic.insert(analytic.end(), db, db + 2);
+  checkGrad(src, "f", {mat(2, 2, X), mat(2, 2, W), vec(b)}, analytic, 1e-12, 1e-14);
+
+  pipetest::Program p = pipetest::compile(src);
+  auto g = gradtest::gradFn(*p.m, "f");
+  INFO(ir::printFunction(*g));
+  CHECK(count(g->body, OpKind::Tanh) == 1);  // the forward map's only
+}
+
+TEST_CASE("simplify: a map calling exp is not recomputed at each of its reads", "[passes][fusion]") {
+  // e is read by two sums: fused, exp would run twice per element
+  pipetest::Program p = pipetest::compile(R"(fn f(x: f64[n]) -> f64 {
+    let e = exp(x)
+    sum(e) + sum(e * x)
+}
+)");
+  auto f = pipetest::after(p, "f", "simplify");
+  INFO(ir::printFunction(*f));
+  CHECK(count(f->body, OpKind::Exp) == 1);
+  std::vector<RtValue> args = {vec({0.5, -1.0, 2.0})};
+  double want = 0;
+  for (double x : {0.5, -1.0, 2.0}) want += std::exp(x) * (1 + x);
+  CHECK(std::stod(pipetest::run(p, *f, args)) == Approx(want).epsilon(1e-14));
+}
