@@ -416,6 +416,23 @@ void Emitter::reverseMap(Builder& b, const Operation& op, Env& env, Map& adj) {
   flushReads(b, adj, env, reads, std::vector<Value*>(totals.begin() + long(caps.size()), totals.end()), ran);
 }
 
+// W = [seed(e(lo + k)) for k in 0..n]: the seeds of a reduce's elements,
+// computed once when several reverse passes (identity-read maps, the loop
+// nest) need them, instead of once per pass (each seed of logsumexp is an
+// exp).
+Value* Emitter::sharedSeeds(Builder& b, const Block& region, const Env& env, Value* lo, Value* n, Type t,
+                            const std::function<Value*(Builder&, Value*)>& seed) {
+  Operation* m = b.create(OpKind::Map, {n}, {Type{t.elem, 1}}, 1);
+  Value* k = m->region(0)->addArg(Type::i64(), "k");
+  Builder rb(m->region(0));
+  rb.setLoc(b.loc());
+  Env inner = env;
+  inner.vals[region.arg(0)] = rb.binary(OpKind::Add, lo, k);
+  Value* e = forward(rb, region, inner, false, false)[0];
+  rb.yield({seed(rb, e)});
+  return m->result();
+}
+
 // y = reduce kind (lo, hi) { e(i) }: seed each element by the reduction's rule.
 void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj) {
   auto found = adj.find(op.result());
@@ -477,26 +494,38 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
   const Operation* lo0 = op.operand(0)->def;
   bool zeroLo = lo0 && lo0->kind == OpKind::ConstI && lo0->i == 0;
   std::set<const Operation*> skip = loopNestCaps(groups, caps);
+  std::vector<const Operation*> reads = invariantReads(region);
+  // The seed of element lo + k: from the shared seeds when several passes
+  // below need it (logsumexp's softmax weights, prod's quotients), else
+  // recomputed where it is used.
+  size_t passes = groups.size() + (caps.empty() && reads.empty() ? 0 : 1);
+  Value* shared = passes >= 2 && (kind == "logsumexp" || kind == "prod") && !hasLoops(region)
+                      ? sharedSeeds(b, region, env, lo, n, t, [&](Builder& sb, Value* e) {
+                          Value* none = nullptr;
+                          return seedOf(sb, e, none);
+                        })
+                      : nullptr;
+  auto seedAt = [&](Builder& sb, Value* e, Value* k) {
+    if (shared) return indexAt(sb, shared, {k});
+    Value* none = nullptr;
+    return seedOf(sb, e, none);
+  };
   for (const IdentityGroup& g : groups) {
     if (g.shifted()) {
       addOffsets(b, adj, env, {lo}, {hi}, g,
           [&](Builder& rb, const std::vector<Value*>& i, const std::vector<const Value*>& keys) {
             return identityElement(rb, region, env, i, keys, skip, [&](Builder& sb, Value* e) {
-              Value* none = nullptr;
-              return seedOf(sb, e, none);
+              return seedAt(sb, e, sb.binary(OpKind::Sub, i[0], lo));
             });
           }, zeroLo && shapeProved(op, g.array, {op.operand(1)}));
       continue;
     }
     addIdentity(b, adj, env, {n}, lo, g, [&](Builder& rb, const std::vector<Value*>& k) {
       Value* i = rb.binary(OpKind::Add, lo, k[0]);
-      return identityElement(rb, region, env, {i}, resultsOf(g), skip, [&](Builder& sb, Value* e) {
-        Value* none = nullptr;
-        return seedOf(sb, e, none);
-      });
+      return identityElement(rb, region, env, {i}, resultsOf(g), skip,
+                             [&](Builder& sb, Value* e) { return seedAt(sb, e, k[0]); });
     }, nullptr, zeroLo && shapeProved(op, g.array, {op.operand(1)}));
   }
-  std::vector<const Operation*> reads = invariantReads(region);
   if (caps.empty() && reads.empty()) return;
   std::vector<Value*> inits;
   for (const Value* c : caps) inits.push_back(accInit(b, adj, env, c));
@@ -509,8 +538,9 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
         std::vector<Value*> accs(in.begin(), in.begin() + long(nAccs));
         Value* seen = extremal ? in.back() : nullptr;
         Value* i = rb.binary(OpKind::Add, lo, k[0]);
-        reverseRegionAt(rb, region, env, {i}, caps, reads, accs,
-                        [&](Builder& sb, Value* e) { return seedOf(sb, e, seen); });
+        reverseRegionAt(rb, region, env, {i}, caps, reads, accs, [&](Builder& sb, Value* e) {
+          return extremal ? seedOf(sb, e, seen) : seedAt(sb, e, k[0]);
+        });
         if (extremal) accs.push_back(seen);
         return accs;
       });

@@ -150,6 +150,8 @@ class Emitter {
                              const std::set<const ir::Operation*>& skip,
                              const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed,
                              ir::Value* computed = nullptr);  // as reverseRegionAt's
+  ir::Value* sharedSeeds(ir::Builder& b, const ir::Block& region, const Env& env, ir::Value* lo, ir::Value* n,
+                         ir::Type t, const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
   void flushReads(ir::Builder& b, Map& adj, Env& env, const std::vector<const ir::Operation*>& reads,
                   const std::vector<ir::Value*>& totals, ir::Value* ran);
 

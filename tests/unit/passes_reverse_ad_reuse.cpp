@@ -64,3 +64,34 @@ TEST_CASE("simplify: a map calling exp is not recomputed at each of its reads", 
   for (double x : {0.5, -1.0, 2.0}) want += std::exp(x) * (1 + x);
   CHECK(std::stod(pipetest::run(p, *f, args)) == Approx(want).epsilon(1e-14));
 }
+
+TEST_CASE("reverse AD: logsumexp's softmax weights are computed once for all its reverse passes", "[ad][reuse]") {
+  // a[c] + M[c, i] (a trivial body) is fused into the logsumexp: a is read at
+  // the reduce's own index (an adjoint map) and M[c, i] is scattered by a
+  // loop; both passes read one map of weights instead of each computing exp.
+  const std::string src = R"(fn f(a: f64[k], M: f64[k, n]) -> f64 {
+    sum(logsumexp([a[c] + M[c, i] for c in 0..k]) for i in 0..n)
+}
+)";
+  const std::vector<double> a{0.5, -1.0, 0.25}, M{1, 2, -1, 0.5, 0, 3};
+  // d/dv_c logsumexp(v) = softmax(v)_c; da = sum_i w_i, dM[c, i] = w_i[c]
+  std::vector<double> da(3, 0.0), dM(6, 0.0);
+  for (int i = 0; i < 2; ++i) {
+    double v[3], mx = -1e300, s = 0;
+    for (int c = 0; c < 3; ++c) mx = std::max(mx, v[c] = a[c] + M[c * 2 + i]);
+    for (double x : v) s += std::exp(x - mx);
+    for (int c = 0; c < 3; ++c) {
+      double w = std::exp(v[c] - mx) / s;
+      da[c] += w;
+      dM[c * 2 + i] = w;
+    }
+  }
+  std::vector<double> analytic = da;
+  analytic.insert(analytic.end(), dM.begin(), dM.end());
+  checkGrad(src, "f", {vec(a), mat(3, 2, M)}, analytic, 1e-12, 1e-14);
+
+  pipetest::Program p = pipetest::compile(src);
+  auto g = gradtest::gradFn(*p.m, "f");
+  INFO(ir::printFunction(*g));
+  CHECK(count(g->body, OpKind::Exp) == 1);  // the shared weights' map
+}
