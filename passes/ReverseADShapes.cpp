@@ -9,6 +9,9 @@
 //   y = map (n0..) / fill v (n0..)   dim(y, k) == n_k
 //   m = max(v, c), c <= 0 constant, v >= 0 (a dim, a constant >= 0, a max
 //                               with such an operand)   m == v
+//   u = update/add_at x [..]    dim(u, k) == dim(x, k)
+//   for with a carried array whose yielded value has the dims of the
+//   argument or of the init     dim(arg, k) == dim(init, k) == dim(result, k)
 // taken from the ops at the top level of the block holding the map and of
 // every block around it. The gradient's forward sweep runs every assert of
 // the primal before any reverse code runs (recomputation skips them because
@@ -65,6 +68,8 @@ void learnCondition(Equalities& e, const Value* c) {
   }
 }
 
+void learnLoop(Equalities& e, const Operation& loop);
+
 void learnOp(Equalities& e, const Operation& op) {
   if (op.kind == OpKind::Assert) learnCondition(e, op.operand(0));
   if (op.kind == OpKind::Dim) e.unite(e.value(op.result()), e.dim(op.operand(0), op.i));
@@ -74,6 +79,32 @@ void learnOp(Equalities& e, const Operation& op) {
       e.unite(e.dim(op.result(), int64_t(k - first)), e.value(op.operand(k)));
   }
   if (const Value* v = maxOfNonNegative(op)) e.unite(e.value(op.result()), e.value(v));
+  if (op.kind == OpKind::Update || op.kind == OpKind::AddAt)
+    for (int64_t k = 0; k < op.result()->type.rank; ++k) e.unite(e.dim(op.result(), k), e.dim(op.operand(0), k));
+  if (op.kind == OpKind::For) learnLoop(e, op);
+}
+
+// A for's carried array keeps its shape when the body yields it with the
+// dims of its argument or of its init (learned from the ops that make the
+// yielded value: maps, fills, update chains): then the argument, the init
+// and the result have equal dims (by induction over the iterations).
+void learnLoop(Equalities& e, const Operation& loop) {
+  const Block& body = *loop.region(0);
+  const Operation* y = body.terminator();
+  for (size_t r = 0; r < loop.results.size(); ++r) {
+    const Value* arg = body.arg(r + 1);
+    const Value* init = loop.operand(2 + r);
+    for (const Value* v = y->operand(r); v->def && v->def->parent == &body; v = v->def->operand(0)) {
+      learnOp(e, *v->def);
+      if (v->def->kind != OpKind::Update && v->def->kind != OpKind::AddAt) break;
+    }
+    for (int64_t k = 0; k < arg->type.rank; ++k) {
+      int yd = e.find(e.dim(y->operand(r), k));
+      if (yd != e.find(e.dim(arg, k)) && yd != e.find(e.dim(init, k))) continue;
+      e.unite(e.dim(arg, k), e.dim(init, k));
+      e.unite(e.dim(loop.result(r), k), e.dim(init, k));
+    }
+  }
 }
 
 }  // namespace

@@ -72,7 +72,9 @@ void Simplifier::emitOp(Builder& b, const Operation& op) {
   if (op.kind == OpKind::While) return emitWhile(b, op);
   if (op.kind == OpKind::Map || op.kind == OpKind::Reduce) return emitMapReduce(b, op);
   if (!hasFlag(op.kind, ir::Pure) || hasFlag(op.kind, ir::Effect) || !op.regions.empty()) {
-    b.clone(op, map_);
+    Operation* n = b.clone(op, map_);
+    for (size_t k = 0; k < n->operands.size(); ++k) n->operands[k] = canon(n->operands[k]);
+    if (op.kind == OpKind::Assert) learnAssert(n->operand(0));
     return;
   }
   directIndex_ = op.kind == OpKind::Index ? &op : nullptr;
@@ -86,6 +88,7 @@ std::vector<Value*> Simplifier::emitPure(Builder& b, const Operation& op,
   fold::Result r = fold::foldOp(op, operands);
   if (r.kind == fold::Result::Existing) return {r.value};
   if (r.kind == fold::Result::Constant) return {constant(b, r, op.loc)};
+  if (Value* v = foldContext(op, operands)) return {v};
   if (Value* v = foldArray(b, op, operands)) {
     ++arrayChanges_;
     return {v};
@@ -142,16 +145,21 @@ Operation* Simplifier::shell(Builder& b, const Operation& op, std::vector<Value*
 // Adds a region to `n` and emits `src` into it under a new CSE scope.
 // Arguments whose index is in `subst` are replaced by the given value
 // (loop-invariant carried values).
-Block* Simplifier::emitRegion(Operation* n, const Block& src, const std::map<size_t, Value*>& subst) {
+Block* Simplifier::emitRegion(Operation* n, const Block& src, const std::map<size_t, Value*>& subst,
+                              const std::map<size_t, Value*>& sameShape) {
   Block* nb = n->addRegion();
   for (size_t i = 0; i < src.args.size(); ++i) {
     Value* na = nb->addArg(src.args[i]->type, src.args[i]->name);
     auto it = subst.find(i);
     map_[src.args[i].get()] = it == subst.end() ? na : it->second;
+    auto sh = sameShape.find(i);
+    if (sh != sameShape.end()) sameShape_[na] = sh->second;
   }
   scopes_.emplace_back();
+  eqScopes_.emplace_back();
   Builder inner(nb);
   emitBlock(inner, src);
+  eqScopes_.pop_back();
   scopes_.pop_back();
   return nb;
 }
@@ -198,18 +206,28 @@ void Simplifier::emitFor(Builder& b, const Operation& op) {
     return;
   }
   std::map<size_t, Value*> subst;  // body argument index -> init
+  std::vector<bool> sameShape = shapeInvariantSlots(op);
+  std::map<size_t, Value*> shapes;  // body argument index -> init of the same shape
+  for (size_t r = 0; r < op.results.size(); ++r)
+    if (sameShape[r]) shapes[r + 1] = operands[2 + r];
   for (;;) {
     Operation* n = shell(b, op, operands);
-    Block* body = emitRegion(n, *op.region(0), subst);
-    size_t before = subst.size();
+    Block* body = emitRegion(n, *op.region(0), subst, shapes);
+    size_t before = subst.size() + shapes.size();
     for (size_t r = 0; r < op.results.size(); ++r) {
       Value* y = body->terminator()->operand(r);
       Value* init = operands[2 + r];
       bool invariant = y == body->arg(r + 1) || y == init;
       if (invariant) subst[r + 1] = init;
       map_[op.result(r)] = invariant ? init : n->result(r);
+      if (!sameShape[r] && init->type.rank > 0 && !dimsOf(init).empty() && dimsOf(y) == dimsOf(init)) {
+        sameShape[r] = true;  // yields the dims it starts with: emit again knowing them
+        shapes[r + 1] = init;
+      }
     }
-    if (subst.size() == before) return;
+    for (size_t r = 0; r < op.results.size(); ++r)
+      if (sameShape[r]) sameShape_[n->result(r)] = operands[2 + r];
+    if (subst.size() + shapes.size() == before) return;
     forget(*n);
     b.block()->ops.pop_back();  // emit again with the invariants substituted
   }

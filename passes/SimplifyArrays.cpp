@@ -119,8 +119,11 @@ bool keepsOrder(const Block* from, const Block* mapBlock, const std::vector<Valu
 
 void Simplifier::forget(const Operation& op) {
   origin_.erase(&op);
-  for (auto& r : op.regions)
+  for (auto& res : op.results) sameShape_.erase(res.get());
+  for (auto& r : op.regions) {
+    for (auto& a : r->args) sameShape_.erase(a.get());
     for (auto& o : r->ops) forget(*o);
+  }
 }
 
 Value* Simplifier::make(Builder& b, OpKind k, std::vector<Value*> operands, Type t, ir::SrcLoc loc,
@@ -180,10 +183,12 @@ Value* Simplifier::foldArray(Builder& b, const Operation& op, const std::vector<
 
 // dim(a, axis) from the sizes of what `a` is made of.
 Value* Simplifier::foldDim(Builder& b, const Operation& op, Value* a, int64_t axis) {
-  Operation* d = a->def;
-  if (!d) return nullptr;
   Type i64 = Type::i64();
   auto dim = [&](Value* v, int64_t k) { return make(b, OpKind::Dim, {v}, i64, op.loc, k); };
+  auto same = sameShape_.find(a);
+  if (same != sameShape_.end()) return dim(same->second, axis);
+  Operation* d = a->def;
+  if (!d) return nullptr;
   OpKind k = d->kind;
   if (k == OpKind::Fill) return d->operand(static_cast<size_t>(axis) + 1);
   if (k == OpKind::Map) return d->operand(static_cast<size_t>(axis));

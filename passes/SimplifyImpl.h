@@ -1,7 +1,9 @@
 // Internal to the simplify pass: the Simplifier, which rebuilds a function
 // body op by op through a value map. Simplify.cpp holds the scalar and
 // control-flow part (folding, CSE, if/for/while), SimplifyArrays.cpp the
-// array folds and map fusion (index(map) -> the map body at the index).
+// array folds and map fusion (index(map) -> the map body at the index),
+// SimplifyFacts.cpp what holds beyond one op (asserted size equalities,
+// loop-carried shapes, folds that need the enclosing loop).
 #pragma once
 
 #include <cstdint>
@@ -39,8 +41,25 @@ class Simplifier {
  private:
   ir::Value* m(ir::Value* v) const {
     auto it = map_.find(v);
-    return it == map_.end() ? v : it->second;
+    return canon(it == map_.end() ? v : it->second);
   }
+  // Asserted i64 equalities (SimplifyFacts.cpp): after `assert a == b`, the
+  // rest of the block (and the regions in it) reads one representative of
+  // {a, b} (a constant if there is one), so shape checks and broadcast
+  // selects over equal sizes fold. Scoped like the CSE table.
+  ir::Value* canon(ir::Value* v) const;
+  void learnAssert(ir::Value* cond);
+  // Peephole folds that need context (SimplifyFacts.cpp): max(n, c <= 0)
+  // with n >= 0 is n, and select(eq(N, 1), 0, i) is i when i is the index
+  // of an enclosing loop over 0..N (when N is 1, i is 0). Null when none applies.
+  ir::Value* foldContext(const ir::Operation& op, const std::vector<ir::Value*>& o) const;
+  // The carried values of a source `for` whose shape the body never changes
+  // (it yields the argument through update/add_at and such loops): per
+  // result, true when invariant. SimplifyFacts.cpp.
+  static std::vector<bool> shapeInvariantSlots(const ir::Operation& loop);
+  // The dims of new value `v` as values, when its producers say (map, fill,
+  // update/add_at chains, sameShape_); empty when unknown.
+  std::vector<ir::Value*> dimsOf(ir::Value* v) const;
   std::vector<ir::Value*> mapAll(const std::vector<ir::Value*>& vs) const {
     std::vector<ir::Value*> out;
     for (ir::Value* v : vs) out.push_back(m(v));
@@ -55,8 +74,10 @@ class Simplifier {
   ir::Value* constant(ir::Builder& b, const fold::Result& r, ir::SrcLoc loc);
   ir::Operation* lookup(const CseKey& key) const;
   ir::Operation* shell(ir::Builder& b, const ir::Operation& op, std::vector<ir::Value*> operands);
+  // `sameShape`: argument index -> a value of the same shape (sameShape_).
   ir::Block* emitRegion(ir::Operation* n, const ir::Block& src,
-                        const std::map<size_t, ir::Value*>& subst = {});
+                        const std::map<size_t, ir::Value*>& subst = {},
+                        const std::map<size_t, ir::Value*>& sameShape = {});
   std::vector<ir::Value*> emitInline(ir::Builder& b, const ir::Block& src);
   void emitIf(ir::Builder& b, const ir::Operation& op);
   void emitFor(ir::Builder& b, const ir::Operation& op);
@@ -91,6 +112,10 @@ class Simplifier {
   const ir::Operation* directIndex_ = nullptr;  // the source index op being emitted
   std::map<const ir::Value*, ir::Value*> map_;
   std::vector<std::map<CseKey, ir::Operation*>> scopes_{1};
+  std::vector<std::map<ir::Value*, ir::Value*>> eqScopes_{1};  // union-find links per scope
+  // Loop arguments/results with the shape of another value (their init):
+  // dim folds to the dim of that value.
+  std::map<const ir::Value*, ir::Value*> sameShape_;
   std::map<const ir::Operation*, const ir::Operation*> origin_;  // new map op -> source map op
   int arrayChanges_ = 0;
 };

@@ -160,10 +160,11 @@ fn f(x: f64[n], y: f64[m]) -> f64 {
     let w = if n == m and m == n { 1.0 } else { 1000.0 }
     u + v + w
 })");
+  auto inlined = after(p, "f", "inline");
   auto before = after(p, "f", "simplify");
   auto hoisted = after(p, "f", "hoist");
   INFO(chain::ir::printFunction(*before) << "\n" << chain::ir::printFunction(*hoisted));
-  CHECK(count(before->body, OpKind::If) >= 3);
+  CHECK(count(inlined->body, OpKind::If) >= 3);  // (simplify may already fold them)
   CHECK(count(hoisted->body, OpKind::If) == 0);
   CHECK(count(hoisted->body, OpKind::Assert) == 1);  // dim(y) == n, checked once
   std::vector<RtValue> args = {vec({1.0, 2.0}), vec({0.5, 0.25})};
