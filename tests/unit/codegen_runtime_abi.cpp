@@ -4,6 +4,9 @@
 // tape push (status CHAIN_ERR_MEMORY returned by the entry).
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <cstdlib>
+
 #include <cstring>
 
 #include <cmath>
@@ -46,7 +49,10 @@ std::string printed(int32_t kind, double fv, int64_t iv, const char* label = "")
 TEST_CASE("runtime abi: tape reserve grows by doubling and tracks the peak", "[codegen]") {
   ChainCallCtx ctx;
   chain::rt::initCtx(ctx, nullptr);
-  CHECK(ctx.tapeBase == nullptr);
+  // start without the tape a previous call on this thread left for reuse
+  std::free(ctx.tapeBase);
+  ctx.tapeBase = nullptr;
+  ctx.tapeCap = 0;
   CHECK(ctx.printStream == stdout);
   chain_rt_tape_reserve(&ctx, 16);
   REQUIRE(ctx.tapeBase != nullptr);
@@ -60,9 +66,41 @@ TEST_CASE("runtime abi: tape reserve grows by doubling and tracks the peak", "[c
   chain_rt_tape_reserve(&ctx, 100000);
   CHECK(ctx.tapeCap == 131072);
   CHECK(ctx.status == CHAIN_OK);
+  char* base = ctx.tapeBase;
   chain::rt::releaseCtx(ctx);
   CHECK(ctx.tapeBase == nullptr);
   CHECK(ctx.tapeCap == 0);
+  // the next context on this thread starts with that buffer, empty
+  ChainCallCtx next;
+  chain::rt::initCtx(next, nullptr);
+  CHECK(next.tapeBase == base);
+  CHECK(next.tapeCap == 131072);
+  CHECK(next.tapeTop == 0);
+  CHECK(next.tapePeak == 0);
+  chain::rt::releaseCtx(next);
+}
+
+TEST_CASE("runtime abi: freed arena blocks are reused by size class", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  void* mark = ctx.arena;
+  void* a = chain_rt_alloc(&ctx, 100);
+  void* b = chain_rt_alloc(&ctx, 3000);
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  CHECK(reinterpret_cast<uintptr_t>(a) % 64 == 0);
+  CHECK(ctx.arenaBytes == 3100);
+  chain_rt_arena_release(&ctx, mark);
+  CHECK(ctx.arenaBytes == 0);
+  // same size classes: the freed blocks come back (newest freed first)
+  void* b2 = chain_rt_alloc(&ctx, 2500);
+  void* a2 = chain_rt_alloc(&ctx, 150);
+  CHECK(b2 == b);
+  CHECK(a2 == a);
+  static_cast<char*>(b2)[2499] = 1;  // the memory is really there
+  CHECK(ctx.arenaPeak == 3100);
+  chain::rt::releaseCtx(ctx);
+  CHECK(ctx.arena == nullptr);
 }
 
 TEST_CASE("runtime abi: print formats values", "[codegen]") {
