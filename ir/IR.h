@@ -166,6 +166,12 @@ struct Function {
   std::vector<Type> resultTypes;
   Block body;
   SrcLoc loc;
+  // Prepared as the input of reverse AD (runtime/Pipeline.cpp): simplify then
+  // keeps maps that call transcendental functions materialised instead of
+  // fusing them into their one reader, so the reverse sweep reads their
+  // values (tanh's adjoint uses tanh(x)) rather than recomputing them in
+  // every pass that reverses the reader. Not copied by cloneFunction.
+  bool forDifferentiation = false;
 
   Value* param(size_t i) const { return body.arg(i); }
   size_t numParams() const { return body.args.size(); }

@@ -270,7 +270,7 @@ void simplify(ir::Module& m, ir::Function& f) {
     simp::countAllUses(f.body, uses);
     ir::Block fresh;
     ir::Builder b(&fresh);
-    simp::Simplifier s(uses);
+    simp::Simplifier s(uses, f.forDifferentiation);
     s.emitBlock(b, f.body);  // the parameters stay the same Values
     f.body.ops = std::move(fresh.ops);
     for (auto& op : f.body.ops) op->parent = &f.body;

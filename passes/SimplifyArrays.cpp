@@ -54,6 +54,15 @@ bool transcendental(OpKind k) {
                    OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2});
 }
 
+bool hasTranscendental(const Block& body) {
+  for (auto& op : body.ops) {
+    if (transcendental(op->kind)) return true;
+    for (auto& r : op->regions)
+      if (hasTranscendental(*r)) return true;
+  }
+  return false;
+}
+
 // At most 8 ops, no region and no transcendental function: recomputing it at
 // every read costs about what reading it back from memory does.
 bool cheapBody(const Block& body) {
@@ -281,6 +290,9 @@ bool Simplifier::mayFuse(Builder& b, Operation* mapOp, const std::vector<Value*>
   if (!sameDepth(b, mapOp, idx)) return false;
   if (cheapBody(body)) return true;
   if (!keepsOrder(b.block(), mapOp->parent, idx)) return false;
+  // before reverse AD, a map calling exp/tanh/... stays one array (see
+  // ir::Function::forDifferentiation)
+  if (forAD_ && hasTranscendental(body)) return false;
   auto it = origin_.find(mapOp);
   if (it == origin_.end()) return false;
   auto u = uses_.find(it->second->result());

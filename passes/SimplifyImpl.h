@@ -30,7 +30,8 @@ void countAllUses(const ir::Block& b, Uses& u);
 class Simplifier {
  public:
   // `uses`: use counts of the source function (for the fusion heuristics).
-  explicit Simplifier(const Uses& uses) : uses_(uses) {}
+  // `forAD`: the function is reverse AD's input (ir::Function::forDifferentiation).
+  Simplifier(const Uses& uses, bool forAD) : uses_(uses), forAD_(forAD) {}
   // Emits every op of `src` (terminator included) at the end of `b`'s block.
   void emitBlock(ir::Builder& b, const ir::Block& src) {
     for (auto& op : src.ops) emitOp(b, *op);
@@ -118,6 +119,7 @@ class Simplifier {
   std::map<const ir::Value*, ir::Value*> sameShape_;
   std::map<const ir::Operation*, const ir::Operation*> origin_;  // new map op -> source map op
   int arrayChanges_ = 0;
+  bool forAD_ = false;
 };
 
 }  // namespace chain::passes::simp

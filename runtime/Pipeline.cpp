@@ -151,7 +151,7 @@ std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string file
 }
 
 std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& name,
-                                      const StageHook& hook) {
+                                      const StageHook& hook, bool forGradient) {
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
   if (hook) hook("ir", *src);
@@ -161,6 +161,7 @@ std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& na
     ir::StageScope timing("materialize");
     work = materialize(m, name);
     f = ir::cloneFunction(*work->lookup(name));
+    f->forDifferentiation = forGradient;
   }
   for (const passes::PassInfo& p : passes::registry()) {
     ir::StageScope timing(p.name.c_str());
@@ -189,7 +190,7 @@ std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& 
                          "' with respect to '" + src->paramNames[w] + "': it is " +
                          src->param(w)->type.str() + ", not a float\n");
   }
-  auto primal = buildPrimal(m, name, hook);
+  auto primal = buildPrimal(m, name, hook, true);
   std::unique_ptr<Function> g;
   {
     ir::StageScope timing("reverse-ad");

@@ -32,8 +32,10 @@ std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string file
 using StageHook = std::function<void(const std::string& stage, const ir::Function&)>;
 
 // The call-free primal of `name`, ready for code generation.
+// `forGradient`: the result is reverse AD's input (see
+// ir::Function::forDifferentiation).
 std::unique_ptr<ir::Function> buildPrimal(const ir::Module& m, const std::string& name,
-                                          const StageHook& hook = {});
+                                          const StageHook& hook = {}, bool forGradient = false);
 
 // The call-free gradient of `name` (see passes::reverseAD for its results).
 // Throws chain::CompileError when `name` cannot be differentiated.

@@ -95,3 +95,36 @@ TEST_CASE("reverse AD: logsumexp's softmax weights are computed once for all its
   INFO(ir::printFunction(*g));
   CHECK(count(g->body, OpKind::Exp) == 1);  // the shared weights' map
 }
+
+TEST_CASE("simplify: before reverse AD a map calling tanh stays materialised for its one reader", "[passes][fusion]") {
+  // c = tanh(x) read once by sum(c * y): fused for the primal; kept as
+  // an array when the function is reverse AD's input, so the gradient reads
+  // tanh(x) back (and computes tanh once per element).
+  const std::string src = R"(fn f(x: f64[n], y: f64[n]) -> f64 {
+    let c = [tanh(x[i]) for i in 0..n]
+    sum(c[i] * y[i] for i in 0..n)
+}
+)";
+  pipetest::Program p = pipetest::compile(src);
+  auto primal = gradtest::prepared(*p.m, "f");
+  INFO(ir::printFunction(*primal));
+  CHECK(count(primal->body, OpKind::Map) == 0);  // fused into the sum
+  auto forAD = ir::cloneFunction(*p.m->lookup("f"));
+  forAD->forDifferentiation = true;
+  passes::inlineCalls(*p.m, *forAD);
+  passes::simplify(*p.m, *forAD);
+  INFO(ir::printFunction(*forAD));
+  CHECK(count(forAD->body, OpKind::Map) == 1);
+  auto g = passes::reverseAD(*forAD, {0, 1}, true, "f.grad");
+  passes::simplify(*p.m, *g);
+  INFO(ir::printFunction(*g));
+  CHECK(count(g->body, OpKind::Tanh) == 1);
+  // d/dx_i = (1 - tanh(x_i)^2) y_i, d/dy_i = tanh(x_i)
+  std::vector<RtValue> r = ir::interpret(*p.m, *g, {vec({0.5, -1.0}), vec({3.0, 0.25})});
+  const double x[2] = {0.5, -1.0}, y[2] = {3.0, 0.25};
+  for (int i = 0; i < 2; ++i) {
+    double t = std::tanh(x[i]);
+    CHECK(r.at(1).values()[i] == Approx((1 - t * t) * y[i]).epsilon(1e-14));
+    CHECK(r.at(2).values()[i] == Approx(t).epsilon(1e-14));
+  }
+}
