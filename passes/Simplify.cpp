@@ -37,16 +37,6 @@ CseKey makeKey(const Operation& op, const std::vector<Value*>& operands) {
 
 namespace {
 
-// True when `v` is defined inside one of `op`'s regions (at any depth).
-bool definedIn(const Value* v, const Operation* op) {
-  const Block* b = v->def ? v->def->parent : v->owner;
-  while (b) {
-    if (b->parentOp == op) return true;
-    b = b->parentOp ? b->parentOp->parent : nullptr;
-  }
-  return false;
-}
-
 bool hasEffects(const Block& b) {
   for (auto& op : b.ops) {
     if (hasFlag(op->kind, ir::Effect) || op->kind == OpKind::Call || op->kind == OpKind::GradCall)

@@ -22,6 +22,8 @@
 //   the same extent value, or a constant below a constant extent).
 // * slice(a, :, ..) = a, transpose(transpose(a)) = a, and a reduce over an
 //   empty constant range is its identity (sum/prod; i64 max/min).
+#include <cmath>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 
@@ -148,6 +150,11 @@ Value* Simplifier::make(Builder& b, OpKind k, std::vector<Value*> operands, Type
 // (never CSE'd themselves); a reduce over an empty constant range folds.
 void Simplifier::emitMapReduce(Builder& b, const Operation& op) {
   std::vector<Value*> operands = mapAll(op.operands);
+  if (Value* v = foldSelectSum(b, op, operands)) {
+    map_[op.result()] = v;
+    ++arrayChanges_;
+    return;
+  }
   int64_t lo, hi;
   if (op.kind == OpKind::Reduce && constInt(operands[0], lo) && constInt(operands[1], hi) && hi <= lo) {
     Type t = op.result()->type;
@@ -175,6 +182,60 @@ void Simplifier::emitMapReduce(Builder& b, const Operation& op) {
   emitRegion(n, *op.region(0));
   if (op.kind == OpKind::Map) origin_[n] = &op;
   map_[op.result()] = n->result();
+}
+
+// sum(if i == c { e(i) } else { 0.0 } for i in lo..hi), c not depending on i
+// (reverse AD makes these for a read x[c] beside x[i]) is
+// if lo <= c < hi { e(c) + 0.0 } else { 0.0 }: one element instead of a pass
+// (+ 0.0: a sum of -0.0 and +0.0 terms is +0.0). Only for regions whose
+// other elements could not trap (no assert, division or effect: reads at
+// i != c are dead, as everywhere else).
+Value* Simplifier::foldSelectSum(Builder& b, const Operation& op, const std::vector<Value*>& operands) {
+  if (op.kind != OpKind::Reduce || op.s != "sum" || !op.result()->type.isFloat()) return nullptr;
+  const Block& region = *op.region(0);
+  const Value* i = region.arg(0);
+  const Operation* sel = region.terminator()->operand(0)->def;
+  if (!sel || sel->kind != OpKind::If || sel->parent != &region) return nullptr;
+  const Operation* eq = sel->operand(0)->def;
+  if (!eq || eq->kind != OpKind::Eq) return nullptr;
+  const Value* c = eq->operand(0) == i ? eq->operand(1) : eq->operand(1) == i ? eq->operand(0) : nullptr;
+  if (!c || c == i || (c->def && definedIn(c, &op))) return nullptr;
+  const Value* zero = sel->region(1)->terminator()->operand(0);
+  double f;
+  int64_t n;
+  if (!zero->def || zero->def->kind != OpKind::ConstF || !fold::constantOf(zero, f, n) || f != 0.0 ||
+      std::signbit(f))
+    return nullptr;
+  std::function<bool(const Block&)> safe = [&](const Block& blk) {
+    for (auto& o : blk.ops) {
+      if (o->kind == OpKind::Assert || o->kind == OpKind::Div || o->kind == OpKind::Rem ||
+          hasFlag(o->kind, ir::Effect))
+        return false;
+      for (auto& r : o->regions)
+        if (!safe(*r)) return false;
+    }
+    return true;
+  };
+  if (!safe(region)) return nullptr;
+  Type bt = Type::boolean(), t = op.result()->type;
+  Value* cv = m(const_cast<Value*>(c));
+  Value* inside = make(b, OpKind::And, {make(b, OpKind::Ge, {cv, operands[0]}, bt, op.loc),
+                                        make(b, OpKind::Lt, {cv, operands[1]}, bt, op.loc)}, bt, op.loc);
+  Operation* guard = b.create(OpKind::If, {inside}, {t}, 2);
+  map_[region.arg(0)] = cv;
+  scopes_.emplace_back();
+  eqScopes_.emplace_back();
+  Builder tb(guard->region(0));
+  tb.setLoc(op.loc);
+  Value* e = emitInline(tb, region)[0];
+  Value* zf = make(tb, OpKind::ConstF, {}, t, op.loc);
+  tb.yield({make(tb, OpKind::Add, {e, zf}, t, op.loc)});
+  eqScopes_.pop_back();
+  scopes_.pop_back();
+  Builder eb(guard->region(1));
+  eb.setLoc(op.loc);
+  eb.yield({make(eb, OpKind::ConstF, {}, t, op.loc)});
+  return guard->result();
 }
 
 Value* Simplifier::foldArray(Builder& b, const Operation& op, const std::vector<Value*>& o) {

@@ -27,6 +27,16 @@ CseKey makeKey(const ir::Operation& op, const std::vector<ir::Value*>& operands)
 // Use counts of every value of a block (at any depth).
 void countAllUses(const ir::Block& b, Uses& u);
 
+// True when `v` is defined inside one of `op`'s regions (at any depth).
+inline bool definedIn(const ir::Value* v, const ir::Operation* op) {
+  const ir::Block* b = v->def ? v->def->parent : v->owner;
+  while (b) {
+    if (b->parentOp == op) return true;
+    b = b->parentOp ? b->parentOp->parent : nullptr;
+  }
+  return false;
+}
+
 class Simplifier {
  public:
   // `uses`: use counts of the source function (for the fusion heuristics).
@@ -80,6 +90,7 @@ class Simplifier {
                         const std::map<size_t, ir::Value*>& subst = {},
                         const std::map<size_t, ir::Value*>& sameShape = {});
   std::vector<ir::Value*> emitInline(ir::Builder& b, const ir::Block& src);
+  ir::Value* foldSelectSum(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& operands);
   void emitIf(ir::Builder& b, const ir::Operation& op);
   void emitFor(ir::Builder& b, const ir::Operation& op);
   void emitWhile(ir::Builder& b, const ir::Operation& op);
