@@ -162,9 +162,10 @@ ArrVal FnEmitter::loadArrayParam(ir::Type t, llvm::Value* desc) {
   return a;
 }
 
-// Allocates every array result with chain_rt_alloc_result (on failure frees
-// the ones already allocated and returns CHAIN_ERR_MEMORY), then copies the
-// data and fills each descriptor.
+// Exports every array result with chain_rt_export (an arena buffer of this
+// call is handed over as it is, anything else copied; on failure frees the
+// ones already exported and returns CHAIN_ERR_MEMORY), then fills each
+// descriptor.
 void FnEmitter::storeArrayResults(const ir::Operation& ret, const std::vector<llvm::Value*>& flatRes) {
   std::vector<std::pair<size_t, ArrVal>> arrays;  // result index, value
   size_t pos = 0;
@@ -182,7 +183,7 @@ void FnEmitter::storeArrayResults(const ir::Operation& ret, const std::vector<ll
   std::vector<llvm::Value*> bufs;
   for (auto& [j, a] : arrays) {
     llvm::Value* bytes = byteSize(ret.operand(j)->type, a.dims);
-    llvm::Value* p = b_.CreateCall(runtimeFn("chain_rt_alloc_result"), {ctxArg_, bytes}, "res.buf");
+    llvm::Value* p = b_.CreateCall(runtimeFn("chain_rt_export"), {ctxArg_, a.data, bytes}, "res.buf");
     auto* fail = llvm::BasicBlock::Create(llctx_, "res.fail", fn_);
     auto* ok = llvm::BasicBlock::Create(llctx_, "res.ok", fn_);
     b_.CreateCondBr(b_.CreateIsNull(p), fail, ok);
@@ -191,7 +192,6 @@ void FnEmitter::storeArrayResults(const ir::Operation& ret, const std::vector<ll
     exitStatus_->addIncoming(b_.getInt32(CHAIN_ERR_MEMORY), fail);
     b_.CreateBr(exitBB_);
     b_.SetInsertPoint(ok);
-    b_.CreateMemCpy(p, llvm::MaybeAlign(1), a.data, llvm::MaybeAlign(1), bytes);
     bufs.push_back(p);
   }
   for (size_t q = 0; q < arrays.size(); ++q) {

@@ -55,6 +55,8 @@ llvm::FunctionCallee FnEmitter::runtimeFn(const char* name) {
     ty = llvm::FunctionType::get(vd, {ptr, i32, ptr, ptr, i32}, false);
   else if (n == "chain_rt_alloc" || n == "chain_rt_alloc_result")
     ty = llvm::FunctionType::get(ptr, {ptr, b_.getInt64Ty()}, false);
+  else if (n == "chain_rt_export")
+    ty = llvm::FunctionType::get(ptr, {ptr, ptr, b_.getInt64Ty()}, false);
   else if (n == "chain_rt_arena_release" || n == "chain_rt_free")
     ty = llvm::FunctionType::get(vd, n == "chain_rt_free" ? std::vector<llvm::Type*>{ptr}
                                                           : std::vector<llvm::Type*>{ptr, ptr},
@@ -75,8 +77,9 @@ llvm::FunctionCallee FnEmitter::runtimeFn(const char* name) {
       fn->addRetAttr(llvm::Attribute::NoAlias);
       fn->addRetAttr(llvm::Attribute::getWithAlignment(llctx_, llvm::Align(64)));
     }
-    for (unsigned i = 0; i < ty->getNumParams(); ++i)
-      if (ty->getParamType(i)->isPointerTy() && i > 0) fn->addParamAttr(i, llvm::Attribute::NoCapture);
+    for (unsigned i = 0; i < ty->getNumParams(); ++i)  // (export returns its data)
+      if (ty->getParamType(i)->isPointerTy() && i > 0 && n != "chain_rt_export")
+        fn->addParamAttr(i, llvm::Attribute::NoCapture);
   }
   return c;
 }

@@ -262,6 +262,7 @@ class LLJitEngine final : public JitEngine {
     def("chain_rt_arena_release", &chain_rt_arena_release);
     def("chain_rt_arena_release_keep", &chain_rt_arena_release_keep);
     def("chain_rt_alloc_result", &chain_rt_alloc_result);
+    def("chain_rt_export", &chain_rt_export);
     def("chain_rt_error_fmt", &chain_rt_error_fmt);
     def("chain_rt_print_array", &chain_rt_print_array);
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))

@@ -90,23 +90,46 @@ constexpr int kMinClass = 7;              // 128-byte blocks
 constexpr int kMaxClass = 22;             // 4 MiB blocks; larger ones are not cached
 constexpr size_t kCacheLimit = 64 << 20;  // bytes of free blocks kept per thread
 
+// Plain data, so it is never destroyed: a block freed after the thread's
+// cleanup (a result released during static destruction) finds `closed` set
+// and goes straight back to the allocator.
 struct BlockCache {
-  ArenaBlock* free[kMaxClass + 1] = {};
-  size_t bytes = 0;
-  ~BlockCache() {
-    for (ArenaBlock*& head : free)
+  ArenaBlock* free[kMaxClass + 1];
+  size_t bytes;
+  bool closed;
+};
+thread_local BlockCache blockCache{};
+
+// The tape buffer of the last call on this thread (at most 64 MiB), reused
+// by the next one.
+struct SpareTape {
+  char* base;
+  int64_t cap;
+};
+thread_local SpareTape spareTape{};
+
+// Frees the thread's cached blocks and spare tape when the thread ends.
+struct CacheCleanup {
+  ~CacheCleanup() {
+    for (ArenaBlock*& head : blockCache.free)
       while (head) {
         ArenaBlock* next = head->prev;
         std::free(head);
         head = next;
       }
+    blockCache.closed = true;
+    std::free(spareTape.base);
+    spareTape.base = nullptr;
+    spareTape.cap = 0;
   }
 };
+thread_local CacheCleanup cacheCleanup;  // registered by its first use (useCache)
 
-thread_local BlockCache blockCache;
+void useCache() { (void)&cacheCleanup; }
 
 // A block with room for `total` bytes (header included), or null.
 ArenaBlock* takeBlock(size_t total) {
+  useCache();
   int c = kMinClass;
   while (c <= kMaxClass && (size_t(1) << c) < total) ++c;
   if (c <= kMaxClass && blockCache.free[c]) {
@@ -124,7 +147,8 @@ ArenaBlock* takeBlock(size_t total) {
 }
 
 void giveBlock(ArenaBlock* blk) {
-  if (blk->sizeClass < 0 || blockCache.bytes + (size_t(1) << blk->sizeClass) > kCacheLimit) {
+  if (blk->sizeClass < 0 || blockCache.closed ||
+      blockCache.bytes + (size_t(1) << blk->sizeClass) > kCacheLimit) {
     std::free(blk);
     return;
   }
@@ -133,14 +157,6 @@ void giveBlock(ArenaBlock* blk) {
   blockCache.bytes += size_t(1) << blk->sizeClass;
 }
 
-// The tape buffer of the last call on this thread (at most 64 MiB), reused
-// by the next one.
-struct SpareTape {
-  char* base = nullptr;
-  int64_t cap = 0;
-  ~SpareTape() { std::free(base); }
-};
-thread_local SpareTape spareTape;
 
 // A negative size is what compiled code passes when an array's byte size
 // overflows 64 bits (see checkedByteSize in CodegenArrays.cpp).
@@ -253,12 +269,34 @@ void chain_rt_arena_release_keep(ChainCallCtx* ctx, void* mark, void* const* kee
   ctx->arena = head;
 }
 
+// Result buffers are laid out as arena blocks (header, then 64-byte aligned
+// data), so an arena buffer can become a result without a copy
+// (chain_rt_export) and chain_rt_free frees both alike.
 void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes) {
-  void* p = nullptr;
-  if (bytes < 0 || posix_memalign(&p, 64, static_cast<size_t>(bytes > 0 ? bytes : 1)) != 0) {
+  ArenaBlock* blk = nullptr;
+  if (bytes < 0 || bytes > INT64_MAX - static_cast<int64_t>(kArenaHeader) ||
+      !(blk = takeBlock(kArenaHeader + static_cast<size_t>(bytes > 0 ? bytes : 1)))) {
     outOfMemory(ctx, bytes);
     return nullptr;
   }
+  blk->prev = nullptr;
+  blk->bytes = bytes;
+  return reinterpret_cast<char*>(blk) + kArenaHeader;
+}
+
+void* chain_rt_export(ChainCallCtx* ctx, void* data, int64_t bytes) {
+  // the newest blocks first; a returned array is usually among the last made
+  ArenaBlock** link = reinterpret_cast<ArenaBlock**>(&ctx->arena);
+  for (int steps = 0; *link && steps < 64; ++steps, link = &(*link)->prev) {
+    ArenaBlock* blk = *link;
+    if (reinterpret_cast<char*>(blk) + kArenaHeader != data || blk->bytes < bytes) continue;
+    *link = blk->prev;
+    ctx->arenaBytes -= blk->bytes;
+    blk->prev = nullptr;
+    return data;
+  }
+  void* p = chain_rt_alloc_result(ctx, bytes);
+  if (p && bytes > 0) std::memcpy(p, data, static_cast<size_t>(bytes));
   return p;
 }
 
@@ -294,7 +332,9 @@ void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, co
   std::fputc('\n', out);
 }
 
-void chain_rt_free(void* p) { std::free(p); }
+void chain_rt_free(void* p) {
+  if (p) giveBlock(reinterpret_cast<ArenaBlock*>(static_cast<char*>(p) - kArenaHeader));
+}
 
 }  // extern "C"
 
@@ -311,7 +351,8 @@ void initCtx(ChainCallCtx& ctx, FILE* printStream) {
 
 void releaseCtx(ChainCallCtx& ctx) {
   chain_rt_arena_release(&ctx, nullptr);
-  if (ctx.tapeCap <= int64_t(kCacheLimit) && !spareTape.base) {
+  useCache();
+  if (ctx.tapeCap <= int64_t(kCacheLimit) && !spareTape.base && !blockCache.closed) {
     spareTape.base = ctx.tapeBase;
     spareTape.cap = ctx.tapeCap;
   } else {

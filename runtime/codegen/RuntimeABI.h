@@ -75,6 +75,10 @@ void chain_rt_arena_release_keep(ChainCallCtx* ctx, void* mark, void* const* kee
 // Memory for an array result (malloc-based, 64-byte aligned, >= 1 byte); the
 // caller frees it with chain_rt_free. Null + CHAIN_ERR_MEMORY on failure.
 void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes);
+// An array result holding `bytes` bytes of `data`: when data is an arena
+// buffer of this call it is taken out of the arena and returned as it is (no
+// copy), else a chain_rt_alloc_result copy. Null + CHAIN_ERR_MEMORY on failure.
+void* chain_rt_export(ChainCallCtx* ctx, void* data, int64_t bytes);
 void chain_rt_free(void* p);
 // Records `status` with `fmt`, whose "{}" placeholders are replaced by
 // vals[0..n-1] in order (extra "{}" stay as they are).

@@ -103,6 +103,34 @@ TEST_CASE("runtime abi: freed arena blocks are reused by size class", "[codegen]
   CHECK(ctx.arena == nullptr);
 }
 
+TEST_CASE("runtime abi: an arena buffer is exported as a result without a copy", "[codegen]") {
+  ChainCallCtx ctx;
+  chain::rt::initCtx(ctx, nullptr);
+  auto* a = static_cast<double*>(chain_rt_alloc(&ctx, 3 * sizeof(double)));
+  auto* b = static_cast<double*>(chain_rt_alloc(&ctx, 2 * sizeof(double)));
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  a[0] = 1.5, a[1] = -2.0, a[2] = 4.0;
+  CHECK(ctx.arenaBytes == 40);
+  void* r = chain_rt_export(&ctx, a, 24);
+  CHECK(r == a);  // taken out of the arena as it is
+  CHECK(ctx.arenaBytes == 16);
+  void* again = chain_rt_export(&ctx, a, 24);  // returned twice: the second is a copy
+  REQUIRE(again != nullptr);
+  CHECK(again != a);
+  CHECK(static_cast<double*>(again)[2] == 4.0);
+  double outside[2] = {7.0, 8.0};  // not an arena buffer: copied
+  void* c = chain_rt_export(&ctx, outside, 16);
+  REQUIRE(c != nullptr);
+  CHECK(c != outside);
+  CHECK(static_cast<double*>(c)[1] == 8.0);
+  chain::rt::releaseCtx(ctx);  // frees b; the results stay
+  CHECK(a[1] == -2.0);
+  chain_rt_free(r);
+  chain_rt_free(again);
+  chain_rt_free(c);
+}
+
 TEST_CASE("runtime abi: print formats values", "[codegen]") {
   CHECK(printed(0, 0.1, 0) == "0.1\n");
   CHECK(printed(0, 1.0 / 3.0, 0) == "0.3333333333333333\n");
