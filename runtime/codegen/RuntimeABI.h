@@ -92,6 +92,8 @@ void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, co
 }  // extern "C"
 
 namespace chain::rt {
+// Every initCtx pairs with a releaseCtx: the context may start with the
+// thread's spare tape buffer, which releaseCtx gives back.
 void initCtx(ChainCallCtx& ctx, FILE* printStream);
 void releaseCtx(ChainCallCtx& ctx);  // frees the tape and the whole arena
 }  // namespace chain::rt

@@ -41,6 +41,7 @@ std::string printed(int32_t kind, double fv, int64_t iv, const char* label = "")
   char buf[128] = {0};
   std::string s = std::fgets(buf, sizeof buf, tmp) ? buf : "";
   std::fclose(tmp);
+  chain::rt::releaseCtx(ctx);  // (initCtx may hand over the thread's spare tape)
   return s;
 }
 
