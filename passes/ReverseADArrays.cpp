@@ -433,20 +433,13 @@ Value* Emitter::sharedSeeds(Builder& b, const Block& region, const Env& env, Val
   return m->result();
 }
 
-// y = reduce kind (lo, hi) { e(i) }: seed each element by the reduction's rule.
-void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj) {
-  auto found = adj.find(op.result());
-  if (found == adj.end()) return;
-  Value* dy = found->second;
-  std::vector<const Value*> caps = activeCaptures(op);
-  if (caps.empty()) return;
+// The seed of a reduce's element e by the reduction's rule (see SeedFn).
+Emitter::SeedFn Emitter::seedRule(Builder& b, const Operation& op, Env& env, Value* dy) {
   Value* lo = env[op.operand(0)];
   Value* hi = env[op.operand(1)];
   Value* y = env[op.result()];
-  Value* n = b.select(b.binary(OpKind::Gt, hi, lo), b.binary(OpKind::Sub, hi, lo), b.constI(0));
-  const std::string& kind = op.s;
+  const std::string kind = op.s;
   Type t = y->type;
-
   // prod: count the zero elements and multiply the others first, so that the
   // seed dy * prod_{j != i} e_j is exact when elements are zero.
   Value* zeros = nullptr;
@@ -467,10 +460,10 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
     }
   }
 
-  const bool extremal = kind == "max" || kind == "min";
   // The seed of element e at one index; `seen` (max/min only): "the first
   // extremal element was seen", carried in order.
-  auto seedOf = [&](Builder& sb, Value* e, Value*& seen) -> Value* {
+  const bool extremal = kind == "max" || kind == "min";
+  return [=](Builder& sb, Value* e, Value*& seen) -> Value* {
     Value* zero = sb.constF(0.0, t);
     if (kind == "sum") return dy;
     // d/de_i logsumexp(e) = exp(e_i - y)
@@ -489,6 +482,24 @@ void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj)
     Value* generic = sb.binary(OpKind::Div, sb.binary(OpKind::Mul, dy, y), sb.select(isZero, one, e));
     return sb.select(noZeros, generic, sb.select(onlyThis, sb.binary(OpKind::Mul, dy, nonzeroProd), zero));
   };
+}
+
+// y = reduce kind (lo, hi) { e(i) }: seed each element by the reduction's rule.
+void Emitter::reverseReduce(Builder& b, const Operation& op, Env& env, Map& adj) {
+  auto found = adj.find(op.result());
+  if (found == adj.end()) return;
+  Value* dy = found->second;
+  std::vector<const Value*> caps = activeCaptures(op);
+  if (caps.empty()) return;
+  Value* lo = env[op.operand(0)];
+  Value* hi = env[op.operand(1)];
+  Value* y = env[op.result()];
+  Value* n = b.select(b.binary(OpKind::Gt, hi, lo), b.binary(OpKind::Sub, hi, lo), b.constI(0));
+  const std::string& kind = op.s;
+  Type t = y->type;
+
+  const bool extremal = kind == "max" || kind == "min";
+  SeedFn seedOf = seedRule(b, op, env, dy);
   const Block& region = *op.region(0);
   std::vector<IdentityGroup> groups = extremal ? std::vector<IdentityGroup>{} : identityReads(region);
   const Operation* lo0 = op.operand(0)->def;

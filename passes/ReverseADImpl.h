@@ -150,6 +150,12 @@ class Emitter {
                              const std::set<const ir::Operation*>& skip,
                              const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed,
                              ir::Value* computed = nullptr);  // as reverseRegionAt's
+  // The seed of a reduce's element e (a function of e): dy for sum, the
+  // softmax weight for logsumexp, the exact product of the others for prod,
+  // dy on the first extremal element for max/min (`seen`: the first was
+  // seen, carried in order).
+  using SeedFn = std::function<ir::Value*(ir::Builder&, ir::Value* e, ir::Value*& seen)>;
+  SeedFn seedRule(ir::Builder& b, const ir::Operation& op, Env& env, ir::Value* dy);
   ir::Value* sharedSeeds(ir::Builder& b, const ir::Block& region, const Env& env, ir::Value* lo, ir::Value* n,
                          ir::Type t, const std::function<ir::Value*(ir::Builder&, ir::Value*)>& seed);
   void flushReads(ir::Builder& b, Map& adj, Env& env, const std::vector<const ir::Operation*>& reads,
