@@ -7,6 +7,8 @@
 // array (the mirror of the push).
 #include <llvm/IR/MDBuilder.h>
 
+#include <functional>
+
 #include "runtime/codegen/CodegenImpl.h"
 
 namespace chain::codegen::detail {
@@ -88,6 +90,33 @@ void FnEmitter::tapePushDynamic(const ir::Operation& op) {
   b_.CreateStore(b_.CreateSelect(b_.CreateICmpSGT(newTop, peak), newTop, peak), peakPtr);
 }
 
+bool FnEmitter::popsAreViews() {
+  if (popsAreViews_ >= 0) return popsAreViews_ == 1;
+  bool popSeen = false, safe = true;
+  // returns {has push, has pop} of `b` (at any depth)
+  std::function<std::pair<bool, bool>(const ir::Block&)> walk = [&](const ir::Block& b) {
+    bool push = false, pop = false;
+    for (auto& o : b.ops) {
+      if (o->kind == ir::OpKind::TapePush) {
+        push = true;
+        if (popSeen) safe = false;  // a push after a pop
+      }
+      if (o->kind == ir::OpKind::TapePop) pop = popSeen = true;
+      for (auto& r : o->regions) {
+        auto [p, q] = walk(*r);
+        bool loop = o->kind == ir::OpKind::For || o->kind == ir::OpKind::While;
+        if (loop && p && q) safe = false;  // the next iteration pushes after this one's pop
+        push |= p;
+        pop |= q;
+      }
+    }
+    return std::make_pair(push, pop);
+  };
+  walk(f_.body);
+  popsAreViews_ = safe ? 1 : 0;
+  return safe;
+}
+
 void FnEmitter::tapePopDynamic(const ir::Operation& op) {
   llvm::Type* i64 = b_.getInt64Ty();
   llvm::Value* topPtr = ctxFieldPtr(kTapeTop);
@@ -107,6 +136,13 @@ void FnEmitter::tapePopDynamic(const ir::Operation& op) {
       dims.push_back(b_.CreateLoad(i64, at(b_.CreateAdd(top, b_.getInt64(8 * k))), "tape.dim"));
     llvm::Value* bytes = byteSize(r->type, dims);
     top = b_.CreateSub(top, pad8(b_, bytes));
+    if (popsAreViews()) {  // the tape keeps these bytes until the call returns
+      ArrVal a;
+      a.data = at(top);
+      a.dims = dims;
+      setArr(r, std::move(a));
+      continue;
+    }
     ArrVal a = newArray(r->type, dims);
     b_.CreateMemCpy(a.data, llvm::MaybeAlign(1), at(top), llvm::MaybeAlign(8), bytes);
     setArr(r, std::move(a));

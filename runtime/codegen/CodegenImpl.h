@@ -217,6 +217,11 @@ class FnEmitter {
   void printArray(llvm::Constant* label, const ir::Value* v);
   void tapePushDynamic(const ir::Operation& op);
   void tapePopDynamic(const ir::Operation& op);
+  // True when no tape push can run after a pop (every push precedes every
+  // pop and no loop holds both): popped arrays are then views of the tape
+  // (nothing overwrites or moves it) instead of copies. Computed once.
+  bool popsAreViews();
+  int popsAreViews_ = -1;
 
   llvm::Module& mod_;
   llvm::MDNode* scopeDomain_ = nullptr;  // alias scopes of fresh map outputs
