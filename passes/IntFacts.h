@@ -26,14 +26,32 @@ inline bool nonNegative(const ir::Value* v) {
   return false;
 }
 
-// The v that `op` equals when it is an i64 max(v, c) with c <= 0 a constant
-// and v >= 0 (the extent of a range 0..v); otherwise null.
+// The v that i64 max(a, b) equals when one operand is a constant c <= 0 and
+// the other, v, is >= 0 (the extent of a range 0..v); otherwise null.
+inline ir::Value* maxOfNonNegative(ir::Value* a, ir::Value* b) {
+  int64_t c;
+  if (constInt(a, c) && c <= 0 && nonNegative(b)) return b;
+  if (constInt(b, c) && c <= 0 && nonNegative(a)) return a;
+  return nullptr;
+}
+
+// The same for a max op.
 inline const ir::Value* maxOfNonNegative(const ir::Operation& op) {
   if (op.kind != ir::OpKind::Max || op.result()->type != ir::Type::i64()) return nullptr;
-  int64_t c;
-  for (size_t s = 0; s < 2; ++s)
-    if (constInt(op.operand(s), c) && c <= 0 && nonNegative(op.operand(1 - s))) return op.operand(1 - s);
-  return nullptr;
+  return maxOfNonNegative(op.operand(0), op.operand(1));
+}
+
+// Calls eq(a, b) for every i64 equality a == b that condition `c` asserts:
+// c itself, or the operands of its `and`s.
+template <class F>
+void assertedEqualities(const ir::Value* c, const F& eq) {
+  const ir::Operation* d = c->def;
+  if (!d) return;
+  if (d->kind == ir::OpKind::And) {
+    assertedEqualities(d->operand(0), eq);
+    assertedEqualities(d->operand(1), eq);
+  }
+  if (d->kind == ir::OpKind::Eq && d->operand(0)->type == ir::Type::i64()) eq(d->operand(0), d->operand(1));
 }
 
 }  // namespace chain::passes

@@ -57,21 +57,11 @@ class Equalities {
   std::vector<int> parent_;
 };
 
-void learnCondition(Equalities& e, const Value* c) {
-  if (!c->def) return;
-  const Operation& d = *c->def;
-  if (d.kind == OpKind::Eq && d.operand(0)->type == ir::Type::i64())
-    e.unite(e.value(d.operand(0)), e.value(d.operand(1)));
-  if (d.kind == OpKind::And) {
-    learnCondition(e, d.operand(0));
-    learnCondition(e, d.operand(1));
-  }
-}
-
 void learnLoop(Equalities& e, const Operation& loop);
 
 void learnOp(Equalities& e, const Operation& op) {
-  if (op.kind == OpKind::Assert) learnCondition(e, op.operand(0));
+  if (op.kind == OpKind::Assert)
+    assertedEqualities(op.operand(0), [&](const Value* a, const Value* b) { e.unite(e.value(a), e.value(b)); });
   if (op.kind == OpKind::Dim) e.unite(e.value(op.result()), e.dim(op.operand(0), op.i));
   if (op.kind == OpKind::Map || op.kind == OpKind::Fill) {
     size_t first = op.kind == OpKind::Fill ? 1 : 0;  // fill's operand 0 is the value

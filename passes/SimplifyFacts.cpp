@@ -107,29 +107,19 @@ Value* Simplifier::canon(Value* v) const {
 }
 
 void Simplifier::learnAssert(Value* cond) {
-  const Operation* d = cond->def;
-  if (!d) return;
-  if (d->kind == OpKind::And) {
-    learnAssert(d->operand(0));
-    learnAssert(d->operand(1));
-    return;
-  }
-  if (d->kind != OpKind::Eq || d->operand(0)->type != Type::i64()) return;
-  Value* x = canon(d->operand(0));
-  Value* y = canon(d->operand(1));
-  if (x == y) return;
-  if (isConst(x)) std::swap(x, y);  // a constant stays the representative
-  if (isConst(x)) return;           // two different constants: the assert fails
-  eqScopes_.back()[x] = y;
+  assertedEqualities(cond, [&](Value* a, Value* b) {
+    Value* x = canon(a);
+    Value* y = canon(b);
+    if (x == y) return;
+    if (isConst(x)) std::swap(x, y);  // a constant stays the representative
+    if (isConst(x)) return;           // two different constants: the assert fails
+    eqScopes_.back()[x] = y;
+  });
 }
 
 Value* Simplifier::foldContext(const Operation& op, const std::vector<Value*>& o) const {
-  if (op.kind == OpKind::Max && op.result()->type == Type::i64() && o.size() == 2) {
-    int64_t c;
-    for (size_t s = 0; s < 2; ++s)
-      if (constInt(o[s], c) && c <= 0 && nonNegative(o[1 - s])) return o[1 - s];
-    return nullptr;
-  }
+  if (op.kind == OpKind::Max && op.result()->type == Type::i64() && o.size() == 2)
+    return maxOfNonNegative(o[0], o[1]);
   if (op.kind != OpKind::Select || o.size() != 3 || o[2]->type != Type::i64()) return nullptr;
   int64_t zero;
   const Operation* c = o[0]->def;
