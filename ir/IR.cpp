@@ -3,6 +3,7 @@
 #include "ir/IR.h"
 
 #include <cassert>
+#include <limits>
 
 namespace chain::ir {
 
@@ -182,6 +183,24 @@ std::vector<Value*> Builder::cloneBody(const Block& src, std::map<const Value*, 
     clone(*o, map);
   }
   return out;
+}
+
+bool argPlusConstant(const Value* v, const Value* arg, int64_t& c) {
+  if (v == arg) {
+    c = 0;
+    return true;
+  }
+  const Operation* d = v->def;
+  if (!d || d->operands.size() != 2 || (d->kind != OpKind::Add && d->kind != OpKind::Sub)) return false;
+  for (size_t side = 0; side < 2; ++side) {
+    const Value* k = d->operand(1 - side);
+    if (d->operand(side) != arg || !k->def || k->def->kind != OpKind::ConstI) continue;
+    if (d->kind == OpKind::Sub && side == 1) continue;  // c - arg is not arg + constant
+    if (d->kind == OpKind::Sub && k->def->i == std::numeric_limits<int64_t>::min()) return false;
+    c = d->kind == OpKind::Sub ? -k->def->i : k->def->i;
+    return true;
+  }
+  return false;
 }
 
 std::unique_ptr<Function> cloneFunction(const Function& f, const std::string& newName) {

@@ -231,4 +231,9 @@ bool isComparison(OpKind k);
 // Deep-copies a function (new name optional).
 std::unique_ptr<Function> cloneFunction(const Function& f, const std::string& newName = "");
 
+// True when `v` is `arg` plus an i64 constant c (v = arg, add arg c, add c arg
+// or sub arg c with c != INT64_MIN, so that -c exists); sets c. Reverse AD's
+// stencil reads and code generation's hoisted bounds checks use it.
+bool argPlusConstant(const Value* v, const Value* arg, int64_t& c);
+
 }  // namespace chain::ir

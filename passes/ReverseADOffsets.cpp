@@ -11,7 +11,6 @@
 // recomputed out of range. See ReverseAD.cpp for the AD design and
 // ReverseADArrays.cpp for the identity reads this generalises.
 #include <algorithm>
-#include <limits>
 
 #include "passes/Derivatives.h"
 #include "passes/ReverseADImpl.h"
@@ -26,33 +25,6 @@ using ir::Type;
 using ir::Value;
 
 namespace {
-
-// The constant of `v` when it is a `consti`
-// (not INT64_MIN, so that -c is an i64 too).
-bool constantOf(const Value* v, int64_t& c) {
-  if (!v->def || v->def->kind != OpKind::ConstI || v->def->i == std::numeric_limits<int64_t>::min()) return false;
-  c = v->def->i;
-  return true;
-}
-
-// `v` == `arg` + c, for v = arg, add arg c, add c arg or sub arg c.
-bool shiftOf(const Value* v, const Value* arg, int64_t& c) {
-  if (v == arg) {
-    c = 0;
-    return true;
-  }
-  const Operation* d = v->def;
-  if (!d || d->operands.size() != 2) return false;
-  if (d->kind == OpKind::Add) {
-    if (d->operand(0) == arg) return constantOf(d->operand(1), c);
-    return d->operand(1) == arg && constantOf(d->operand(0), c);
-  }
-  if (d->kind == OpKind::Sub && d->operand(0) == arg && constantOf(d->operand(1), c)) {
-    c = -c;
-    return true;
-  }
-  return false;
-}
 
 Value* conj(Builder& b, Value* x, Value* y) { return x ? b.binary(OpKind::And, x, y) : y; }
 
@@ -69,7 +41,7 @@ bool Emitter::readOffsets(const Operation& read, const Block& region, std::vecto
   if (read.operands.size() != region.args.size() + 1) return false;
   out.assign(region.args.size(), 0);
   for (size_t k = 0; k < region.args.size(); ++k)
-    if (!shiftOf(read.operand(1 + k), region.arg(k), out[k])) return false;
+    if (!ir::argPlusConstant(read.operand(1 + k), region.arg(k), out[k])) return false;
   return true;
 }
 

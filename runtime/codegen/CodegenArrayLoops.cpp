@@ -38,22 +38,9 @@ bool definedIn(const ir::Value* v, const ir::Block& region) {
 
 // x = region arg #j (+/- a constant): returns j and sets c; else -1.
 int affineInArg(const ir::Value* x, const ir::Block& region, int64_t& c) {
-  c = 0;
   for (size_t j = 0; j < region.args.size(); ++j)
-    if (x == region.arg(j)) return static_cast<int>(j);
-  const ir::Operation* d = x->def;
-  if (!d || (d->kind != ir::OpKind::Add && d->kind != ir::OpKind::Sub)) return -1;
-  for (int side = 0; side < 2; ++side) {
-    const ir::Value* a = d->operand(static_cast<size_t>(side));
-    const ir::Value* k = d->operand(static_cast<size_t>(1 - side));
-    if (!k->def || k->def->kind != ir::OpKind::ConstI) continue;
-    if (d->kind == ir::OpKind::Sub && side == 1) continue;  // c - i is not increasing
-    for (size_t j = 0; j < region.args.size(); ++j)
-      if (a == region.arg(j)) {
-        c = d->kind == ir::OpKind::Sub ? -k->def->i : k->def->i;
-        return static_cast<int>(j);
-      }
-  }
+    if (ir::argPlusConstant(x, region.arg(j), c)) return static_cast<int>(j);
+  c = 0;
   return -1;
 }
 
