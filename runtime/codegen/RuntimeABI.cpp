@@ -86,6 +86,10 @@ struct ArenaBlock {
   int32_t sizeClass;  // log2 of the block's size when cached by size, else -1
 };
 
+// A block's buffer, and the block of a buffer.
+void* dataOf(ArenaBlock* blk) { return reinterpret_cast<char*>(blk) + kArenaHeader; }
+ArenaBlock* blockOf(void* data) { return reinterpret_cast<ArenaBlock*>(static_cast<char*>(data) - kArenaHeader); }
+
 constexpr int kMinClass = 7;              // 128-byte blocks
 constexpr int kMaxClass = 22;             // 4 MiB blocks; larger ones are not cached
 constexpr size_t kCacheLimit = 64 << 20;  // bytes of free blocks kept per thread
@@ -215,19 +219,14 @@ void chain_rt_error(ChainCallCtx* ctx, int32_t status, const char* message) {
 }
 
 void* chain_rt_alloc(ChainCallCtx* ctx, int64_t bytes) {
-  ArenaBlock* blk = nullptr;
-  if (bytes < 0 || bytes > INT64_MAX - static_cast<int64_t>(kArenaHeader) ||
-      !(blk = takeBlock(kArenaHeader + static_cast<size_t>(bytes > 0 ? bytes : 1)))) {
-    outOfMemory(ctx, bytes);
-    return nullptr;
-  }
-  void* p = blk;
+  void* data = chain_rt_alloc_result(ctx, bytes);  // the same block, linked into the arena
+  if (!data) return nullptr;
+  ArenaBlock* blk = blockOf(data);
   blk->prev = static_cast<ArenaBlock*>(ctx->arena);
-  blk->bytes = bytes;
   ctx->arena = blk;
   ctx->arenaBytes += bytes;
   if (ctx->arenaBytes > ctx->arenaPeak) ctx->arenaPeak = ctx->arenaBytes;
-  return static_cast<char*>(p) + kArenaHeader;
+  return data;
 }
 
 void chain_rt_arena_release(ChainCallCtx* ctx, void* mark) {
@@ -246,7 +245,7 @@ void chain_rt_arena_release_keep(ChainCallCtx* ctx, void* mark, void* const* kee
   ArenaBlock* kept = nullptr;  // kept blocks, oldest first after the reversal below
   while (blk && blk != mark) {
     ArenaBlock* prev = blk->prev;
-    void* data = reinterpret_cast<char*>(blk) + kArenaHeader;
+    void* data = dataOf(blk);
     bool keepIt = false;
     for (int32_t k = 0; k < n && !keepIt; ++k) keepIt = keep[k] == data;
     if (keepIt) {
@@ -281,7 +280,7 @@ void* chain_rt_alloc_result(ChainCallCtx* ctx, int64_t bytes) {
   }
   blk->prev = nullptr;
   blk->bytes = bytes;
-  return reinterpret_cast<char*>(blk) + kArenaHeader;
+  return dataOf(blk);
 }
 
 void* chain_rt_export(ChainCallCtx* ctx, void* data, int64_t bytes) {
@@ -289,7 +288,7 @@ void* chain_rt_export(ChainCallCtx* ctx, void* data, int64_t bytes) {
   ArenaBlock** link = reinterpret_cast<ArenaBlock**>(&ctx->arena);
   for (int steps = 0; *link && steps < 64; ++steps, link = &(*link)->prev) {
     ArenaBlock* blk = *link;
-    if (reinterpret_cast<char*>(blk) + kArenaHeader != data || blk->bytes < bytes) continue;
+    if (dataOf(blk) != data || blk->bytes < bytes) continue;
     *link = blk->prev;
     ctx->arenaBytes -= blk->bytes;
     blk->prev = nullptr;
@@ -333,7 +332,7 @@ void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, co
 }
 
 void chain_rt_free(void* p) {
-  if (p) giveBlock(reinterpret_cast<ArenaBlock*>(static_cast<char*>(p) - kArenaHeader));
+  if (p) giveBlock(blockOf(p));
 }
 
 }  // extern "C"
