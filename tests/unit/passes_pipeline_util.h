@@ -68,14 +68,20 @@ inline ir::RtValue mat(int64_t r, int64_t c, std::vector<double> v) {
   return ir::RtValue::array(ir::Scalar::F64, {r, c}, v);
 }
 
-// Ops of kind `k` in `b`, at any depth.
-inline size_t count(const ir::Block& b, ir::OpKind k) {
+// Ops of `b` (at any depth) for which pred(op) holds.
+template <class Pred>
+size_t countIf(const ir::Block& b, const Pred& pred) {
   size_t n = 0;
   for (auto& op : b.ops) {
-    n += op->kind == k;
-    for (auto& r : op->regions) n += count(*r, k);
+    n += pred(*op) ? 1 : 0;
+    for (auto& r : op->regions) n += countIf(*r, pred);
   }
   return n;
+}
+
+// Ops of kind `k` in `b`, at any depth.
+inline size_t count(const ir::Block& b, ir::OpKind k) {
+  return countIf(b, [&](const ir::Operation& op) { return op.kind == k; });
 }
 
 // The number of map/reduce/for/while regions around the first op of kind

@@ -26,14 +26,8 @@ using pipetest::compile;
 using pipetest::Program;
 
 using gradtest::checkGrad;
-
-RtValue vec(std::vector<double> v) {
-  int64_t n = static_cast<int64_t>(v.size());
-  return RtValue::array(Scalar::F64, {n}, v);
-}
-RtValue mat(int64_t r, int64_t c, std::vector<double> v) {
-  return RtValue::array(Scalar::F64, {r, c}, v);
-}
+using pipetest::mat;
+using pipetest::vec;
 
 }  // namespace
 

@@ -21,17 +21,10 @@ namespace {
 
 using gradtest::checkGrad;
 
-RtValue vec(std::vector<double> v) { return RtValue::array(Scalar::F64, {int64_t(v.size())}, v); }
-RtValue mat(int64_t r, int64_t c, std::vector<double> v) { return RtValue::array(Scalar::F64, {r, c}, v); }
-
-int countOps(const ir::Block& b, ir::OpKind k) {
-  int n = 0;
-  for (auto& op : b.ops) {
-    n += op->kind == k;
-    for (auto& r : op->regions) n += countOps(*r, k);
-  }
-  return n;
-}
+using pipetest::count;
+using pipetest::countIf;
+using pipetest::mat;
+using pipetest::vec;
 
 bool onEquality(const ir::Operation& op) {
   const ir::Value* c = op.operand(0);
@@ -40,24 +33,16 @@ bool onEquality(const ir::Operation& op) {
 
 // Selects of an i64 on an equality (the broadcast index `select(n == 1, 0, i)`
 // and size `select(n == 1, m, n)`).
-int countIndexSelects(const ir::Block& b) {
-  int n = 0;
-  for (auto& op : b.ops) {
-    n += op->kind == ir::OpKind::Select && op->result()->type == ir::Type::i64() && onEquality(*op);
-    for (auto& r : op->regions) n += countIndexSelects(*r);
-  }
-  return n;
+size_t countIndexSelects(const ir::Block& b) {
+  return countIf(b, [](const ir::Operation& op) {
+    return op.kind == ir::OpKind::Select && op.result()->type == ir::Type::i64() && onEquality(op);
+  });
 }
 
 // Ifs on an equality: the run-time shape guards of the reverse of maps
 // (`if dim(a, 0) == n { map } else { scatter loop }`).
-int countShapeGuards(const ir::Block& b) {
-  int n = 0;
-  for (auto& op : b.ops) {
-    n += op->kind == ir::OpKind::If && onEquality(*op);
-    for (auto& r : op->regions) n += countShapeGuards(*r);
-  }
-  return n;
+size_t countShapeGuards(const ir::Block& b) {
+  return countIf(b, [](const ir::Operation& op) { return op.kind == ir::OpKind::If && onEquality(op); });
 }
 
 // The pipeline the JIT runs on a gradient: inline + simplify + hoist on the
@@ -127,7 +112,7 @@ fn f(x: f64[n], y: f64[m]) -> f64 {
   auto f = pipetest::after(p, "f");
   INFO(ir::printFunction(*f));
   CHECK(countIndexSelects(f->body) == 0);
-  CHECK(countOps(f->body, ir::OpKind::Assert) == 1);
+  CHECK(count(f->body, ir::OpKind::Assert) == 1);
   checkGrad(src, "f", {vec({1, 2, 3}), vec({4, -5, 6})}, {8, -10, 12, 2, 4, 6});
 }
 
@@ -152,7 +137,7 @@ fn f(state: f64[2, n], x: f64[n]) -> f64 {
   auto g = fullGrad(*p.m, "f");
   INFO(ir::printFunction(*g));
   CHECK(countShapeGuards(g->body) == 0);     // no shape guard
-  CHECK(countOps(g->body, ir::OpKind::Assert) <= 2);  // only the entry checks
+  CHECK(count(g->body, ir::OpKind::Assert) <= 2);  // only the entry checks
   checkGrad(src, "f", {mat(2, 3, {0.5, -0.3, 0.8, 0.1, 0.2, -0.4}), vec({0.9, -1.1, 0.7})});
 }
 
@@ -173,7 +158,7 @@ fn f(x: f64[n], w: f64[n]) -> f64 {
   auto g = fullGrad(*p.m, "f");
   INFO(ir::printFunction(*g));
   CHECK(countShapeGuards(g->body) == 0);
-  CHECK(countOps(g->body, ir::OpKind::AddAt) == 0);
+  CHECK(count(g->body, ir::OpKind::AddAt) == 0);
   CHECK(countIndexSelects(g->body) == 0);
   // n = 1: d/dx of sin(sin(sin(2x w) w) w).
   double x = 0.3, w = 0.7, a = std::sin(2 * x * w), b2 = std::sin(a * w);
@@ -192,7 +177,7 @@ fn f(x: f64[n]) -> f64 {
   pipetest::Program p = pipetest::compile(src);
   auto g = fullGrad(*p.m, "f");
   INFO(ir::printFunction(*g));
-  CHECK(countOps(g->body, ir::OpKind::Max) == 0);
+  CHECK(count(g->body, ir::OpKind::Max) == 0);
   CHECK(countIndexSelects(g->body) == 0);
   checkGrad(src, "f", {vec({1, -2, 3})}, {2, -4, 6});
 }
@@ -203,7 +188,7 @@ TEST_CASE("lstm: the ADBench objective's gradient is elementwise and exact", "[a
   INFO(ir::printFunction(*g));
   CHECK(countShapeGuards(g->body) == 0);      // no shape guards or scatter fallbacks
   CHECK(countIndexSelects(g->body) == 0);             // no broadcast indices
-  CHECK(countOps(g->body, ir::OpKind::Assert) <= 4);  // the entry shape checks only
+  CHECK(count(g->body, ir::OpKind::Assert) <= 4);  // the entry shape checks only
   const int64_t l = 2, b = 3, c = 4;
   std::vector<RtValue> args{mat(2 * l, 4 * b, ramp(2 * l * 4 * b, 0.5, 0.1)), mat(3, b, ramp(3 * b, 0.8, 0.7)),
                             mat(2 * l, b, ramp(2 * l * b, 0.6, 0.3)), mat(c, b, ramp(c * b, 1.0, 0.9))};

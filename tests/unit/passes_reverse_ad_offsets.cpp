@@ -31,6 +31,8 @@ using pipetest::compile;
 using pipetest::Program;
 
 using gradtest::gradFn;
+using pipetest::mat;
+using pipetest::vec;
 
 // Checks the value, every gradient element against finite differences, and
 // against `analytic` (all float parameters, flattened).
@@ -86,8 +88,6 @@ int shiftedScatters(const std::string& ir) {
   return n;
 }
 
-RtValue vec(std::vector<double> v) { return RtValue::array(Scalar::F64, {int64_t(v.size())}, v); }
-RtValue mat(int64_t r, int64_t c, std::vector<double> v) { return RtValue::array(Scalar::F64, {r, c}, v); }
 
 }  // namespace
 
