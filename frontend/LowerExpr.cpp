@@ -6,6 +6,7 @@
 #include <cassert>
 
 #include "frontend/LowerImpl.h"
+#include "ir/DiffSpec.h"
 
 namespace chain::frontend::lowering {
 
@@ -232,8 +233,9 @@ std::vector<Value*> FnLowerer::callFn(const Expr& e, const FnDesc& d) {
   ir::Operation* op = b_.create(d.diff == 0 ? OpKind::Call : OpKind::GradCall, args, types);
   op->s = sig.decl->name;
   if (d.diff != 0) {
-    op->ints = d.wrt;
-    op->i = d.diff == 2 ? 1 : 0;
+    ir::DiffLevel level{d.diff == 2 ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad,
+                        std::vector<int>(d.wrt.begin(), d.wrt.end())};
+    op->ints = ir::encodeLevels({level});
   }
   std::vector<Value*> out;
   for (auto& r : op->results) out.push_back(r.get());

@@ -3,6 +3,8 @@
 // attributes, result types and nested regions.
 #include "ir/Printer.h"
 
+#include "ir/DiffSpec.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -169,10 +171,14 @@ void Printer::printAttrsAndOperands(const Operation& op) {
       operandList(op);
       out_ << ")";
       if (op.kind == OpKind::GradCall) {
-        out_ << " wrt=[";
-        for (size_t i = 0; i < op.ints.size(); ++i) out_ << (i ? "," : "") << op.ints[i];
-        out_ << "]";
-        if (op.i) out_ << " value";
+        // the levels, innermost first: " grad wrt=[0]", " hvp wrt=[1] grad wrt=[0]"
+        std::vector<DiffLevel> levels;
+        if (!decodeLevels(op.ints, levels)) out_ << " <malformed levels>";
+        for (const DiffLevel& l : levels) {
+          out_ << " " << diffKindName(l.kind) << " wrt=[";
+          for (size_t i = 0; i < l.wrt.size(); ++i) out_ << (i ? "," : "") << l.wrt[i];
+          out_ << "]";
+        }
       }
       return;
     }

@@ -3,6 +3,8 @@
 // enclosing blocks) to check dominance, and checks each op's structure,
 // arity, operand/result types and region signatures as it goes.
 #include "ir/Verifier.h"
+
+#include "ir/DiffSpec.h"
 #include "ir/StageTimer.h"
 
 #include <cstdio>
@@ -194,24 +196,18 @@ void Verifier::call(const Operation& op, const OpWhere& where) {
   if (!m_) return;
   const Function* callee = m_->lookup(op.s);
   if (!NEED(callee != nullptr, where, "unknown callee @" + op.s)) return;
-  std::vector<Type> params = typesOf(callee->body.args);
-  NEED(typesOf(op.operands) == params, where,
-       "operands " + typeList(typesOf(op.operands)) + " do not match @" + op.s + " parameters " +
-           typeList(params));
-  std::vector<Type> expect;
-  if (op.kind == OpKind::Call) {
-    expect = callee->resultTypes;
-  } else {
-    if (op.i) expect = callee->resultTypes;
-    for (int64_t w : op.ints) {
-      if (!NEED(w >= 0 && w < static_cast<int64_t>(params.size()), where,
-                "wrt index " + std::to_string(w) + " out of range"))
-        return;
-      expect.push_back(params[w]);
-    }
+  Signature sig{typesOf(callee->body.args), callee->resultTypes};
+  if (op.kind == OpKind::GradCall) {
+    std::vector<DiffLevel> levels;
+    std::string why;
+    if (!NEED(decodeLevels(op.ints, levels), where, "malformed derivative levels")) return;
+    if (!NEED(derivedSignature(sig, levels, sig, why), where, "cannot derive @" + op.s + ": " + why)) return;
   }
-  NEED(typesOf(op.results) == expect, where,
-       "results " + typeList(typesOf(op.results)) + ", expected " + typeList(expect));
+  NEED(typesOf(op.operands) == sig.params, where,
+       "operands " + typeList(typesOf(op.operands)) + " do not match @" + op.s + " parameters " +
+           typeList(sig.params));
+  NEED(typesOf(op.results) == sig.results, where,
+       "results " + typeList(typesOf(op.results)) + ", expected " + typeList(sig.results));
 }
 
 // if: bool condition, two argument-less regions yielding the results; for:

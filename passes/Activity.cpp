@@ -25,7 +25,8 @@ bool insert(std::set<const Value*>& s, const Value* v) { return s.insert(v).seco
 
 }  // namespace
 
-Activity::Activity(const ir::Function& f, const std::vector<int>& wrt, int result) {
+Activity::Activity(const ir::Function& f, const std::vector<int>& wrt, int result, bool tapeVaried)
+    : tapeVaried_(tapeVaried) {
   for (int w : wrt)
     if (f.param(w)->type.isFloat()) varied_.insert(f.param(w));
   while (propagateVaried(f.body)) {
@@ -81,7 +82,7 @@ bool Activity::propagateVaried(const Block& b) {
       continue;
     }
     if (op.kind == OpKind::StopGradient) continue;
-    bool any = false;
+    bool any = op.kind == OpKind::TapePop && tapeVaried_;
     for (Value* v : op.operands) any |= varied(v);
     if (!any) continue;
     for (auto& r : op.results)

@@ -15,8 +15,10 @@ namespace chain::passes {
 class Activity {
  public:
   // `wrt`: indices of the parameters differentiated; `result`: index of the
-  // returned value that is differentiated.
-  Activity(const ir::Function& f, const std::vector<int>& wrt, int result = 0);
+  // returned value that is differentiated. `tapeVaried`: every float value
+  // popped from the tape is varied (forward mode over a gradient pushes a
+  // tangent with every float it pushes, see ForwardAD.cpp).
+  Activity(const ir::Function& f, const std::vector<int>& wrt, int result = 0, bool tapeVaried = false);
 
   bool varied(const ir::Value* v) const { return varied_.count(v) != 0; }
   bool useful(const ir::Value* v) const { return useful_.count(v) != 0; }
@@ -30,6 +32,7 @@ class Activity {
   bool propagateVaried(const ir::Block& b);
   bool propagateUseful(const ir::Block& b);
   std::set<const ir::Value*> varied_, useful_;
+  bool tapeVaried_ = false;
 };
 
 // Values used inside `region` (at any depth) but defined outside it.

@@ -3,13 +3,18 @@
 #include "runtime/Pipeline.h"
 
 #include <functional>
+#include <set>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "chain/chain.h"
 #include "frontend/Frontend.h"
+#include "ir/DiffSpec.h"
 #include "ir/StageTimer.h"
 #include "ir/Verifier.h"
 #include "passes/Passes.h"
+#include "passes/DerivedFunctions.h"
+#include "passes/ForwardAD.h"
 #include "passes/ReverseAD.h"
 
 namespace chain::pipeline {
@@ -75,26 +80,6 @@ std::vector<std::string> reachable(const ir::Module& m, const std::string& root)
   return out;
 }
 
-// Whether `f` or a function it calls, directly or not, uses grad: each
-// reachable function is looked at once.
-bool containsGradCall(const ir::Module& m, const Function& f) {
-  std::unordered_set<const Function*> seen{&f};
-  std::vector<const Function*> work{&f};
-  while (!work.empty()) {
-    const Function* g = work.back();
-    work.pop_back();
-    bool found = false;
-    walkOps(const_cast<ir::Block&>(g->body), [&](Operation& op) {
-      if (op.kind == OpKind::GradCall) found = true;
-      if (op.kind != OpKind::Call) return;
-      const Function* callee = m.lookup(op.s);
-      if (callee && seen.insert(callee).second) work.push_back(callee);
-    });
-    if (found) return true;
-  }
-  return false;
-}
-
 // A working copy of the functions reachable from `root` in which every
 // grad_call is a call of a generated gradient function (added to the copy).
 std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& root) {
@@ -106,9 +91,10 @@ std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& 
   for (size_t i = 0; i < original; ++i) {
     walkOps(work->functions[i]->body, [&](Operation& op) {
       if (op.kind != OpKind::GradCall) return;
-      std::vector<int> wrt(op.ints.begin(), op.ints.end());
-      std::string name = gradientName(op.s, wrt, op.i != 0);
-      if (!work->lookup(name)) work->add(buildGradient(m, op.s, wrt, op.i != 0));
+      std::vector<ir::DiffLevel> levels;
+      if (!ir::decodeLevels(op.ints, levels)) throw std::logic_error("internal error: malformed grad_call");
+      std::string name = ir::derivedName(op.s, levels);
+      if (!work->lookup(name)) work->add(buildDerived(m, op.s, levels));
       op.kind = OpKind::Call;
       op.s = name;
       op.ints.clear();
@@ -118,12 +104,101 @@ std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& 
   return work;
 }
 
+
+bool containsTapeOps(const ir::Block& b) {
+  for (auto& op : b.ops) {
+    if (op->kind == OpKind::TapePush || op->kind == OpKind::TapePop) return true;
+    for (auto& r : op->regions)
+      if (containsTapeOps(*r)) return true;
+  }
+  return false;
+}
+
+// The registered passes over a derived function; `work` holds the functions
+// its calls name (jacobianByForward's sweeps).
+void optimise(ir::Module& work, Function& g, const std::string& what) {
+  for (const passes::PassInfo& p : passes::registry()) {
+    // The timer keeps the name's pointer: names live as long as the thread.
+    static thread_local std::set<std::string> names;
+    ir::StageScope timing(names.insert(what + "." + p.name).first->c_str());
+    p.run(work, g);
+    verify(g, p.name.c_str(), &work);
+  }
+}
+
+[[noreturn]] void cannotDerive(const std::string& file, const Function& src, const std::string& why) {
+  std::string where = file;
+  if (src.loc.line > 0) where += ":" + std::to_string(src.loc.line) + ":" + std::to_string(src.loc.col);
+  throw CompileError(where + ": error: cannot differentiate '" + src.name + "': " + why + "\n");
+}
+
+// One level applied to the call-free, optimised function f (see ir/DiffSpec.h).
+// Reverse mode needs a function without tape ops: the gradient of a
+// function that contains a gradient is assembled from forward sweeps
+// (forward over reverse), one per element of each wrt parameter.
+std::unique_ptr<Function> deriveLevel(const Function& f, const ir::DiffLevel& l, const std::string& name,
+                                      const StageHook& hook) {
+  using ir::DiffKind;
+  ir::Module work;
+  work.add(ir::cloneFunction(f));
+  std::unique_ptr<Function> g;
+  auto gradientOf = [&](const Function& h, bool withValue, const std::string& gname) {
+    std::unique_ptr<Function> r;
+    if (containsTapeOps(h.body)) {
+      if (h.name != f.name) work.add(ir::cloneFunction(h));
+      r = passes::jacobianByForward(work, h, l.wrt, 0, withValue, gname);
+    } else {
+      ir::StageScope timing("reverse-ad");
+      r = passes::reverseAD(h, l.wrt, withValue, gname);
+      verify(*r, "reverse-ad", nullptr);
+      if (hook) hook("grad", *r);
+    }
+    optimise(work, *r, "grad");
+    return r;
+  };
+  switch (l.kind) {
+    case DiffKind::Grad:
+    case DiffKind::ValueAndGrad:
+      return gradientOf(f, l.kind == DiffKind::ValueAndGrad, name);
+    case DiffKind::Jvp: {
+      ir::StageScope timing("forward-ad");
+      g = passes::forwardAD(f, l.wrt, name);
+      verify(*g, "forward-ad", nullptr);
+      if (hook) hook("jvp", *g);
+      break;
+    }
+    case DiffKind::Vjp: {
+      auto w = passes::vjpObjective(f, name + ".obj");
+      return gradientOf(*w, false, name);
+    }
+    case DiffKind::Jacobian:
+    case DiffKind::ValueJacobian:
+      g = passes::jacobianByForward(work, f, l.wrt, 0, l.kind == DiffKind::ValueJacobian, name);
+      break;
+    case DiffKind::Hessian:
+    case DiffKind::ValueHessian: {
+      bool withValue = l.kind == DiffKind::ValueHessian;
+      auto grad = gradientOf(f, withValue, name + ".g");
+      work.add(ir::cloneFunction(*grad));
+      g = passes::jacobianByForward(work, *grad, l.wrt, withValue ? 1 : 0, withValue, name);
+      break;
+    }
+    case DiffKind::Hvp: {
+      auto grad = gradientOf(f, false, name + ".g");
+      auto t = passes::forwardAD(*grad, l.wrt, name + ".t");
+      verify(*t, "forward-ad", nullptr);
+      g = passes::selectResults(*t, {1}, name);
+      break;
+    }
+  }
+  optimise(work, *g, "derived");
+  return g;
+}
+
 }  // namespace
 
 std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue) {
-  std::string s = fn + (withValue ? ".vgrad" : ".grad");
-  for (int w : wrt) s += "." + std::to_string(w);
-  return s;
+  return ir::derivedName(fn, {{withValue ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad, wrt}});
 }
 
 std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string fileName) {
@@ -172,41 +247,34 @@ std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& na
   return f;
 }
 
+std::unique_ptr<Function> buildDerived(const ir::Module& m, const std::string& name,
+                                       const std::vector<ir::DiffLevel>& levels, const StageHook& hook) {
+  const Function* src = m.lookup(name);
+  if (!src) throw UsageError("no function named '" + name + "'");
+  ir::Signature sig{{}, src->resultTypes}, out;
+  for (size_t i = 0; i < src->numParams(); ++i) sig.params.push_back(src->param(i)->type);
+  std::string why;
+  if (!ir::derivedSignature(sig, levels, out, why)) {
+    // Name the parameter when the first level's wrt is what is wrong.
+    for (int w : levels[0].wrt)
+      if (w >= 0 && w < int(src->numParams()) && !src->param(w)->type.isFloat())
+        why = "'" + src->paramNames[w] + "' is " + src->param(w)->type.str() + ", not a float";
+    cannotDerive(m.fileName, *src, why);
+  }
+  bool reverseFirst = levels[0].kind == ir::DiffKind::Grad || levels[0].kind == ir::DiffKind::ValueAndGrad;
+  std::unique_ptr<Function> f = buildPrimal(m, name, hook, reverseFirst);
+  for (size_t k = 0; k < levels.size(); ++k) {
+    std::vector<ir::DiffLevel> upTo(levels.begin(), levels.begin() + long(k) + 1);
+    f = deriveLevel(*f, levels[k], ir::derivedName(name, upTo), hook);
+  }
+  if (hook) hook("opt", *f);
+  return f;
+}
+
 std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& name,
                                         const std::vector<int>& wrt, bool withValue,
                                         const StageHook& hook) {
-  const Function* src = m.lookup(name);
-  if (!src) throw UsageError("no function named '" + name + "'");
-  if (containsGradCall(m, *src))
-    throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
-                       "': it uses grad (nested differentiation is not supported yet)\n");
-  if (src->resultTypes.size() != 1 || !src->resultTypes[0].isFloatScalar())
-    throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
-                       "': its result is not a scalar float\n");
-  for (int w : wrt) {
-    if (w < 0 || w >= int(src->numParams())) throw UsageError("bad parameter index");
-    if (!src->param(w)->type.isFloat())
-      throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
-                         "' with respect to '" + src->paramNames[w] + "': it is " +
-                         src->param(w)->type.str() + ", not a float\n");
-  }
-  auto primal = buildPrimal(m, name, hook, true);
-  std::unique_ptr<Function> g;
-  {
-    ir::StageScope timing("reverse-ad");
-    g = passes::reverseAD(*primal, wrt, withValue, gradientName(name, wrt, withValue));
-  }
-  verify(*g, "reverse-ad", nullptr);
-  if (hook) hook("grad", *g);
-  ir::Module empty;
-  for (const passes::PassInfo& p : passes::registry()) {
-    if (p.name == "inline") continue;  // nothing left to inline
-    ir::StageScope timing(p.name == "simplify" ? "grad.simplify" : p.name.c_str());
-    p.run(empty, *g);
-    verify(*g, p.name.c_str(), nullptr);
-  }
-  if (hook) hook("opt", *g);
-  return g;
+  return buildDerived(m, name, {{withValue ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad, wrt}}, hook);
 }
 
 }  // namespace chain::pipeline

@@ -4,6 +4,7 @@
 //   source -parse/check/lower-> IR module (pristine)
 //   primal F:    clone -> grad calls materialised -> [registry passes: inline, simplify]
 //   gradient G:  primal pipeline of F -> reverse AD -> simplify
+//   derived D:   primal pipeline of F -> one AD pass per level -> simplify
 //
 // Every step's result is verified when CHAIN_VERIFY_EACH_PASS is defined.
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "frontend/AST.h"
+#include "ir/DiffSpec.h"
 #include "ir/IR.h"
 
 namespace chain::pipeline {
@@ -42,6 +44,16 @@ std::unique_ptr<ir::Function> buildPrimal(const ir::Module& m, const std::string
 std::unique_ptr<ir::Function> buildGradient(const ir::Module& m, const std::string& name,
                                             const std::vector<int>& wrt, bool withValue,
                                             const StageHook& hook = {});
+
+// The call-free function `levels` make of `name` (ir/DiffSpec.h): jvp,
+// vjp, jacobian, hessian, hvp and gradients, nested to any depth. Forward
+// mode (passes/ForwardAD.h) handles any function, gradients included;
+// reverse mode (passes/ReverseAD.h) handles functions without tape ops, and
+// the gradient of a function that contains one is assembled from forward
+// sweeps. Throws chain::CompileError when a level does not apply.
+std::unique_ptr<ir::Function> buildDerived(const ir::Module& m, const std::string& name,
+                                           const std::vector<ir::DiffLevel>& levels,
+                                           const StageHook& hook = {});
 
 // The symbol name of a generated gradient: "f.grad.0.2", "f.vgrad.1".
 std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ir/DiffSpec.h"
 #include "ir/Printer.h"
 
 using namespace chain::ir;
@@ -98,8 +99,7 @@ TEST_CASE("printer: attributes", "[ir][printer]") {
   call->s = "sq";
   Operation* g = b.create(OpKind::GradCall, {x, i}, {Type::f64(), Type::f64(), Type::f64()});
   g->s = "loss";
-  g->ints = {0, 1};
-  g->i = 1;
+  g->ints = encodeLevels({{DiffKind::ValueAndGrad, {0, 1}}});
   b.ret({call->result(), g->result(2)});
   std::string text = printFunction(f);
   CHECK(text.find("  %0 = constb true : bool\n") != std::string::npos);
@@ -107,7 +107,7 @@ TEST_CASE("printer: attributes", "[ir][printer]") {
   CHECK(text.find("  %2 = cast %1 : i64 -> f64\n") != std::string::npos);
   CHECK(text.find("  print \"loss \\\"q\\\"\", %x, %0\n") != std::string::npos);
   CHECK(text.find("  %3 = call @sq(%x) : f64\n") != std::string::npos);
-  CHECK(text.find("  %4:3 = grad_call @loss(%x, %2) wrt=[0,1] value : (f64, f64, f64)\n") !=
+  CHECK(text.find("  %4:3 = grad_call @loss(%x, %2) vgrad wrt=[0,1] : (f64, f64, f64)\n") !=
         std::string::npos);
   CHECK(text.find("  return %3, %4#2\n") != std::string::npos);
   CHECK(text.find("loc(") == std::string::npos);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ir/DiffSpec.h"
 #include "ir/Verifier.h"
 
 using namespace chain::ir;
@@ -215,8 +216,7 @@ TEST_CASE("verifier: calls against the module", "[ir][verifier]") {
   call->s = "sq";
   Operation* g = b.create(OpKind::GradCall, {x}, {Type::f64(), Type::f64()});
   g->s = "sq";
-  g->ints = {0};
-  g->i = 1;
+  g->ints = encodeLevels({{DiffKind::ValueAndGrad, {0}}});
   b.ret({b.binary(OpKind::Add, call->result(), g->result(1))});
   Function* main = m.add(std::move(f));
   CHECK(verifyModule(m).empty());
@@ -234,9 +234,11 @@ TEST_CASE("verifier: calls against the module", "[ir][verifier]") {
     CHECK(errs[0] == "@main: op 1 (call): operands (i64) do not match @sq parameters (f64)");
   }
   SECTION("grad_call results") {
-    g->i = 0;
+    g->ints = encodeLevels({{DiffKind::Grad, {0}}});
     CHECK(mentions(verifyFunction(*main, &m), "op 1 (grad_call): results (f64, f64), expected (f64)"));
-    g->ints = {3};
-    CHECK(mentions(verifyFunction(*main, &m), "op 1 (grad_call): wrt index 3 out of range"));
+    g->ints = encodeLevels({{DiffKind::Grad, {3}}});
+    CHECK(mentions(verifyFunction(*main, &m), "op 1 (grad_call): cannot derive @sq: parameter index 3 is out of range"));
+    g->ints = {7, 1};
+    CHECK(mentions(verifyFunction(*main, &m), "op 1 (grad_call): malformed derivative levels"));
   }
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "ir/DiffSpec.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/Inline.h"
@@ -103,7 +104,7 @@ TEST_CASE("inline: calls inside regions, several results, grad_call kept", "[pas
   in.yield({call(in, "g", {t->result(1), t->result(0)}, {F})});
   Operation* gc = b.create(OpKind::GradCall, {loop->result()}, {F});
   gc->s = "sq";
-  gc->ints = {0};
+  gc->ints = encodeLevels({{DiffKind::Grad, {0}}});
   b.ret({gc->result()});
   inlineCalls(m, *f);
   checkValid(m, *f);
@@ -119,7 +120,7 @@ TEST_CASE("inline: calls inside regions, several results, grad_call kept", "[pas
         "    %4 = sub %3, %acc : f64\n"
         "    yield %4\n"
         "  }\n"
-        "  %5 = grad_call @sq(%1) wrt=[0] : f64\n"
+        "  %5 = grad_call @sq(%1) grad wrt=[0] : f64\n"
         "  return %5\n"
         "}\n");
 }

@@ -172,6 +172,24 @@ class Module {
   // (value, gradient) as the language's value_and_grad returns it.
   Function gradient(const std::string& name, const std::vector<std::string>& wrt = {},
                     bool withValue = false) const;
+  // Forward mode: f's parameters, then a tangent d<p> per wrt parameter
+  // (empty: every float parameter); returns (value, tangent), the tangent
+  // being the directional derivative of f's result along the tangents.
+  Function jvp(const std::string& name, const std::vector<std::string>& wrt = {}) const;
+  // Reverse mode for any float result: f's parameters, then a cotangent dy of
+  // f's result (one per element of a tuple result); returns the cotangent of
+  // each wrt parameter (a tuple for several). gradient(f) = vjp(f)(x, 1.0).
+  Function vjp(const std::string& name, const std::vector<std::string>& wrt = {}) const;
+  // The Jacobian of f's result with respect to one parameter (empty: the
+  // first float parameter): shape = result's shape then the parameter's;
+  // with withValue, (value, Jacobian).
+  Function jacobian(const std::string& name, const std::string& wrt = "", bool withValue = false) const;
+  // The Hessian of scalar f with respect to one parameter: shape = the
+  // parameter's shape twice; with withValue, (value, gradient, Hessian).
+  Function hessian(const std::string& name, const std::string& wrt = "", bool withValue = false) const;
+  // Hessian-vector product: f's parameters, then v (the wrt parameter's
+  // type); returns H v without forming H (forward over reverse).
+  Function hvp(const std::string& name, const std::string& wrt = "") const;
   // Text of a pipeline stage for one function: "ast", "ir", "grad", "opt",
   // "llvm", "asm", or the name of any registered pass (see stageNames()).
   std::string emit(const std::string& stage, const std::string& fn,
@@ -181,6 +199,7 @@ class Module {
 
  private:
   friend class Jit;
+  Function derived(const std::string& name, int kind, const std::vector<int>& wrt) const;
   friend GradCheckResult checkGradient(const Module&, const std::string&, const std::vector<std::string>&,
                                        const std::vector<Value>&, double);
   std::shared_ptr<CompiledModule> impl_;
