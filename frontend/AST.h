@@ -8,9 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "ir/DiffSpec.h"
 #include "ir/IR.h"
 
 namespace chain::ast {
+
+// The differentiation operators of SPEC §5: grad, value_and_grad, jvp, vjp,
+// jacobian, hessian, hvp (sets the level kind; frontend/CheckerDiff.cpp).
+bool isDiffOperator(const std::string& name, ir::DiffKind* kind = nullptr);
+
 
 using ir::SrcLoc;
 
@@ -88,6 +94,9 @@ struct Expr {
   std::vector<RangeClause> ranges;    // Comprehension / Generator
   std::unique_ptr<Block> thenBlock, elseBlock;  // IfExpr
   SemType sem;                        // filled by the checker
+  // A differentiation operator (grad, jvp, hessian, ...): every level from the
+  // innermost out, encoded as ir::encodeLevels does; filled by the checker.
+  std::vector<int64_t> diffLevels;
 
   Expr(ExprKind k, SrcLoc l) : kind(k), loc(l) {}
 };

@@ -109,7 +109,7 @@ bool isBuiltinName(const std::string& n) {
   static const std::set<std::string> names = {
       "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "relu", "softplus",
       "log1p", "expm1", "floor", "ceil", "pow", "min", "max", "atan2", "f64", "f32", "i64",
-      "stop_gradient", "print", "grad", "value_and_grad", "sum", "prod", "mean", "logsumexp",
+      "stop_gradient", "print", "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp", "sum", "prod", "mean", "logsumexp",
       "dot", "transpose", "zeros", "ones", "fill", "len", "size"};
   return names.count(n) != 0;
 }
@@ -153,23 +153,6 @@ std::vector<std::string> ModuleChecker::sizeNames(int fn) const {
 int ModuleChecker::lookupFn(const std::string& name) const {
   auto it = byName_.find(name);
   return it == byName_.end() ? -1 : it->second;
-}
-
-SemType ModuleChecker::callResult(const FnRef& ref) const {
-  const FnInfo& f = fns[ref.fn];
-  if (ref.diff == FnRef::None) return f.result;
-  SemType grad;
-  if (ref.wrtTuple) {
-    grad.kind = SemType::Tuple;
-    for (int p : ref.wrt) grad.elems.push_back(f.params[p]);
-  } else {
-    grad = f.params[ref.wrt[0]];
-  }
-  if (ref.diff == FnRef::Grad) return grad;
-  SemType vg;
-  vg.kind = SemType::Tuple;
-  vg.elems = {f.result, grad};
-  return vg;
 }
 
 void ModuleChecker::checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,

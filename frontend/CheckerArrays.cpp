@@ -39,12 +39,12 @@ std::string FnChecker::rangeDim(const Expr& lo, const Expr& hi) {
   return kUnknownDim;
 }
 
-bool FnChecker::bindCallSizes(Expr& e, const FnInfo& f, std::map<std::string, std::string>& sizes,
+bool FnChecker::bindCallSizes(Expr& e, const DerivedSig& f, std::map<std::string, std::string>& sizes,
                               const std::string& shown) {
   bool ok = true;
   // i64 parameters that the callee uses as sizes take the argument's size.
   for (size_t i = 0; i < e.args.size() && i < f.params.size(); ++i)
-    if (isIntScalar(f.params[i])) sizes[f.decl->params[i].name] = dimOf(*e.args[i]);
+    if (isIntScalar(f.params[i])) sizes[f.names[i]] = dimOf(*e.args[i]);
   for (size_t i = 0; i < e.args.size() && i < f.params.size(); ++i) {
     const SemType& pt = f.params[i];
     const SemType& at = e.args[i]->sem;
@@ -64,7 +64,7 @@ bool FnChecker::bindCallSizes(Expr& e, const FnInfo& f, std::map<std::string, st
       if (isLitDim(bound) && isLitDim(have) && bound != have) {
         std::string req = isLitDim(want) ? "the type requires " + want : want + " = " + bound;
         m_.diag.error(e.args[i]->loc, "argument " + std::to_string(i + 1) + " of " + shown + " ('" +
-                                          f.decl->params[i].name + "') has size " + have +
+                                          f.names[i] + "') has size " + have +
                                           " in axis " + std::to_string(k) + " but " + req);
         ok = false;
       }

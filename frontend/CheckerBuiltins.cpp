@@ -1,6 +1,5 @@
-// The type checker, built-in functions (SPEC §4, scalar forms) and the
-// differentiation operators grad(f, wrt=...) / value_and_grad(f, wrt=...),
-// whose value is a function. Reductions and the array built-ins are in
+// The type checker, built-in functions (SPEC §4, scalar forms); the
+// differentiation operators are in CheckerDiff.cpp. Reductions and the array built-ins are in
 // CheckerArrayOps.cpp; the elementwise built-ins here also take arrays.
 #include <set>
 
@@ -41,7 +40,8 @@ bool FnChecker::argCount(Expr& e, const std::string& name, size_t n, const char*
 }
 
 SemType FnChecker::builtin(Expr& e, const std::string& name, const SemType* hint) {
-  if (name == "grad" || name == "value_and_grad") return gradExpr(e, name);
+  ir::DiffKind kind;
+  if (isDiffOperator(name, &kind)) return diffExpr(e, name, kind);
   bool oneArgMinMax = (name == "min" || name == "max") && e.args.size() == 1;
   if (name == "sum" || name == "prod" || name == "mean" || name == "logsumexp" || oneArgMinMax)
     return reduction(e, name, hint);
@@ -141,139 +141,6 @@ SemType FnChecker::printBuiltin(Expr& e) {
     if (expr(a).ok()) requireValue(a);
   }
   return v;
-}
-
-// grad(f) | grad(f, wrt=p) | grad(f, wrt=(p, q)) | value_and_grad(f, ...)
-SemType FnChecker::gradExpr(Expr& e, const std::string& name) {
-  m_.fns[self_].usesGrad = true;
-  if (e.args.size() != 1) {
-    m_.diag.error(e.loc, "'" + name + "' expects a function and an optional wrt=..., found " +
-                             plural(e.args.size(), "argument"));
-    return SemType::invalid();
-  }
-  FnRef ref;
-  ref.diff = name == "grad" ? FnRef::Grad : FnRef::ValueAndGrad;
-  if (!gradTarget(*e.args[0], name, ref)) return SemType::invalid();
-  FnInfo& f = m_.fns[ref.fn];
-  m_.ensureChecked(ref.fn);
-  bool ok = true;
-  if (f.result.ok() && !isFloatScalar(f.result)) {
-    m_.diag.error(e.args[0]->loc, "cannot differentiate '" + f.decl->name + "': its result is " +
-                                      typeStr(f.result) + ", not a scalar float");
-    ok = false;
-  }
-  std::vector<std::pair<std::string, SrcLoc>> wrt;
-  ok = wrtNames(e, name, ref, wrt) && ok;
-  if (wrt.empty() && !ref.wrtTuple && ok) {
-    if (f.decl->params.empty()) {
-      m_.diag.error(e.args[0]->loc,
-                    "cannot differentiate '" + f.decl->name + "': it has no parameters");
-      return SemType::invalid();
-    }
-    wrt.push_back({f.decl->params[0].name, e.args[0]->loc});
-  }
-  ok = wrtParams(f, wrt, ref) && ok;
-  if (!ok || !f.result.ok()) return SemType::invalid();
-  for (int p : ref.wrt)
-    if (!f.params[p].ok()) return SemType::invalid();
-  fnRefs_[&e] = ref;
-  SemType t;
-  t.kind = SemType::Function;
-  return t;
-}
-
-// The function argument of grad(...): a function name, or a let-bound plain
-// function value. Sets ref.fn and records the call-graph edge.
-bool FnChecker::gradTarget(Expr& fe, const std::string& name, FnRef& ref) {
-  bool nested = fe.kind == ExprKind::Call && fe.callee && fe.callee->kind == ExprKind::Name &&
-                (fe.callee->text == "grad" || fe.callee->text == "value_and_grad");
-  Binding* b = fe.kind == ExprKind::Name ? lookup(fe.text) : nullptr;
-  if (b && b->isFn && b->fn.diff != FnRef::None) nested = true;
-  if (nested) {
-    m_.diag.error(fe.loc, "nested differentiation is not supported yet");
-    return false;
-  }
-  if (fe.kind != ExprKind::Name) {
-    m_.diag.error(fe.loc, "the first argument of '" + name + "' must name a function");
-    return false;
-  }
-  if (b && b->isFn) {
-    ref.fn = b->fn.fn;
-  } else if ((ref.fn = m_.lookupFn(fe.text)) < 0) {
-    if (!b || b->type.ok())
-      m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
-                              : "unknown function '" + fe.text + "'");
-    return false;
-  }
-  fe.sem.kind = SemType::Function;
-  addEdge(ref.fn, fe.loc, true);
-  return true;
-}
-
-// The names given by wrt=p / wrt=(p, q), each with the position to blame.
-bool FnChecker::wrtNames(Expr& e, const std::string& name, FnRef& ref,
-                         std::vector<std::pair<std::string, SrcLoc>>& wrt) {
-  bool ok = true;
-  for (auto& n : e.named) {
-    if (n.name != "wrt") {
-      m_.diag.error(n.loc, "'" + name + "' has no argument named '" + n.name + "'");
-      ok = false;
-      continue;
-    }
-    if (!wrt.empty() || ref.wrtTuple) {
-      m_.diag.error(n.loc, "wrt= is given twice");
-      ok = false;
-      continue;
-    }
-    Expr& v = *n.value;
-    if (v.kind == ExprKind::Name) {
-      wrt.push_back({v.text, v.loc});
-    } else if (v.kind == ExprKind::Tuple && !v.args.empty()) {
-      ref.wrtTuple = true;
-      for (auto& p : v.args) {
-        if (p->kind == ExprKind::Name) {
-          wrt.push_back({p->text, p->loc});
-        } else {
-          m_.diag.error(p->loc, "wrt= expects parameter names");
-          ok = false;
-        }
-      }
-    } else {
-      m_.diag.error(v.loc, "wrt= expects a parameter name or a tuple of names: wrt=(p, q)");
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-// Resolves the wrt names to parameter indices of f; each must be a float.
-bool FnChecker::wrtParams(const FnInfo& f, const std::vector<std::pair<std::string, SrcLoc>>& wrt,
-                          FnRef& ref) {
-  const std::string& fname = f.decl->name;
-  bool ok = true;
-  for (auto& [pname, ploc] : wrt) {
-    int index = -1;
-    for (size_t i = 0; i < f.decl->params.size(); ++i)
-      if (f.decl->params[i].name == pname) index = static_cast<int>(i);
-    if (index < 0) {
-      m_.diag.error(ploc, "'" + fname + "' has no parameter '" + pname + "'");
-      ok = false;
-      continue;
-    }
-    for (int prev : ref.wrt)
-      if (prev == index) {
-        m_.diag.error(ploc, "parameter '" + pname + "' appears twice in wrt");
-        ok = false;
-      }
-    const SemType& pt = f.params[index];
-    if (pt.ok() && !(pt.kind == SemType::Value && pt.type.isFloat())) {
-      m_.diag.error(ploc, "cannot differentiate '" + fname + "' with respect to '" + pname +
-                              "': it is " + typeStr(pt) + ", not a float");
-      ok = false;
-    }
-    ref.wrt.push_back(index);
-  }
-  return ok;
 }
 
 }  // namespace chain::frontend::detail

@@ -346,25 +346,31 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
 }
 
 SemType FnChecker::callFnValue(Expr& e, const FnRef& ref, const std::string& shownName) {
-  FnInfo& f = m_.fns[ref.fn];
-  m_.fns[self_].calls.push_back({ref.fn, ref.diff != FnRef::None});
-  std::string shown = ref.diff == FnRef::None ? "'" + shownName + "'"
-                      : ref.diff == FnRef::Grad ? "the gradient of '" + f.decl->name + "'"
-                                                : "value_and_grad of '" + f.decl->name + "'";
+  FnInfo& f = m_.fns[size_t(ref.fn)];
+  m_.fns[self_].calls.push_back({ref.fn, !ref.levels.empty()});
+  std::string shown = "'" + shownName + "'";
+  if (ref.levels.size() == 1 && ref.levels[0].kind == ir::DiffKind::Grad)
+    shown = "the gradient of '" + f.decl->name + "'";
+  else if (ref.levels.size() == 1 && ref.levels[0].kind == ir::DiffKind::ValueAndGrad)
+    shown = "value_and_grad of '" + f.decl->name + "'";
+  else if (!ref.levels.empty())
+    shown = "'" + fnValueName(f.decl->name, ref) + "'";
   bool ok = true;
   for (auto& n : e.named) {
     m_.diag.error(n.loc, shown + " takes no named arguments");
     ok = false;
   }
-  if (e.args.size() != f.params.size()) {
+  if (!f.resultDeclared) m_.ensureChecked(ref.fn);
+  DerivedSig sig = m_.derivedSig(ref);
+  if (e.args.size() != sig.params.size()) {
     for (auto& a : e.args) expr(*a);
-    m_.diag.error(e.loc, shown + " expects " + std::to_string(f.params.size()) +
-                             " argument" + (f.params.size() == 1 ? "" : "s") + ", found " +
+    m_.diag.error(e.loc, shown + " expects " + std::to_string(sig.params.size()) +
+                             " argument" + (sig.params.size() == 1 ? "" : "s") + ", found " +
                              std::to_string(e.args.size()));
     return SemType::invalid();
   }
   for (size_t i = 0; i < e.args.size(); ++i) {
-    const SemType& pt = f.params[i];
+    const SemType& pt = sig.params[i];
     Expr& a = *e.args[i];
     SemType at = expr(a, pt.ok() ? &pt : nullptr);
     if (!at.ok() || !requireValue(a)) {
@@ -373,18 +379,17 @@ SemType FnChecker::callFnValue(Expr& e, const FnRef& ref, const std::string& sho
     }
     if (pt.ok() && !convertible(at, pt)) {
       m_.diag.error(a.loc, "argument " + std::to_string(i + 1) + " of " + shown + " ('" +
-                               f.decl->params[i].name + "') must be " + typeStr(pt) +
+                               sig.names[i] + "') must be " + typeStr(pt) +
                                ", found " + typeStr(at));
       ok = false;
     }
   }
-  if (!f.resultDeclared) m_.ensureChecked(ref.fn);
   if (!ok) return SemType::invalid();
-  for (const SemType& pt : f.params)
+  for (const SemType& pt : sig.params)
     if (!pt.ok()) return SemType::invalid();
   std::map<std::string, std::string> sizes;
-  if (!bindCallSizes(e, f, sizes, shown)) return SemType::invalid();
-  return substDims(m_.callResult(ref), sizes);
+  if (!bindCallSizes(e, sig, sizes, shown)) return SemType::invalid();
+  return substDims(sig.result, sizes);
 }
 
 }  // namespace chain::frontend::detail

@@ -19,6 +19,7 @@
 
 #include "frontend/AST.h"
 #include "frontend/Diagnostics.h"
+#include "ir/DiffSpec.h"
 
 namespace chain::frontend::detail {
 
@@ -44,6 +45,8 @@ bool isConstLike(const Expr& e);
 SemType joinTypes(const SemType& a, const SemType& b);
 // The names of the built-in functions (array built-ins included).
 bool isBuiltinName(const std::string& name);
+using ast::isDiffOperator;
+
 
 // --- array types (symbolic sizes: see ast::SemType::dims) ---
 extern const char* const kUnknownDim;  // "?"
@@ -62,13 +65,26 @@ SemType forgetDims(SemType t);
 // unknown); literals stay.
 SemType substDims(SemType t, const std::map<std::string, std::string>& sizes);
 
-// A function value: a user function, optionally differentiated.
+// A function value: a user function, differentiated by zero or more levels
+// (innermost first: hessian(grad(f)) is [grad, hessian]).
 struct FnRef {
-  enum Diff { None, Grad, ValueAndGrad };
-  int fn = -1;            // index into ModuleChecker::fns
-  Diff diff = None;
-  std::vector<int> wrt;   // differentiated parameters, in wrt order
-  bool wrtTuple = false;  // `wrt=(p, q)`: the gradient is a tuple
+  struct Level {
+    ir::DiffKind kind = ir::DiffKind::Grad;
+    std::vector<int> wrt;   // parameters of the level's input function, in wrt order
+    bool wrtTuple = false;  // `wrt=(p, q)`: the derivative is a tuple
+  };
+  int fn = -1;  // index into ModuleChecker::fns
+  std::vector<Level> levels;
+};
+
+// How a function value is named in diagnostics: f, or hvp(f) when derived.
+std::string fnValueName(const std::string& base, const FnRef& ref);
+
+// The signature of a (possibly derived) function value.
+struct DerivedSig {
+  std::vector<std::string> names;  // parameter names: the derived ones are d<p>, dy, v
+  std::vector<SemType> params;
+  SemType result;
 };
 
 struct FnInfo {
@@ -77,7 +93,6 @@ struct FnInfo {
   SemType result;  // declared, or inferred once the body is checked
   bool resultDeclared = false;
   enum State { Unchecked, InProgress, Done } state = Unchecked;
-  bool usesGrad = false;  // the body contains grad(...) / value_and_grad(...)
   struct Edge {
     int callee;
     SrcLoc loc;
@@ -116,7 +131,9 @@ class ModuleChecker {
   void ensureChecked(int fn);
   int lookupFn(const std::string& name) const;
   // The type that a call of `ref` returns (invalid if not yet known).
-  SemType callResult(const FnRef& ref) const;
+  SemType callResult(const FnRef& ref) const { return derivedSig(ref).result; }
+  // The parameters and result of `ref` (CheckerDiff.cpp).
+  DerivedSig derivedSig(const FnRef& ref) const;
 
   ast::Program& program;
   DiagEngine& diag;
@@ -127,8 +144,8 @@ class ModuleChecker {
   void collectSignatures();
   void checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,
                        const std::string& fn);
-  // Recursion and nested differentiation, on the call graph's strongly
-  // connected components (CheckerCallGraph.cpp); returns false on recursion.
+  // Recursion, on the call graph's strongly connected components
+  // (CheckerCallGraph.cpp); returns false on recursion.
   bool checkCallGraph();
   // An order in which to check the bodies: a callee whose result type is not
   // declared comes before its callers, so on-demand checking stays shallow
@@ -218,7 +235,7 @@ class FnChecker {
   SemType matmul(const SemType& a, const SemType& b, const std::string& what, SrcLoc loc);
   // Maps the callee's size names to the arguments' sizes; reports literal
   // conflicts. Returns false after an error.
-  bool bindCallSizes(Expr& e, const FnInfo& f, std::map<std::string, std::string>& sizes,
+  bool bindCallSizes(Expr& e, const DerivedSig& f, std::map<std::string, std::string>& sizes,
                      const std::string& shown);
 
   // --- built-ins (CheckerBuiltins.cpp) ---
@@ -226,12 +243,15 @@ class FnChecker {
   SemType mathBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType binaryBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType printBuiltin(Expr& e);
-  SemType gradExpr(Expr& e, const std::string& name);
-  bool gradTarget(Expr& fe, const std::string& name, FnRef& ref);
-  bool wrtNames(Expr& e, const std::string& name, FnRef& ref,
+  // --- differentiation operators (CheckerDiff.cpp) ---
+  SemType diffExpr(Expr& e, const std::string& name, ir::DiffKind kind);
+  bool diffTarget(Expr& fe, const std::string& name, FnRef& ref);
+  bool wrtNames(Expr& e, const std::string& name, FnRef::Level& level,
                 std::vector<std::pair<std::string, SrcLoc>>& wrt);
-  bool wrtParams(const FnInfo& f, const std::vector<std::pair<std::string, SrcLoc>>& wrt,
-                 FnRef& ref);
+  bool wrtParams(const DerivedSig& f, const std::string& fname,
+                 const std::vector<std::pair<std::string, SrcLoc>>& wrt, FnRef::Level& level);
+  bool checkDiffResult(const DerivedSig& f, const std::string& fname, const std::string& name,
+                       const FnRef::Level& level, SrcLoc loc);
   bool argCount(Expr& e, const std::string& name, size_t n, const char* expects);
 
   ModuleChecker& m_;

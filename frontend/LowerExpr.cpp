@@ -10,6 +10,8 @@
 
 namespace chain::frontend::lowering {
 
+using ast::isDiffOperator;
+
 using ast::ExprKind;
 using ir::OpKind;
 
@@ -35,7 +37,7 @@ OpKind binaryOp(const std::string& op) {
 bool isBuiltin(const std::string& n) {
   OpKind k;
   return mathOp(n, k) || n == "pow" || n == "min" || n == "max" || n == "atan2" || n == "f64" ||
-         n == "f32" || n == "i64" || n == "print" || n == "grad" || n == "value_and_grad" ||
+         n == "f32" || n == "i64" || n == "print" || isDiffOperator(n) ||
          n == "sum" || n == "prod" || n == "mean" || n == "logsumexp" || n == "dot" ||
          n == "transpose" || n == "zeros" || n == "ones" || n == "fill" || n == "len" ||
          n == "size";
@@ -191,21 +193,12 @@ FnDesc FnLowerer::fnValue(const Expr& e) {
     d.fn = it->second;
     return d;
   }
+  // A differentiation operator: the checker recorded every level (innermost first).
   assert(e.kind == ExprKind::Call && e.callee->kind == ExprKind::Name);
   FnDesc d = fnValue(*e.args[0]);
-  d.diff = e.callee->text == "grad" ? 1 : 2;
-  const ast::FnDecl& fd = *sigs_[d.fn].decl;
-  auto paramIndex = [&](const std::string& n) {
-    for (size_t i = 0; i < fd.params.size(); ++i)
-      if (fd.params[i].name == n) return static_cast<int64_t>(i);
-    assert(false && "wrt names an unknown parameter");
-    return int64_t(0);
-  };
-  for (const ast::NamedArg& n : e.named) {
-    if (n.value->kind == ExprKind::Name) d.wrt.push_back(paramIndex(n.value->text));
-    for (const auto& p : n.value->args) d.wrt.push_back(paramIndex(p->text));
-  }
-  if (d.wrt.empty()) d.wrt.push_back(0);
+  bool ok = ir::decodeLevels(e.diffLevels, d.levels);
+  assert(ok && "differentiation operator without checked levels");
+  (void)ok;
   return d;
 }
 
@@ -220,23 +213,17 @@ std::vector<Value*> FnLowerer::call(const Expr& e) {
 
 std::vector<Value*> FnLowerer::callFn(const Expr& e, const FnDesc& d) {
   const FnSig& sig = sigs_[d.fn];
+  ir::Signature derived{sig.params, sig.results};
+  std::string why;
+  bool ok = d.levels.empty() || ir::derivedSignature(derived, d.levels, derived, why);
+  assert(ok && "the checker accepted a derivative the IR cannot express");
+  (void)ok;
   std::vector<Value*> args;
-  for (size_t i = 0; i < e.args.size(); ++i) args.push_back(scalarAs(*e.args[i], sig.params[i]));
-  std::vector<ir::Type> types;
-  if (d.diff == 0) {
-    types = sig.results;
-  } else {
-    if (d.diff == 2) types = sig.results;
-    for (int64_t p : d.wrt) types.push_back(sig.params[p]);
-  }
+  for (size_t i = 0; i < e.args.size(); ++i) args.push_back(scalarAs(*e.args[i], derived.params[i]));
   b_.setLoc(e.loc);
-  ir::Operation* op = b_.create(d.diff == 0 ? OpKind::Call : OpKind::GradCall, args, types);
+  ir::Operation* op = b_.create(d.levels.empty() ? OpKind::Call : OpKind::GradCall, args, derived.results);
   op->s = sig.decl->name;
-  if (d.diff != 0) {
-    ir::DiffLevel level{d.diff == 2 ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad,
-                        std::vector<int>(d.wrt.begin(), d.wrt.end())};
-    op->ints = ir::encodeLevels({level});
-  }
+  if (!d.levels.empty()) op->ints = ir::encodeLevels(d.levels);
   std::vector<Value*> out;
   for (auto& r : op->results) out.push_back(r.get());
   return out;
@@ -259,7 +246,7 @@ std::vector<Value*> FnLowerer::builtin(const Expr& e, const std::string& name) {
     b_.create(OpKind::Print, vals, {})->s = label;
     return {};
   }
-  if (name == "grad" || name == "value_and_grad") return {};  // a function value
+  if (isDiffOperator(name)) return {};  // a function value
   bool reduce = name == "sum" || name == "prod" || name == "mean" || name == "logsumexp" ||
                 ((name == "min" || name == "max") && e.args.size() == 1);
   if (reduce) return {reduction(e, name)};

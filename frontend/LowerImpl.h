@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "frontend/AST.h"
+#include "ir/DiffSpec.h"
 #include "ir/IR.h"
 
 namespace chain::frontend::lowering {
@@ -27,8 +28,7 @@ using ir::Value;
 // A function value: a user function, optionally differentiated.
 struct FnDesc {
   int fn = -1;
-  int diff = 0;  // 0 plain, 1 grad, 2 value_and_grad
-  std::vector<int64_t> wrt;
+  std::vector<ir::DiffLevel> levels;  // empty: the plain function (ir/DiffSpec.h)
 };
 
 struct Binding {
