@@ -183,7 +183,7 @@ int cmdCheck(const CliOptions& o) {
 }
 
 int cmdEmit(const CliOptions& o) {
-  static const std::vector<std::string> fixed = {"ast", "ir", "grad", "opt", "llvm", "asm"};
+  static const std::vector<std::string> fixed = {"ast", "ir", "grad", "jvp", "opt", "llvm", "asm"};
   std::vector<std::string> stages = fixed;
   for (const auto& s : Module::stageNames())
     if (std::find(stages.begin(), stages.end(), s) == stages.end()) stages.push_back(s);

@@ -39,6 +39,8 @@ int cmdCheck(const CliOptions& o);
 int cmdEmit(const CliOptions& o);
 int cmdBench(const CliOptions& o);  // Bench.cpp
 int cmdFit(const CliOptions& o);    // Fit.cpp
+int cmdJacobian(const CliOptions& o);  // Derivatives.cpp
+int cmdHessian(const CliOptions& o);   // Derivatives.cpp
 
 // Shared by the commands: the compiled model and the chosen function.
 struct Loaded {

@@ -52,21 +52,23 @@ void setUp(CLI::App& app, CliOptions& o) {
   auto* run = app.add_subcommand("run", "call a function and print its result");
   auto* grad = app.add_subcommand("grad", "print a function's value and gradient");
   auto* check = app.add_subcommand("check", "compare the gradient with central finite differences (exit 5 if off)");
-  auto* emit = app.add_subcommand("emit", "print a compilation stage: ast, ir, grad, opt, llvm, asm, or a pass name");
+  auto* emit = app.add_subcommand("emit", "print a compilation stage: ast, ir, grad, jvp, opt, llvm, asm, or a pass name");
   auto* bench = app.add_subcommand("bench", "time compilation, the function and its gradient");
   auto* fit = app.add_subcommand("fit", "minimise a function over some of its parameters");
-  for (auto* c : {run, grad, check, emit, bench, fit}) addModel(c, o);
-  for (auto* c : {run, grad, check, bench, fit}) {
+  auto* jacobian = app.add_subcommand("jacobian", "print a function's value and Jacobian with respect to one parameter");
+  auto* hessian = app.add_subcommand("hessian", "print a function's value, gradient and Hessian with respect to one parameter");
+  for (auto* c : {run, grad, check, emit, bench, fit, jacobian, hessian}) addModel(c, o);
+  for (auto* c : {run, grad, check, bench, fit, jacobian, hessian}) {
     addArgs(c, o);
     addJson(c, o);
     addCodeFlags(c, o);
   }
-  for (auto* c : {grad, check, emit, bench, fit}) addWrt(c, o);
+  for (auto* c : {grad, check, emit, bench, fit, jacobian, hessian}) addWrt(c, o);
   addCodeFlags(emit, o);
-  for (auto* c : {run, grad, check, fit})
+  for (auto* c : {run, grad, check, fit, jacobian, hessian})
     c->add_flag("--interp", o.interp,
                 "evaluate with the reference interpreter instead of the JIT (slow; an oracle; no --nan-check)");
-  emit->add_option("--stage", o.stage, "ast|ir|grad|opt|llvm|asm, or any pass name")->required();
+  emit->add_option("--stage", o.stage, "ast|ir|grad|jvp|opt|llvm|asm, or any pass name")->required();
   check->add_option("--sizes", o.sizes, "array sizes for random inputs, e.g. n=10,d=3");
   check->add_option("--seed", o.seed, "seed of the random inputs (default 1)");
   check->add_option("--tol", o.tolerance, "tolerance (default 1e-6)")->check(CLI::PositiveNumber);
@@ -84,6 +86,8 @@ int dispatch(const CLI::App& app, const CliOptions& o) {
   if (app.got_subcommand("check")) return chain::cli::cmdCheck(o);
   if (app.got_subcommand("emit")) return chain::cli::cmdEmit(o);
   if (app.got_subcommand("bench")) return chain::cli::cmdBench(o);
+  if (app.got_subcommand("jacobian")) return chain::cli::cmdJacobian(o);
+  if (app.got_subcommand("hessian")) return chain::cli::cmdHessian(o);
   return chain::cli::cmdFit(o);
 }
 
@@ -95,9 +99,10 @@ int main(int argc, char** argv) {
   try {
     setUp(app, o);
     // CLI11 would call an unknown command an extra positional: name it.
-    static const std::set<std::string> commands = {"run", "grad", "check", "emit", "bench", "fit"};
+    static const std::set<std::string> commands = {"run", "grad", "check", "emit", "bench", "fit", "jacobian",
+                                                   "hessian"};
     if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1])) {
-      std::cerr << "chain: error: unknown command '" << argv[1] << "' (commands: run, grad, check, emit, bench, fit)\n";
+      std::cerr << "chain: error: unknown command '" << argv[1] << "' (commands: run, grad, check, emit, bench, fit, jacobian, hessian)\n";
       return 2;
     }
     try {

@@ -1,5 +1,6 @@
 // Module::emit: the text of any pipeline stage for one function
-// (`chain emit --stage ...`).
+// (`chain emit --stage ...`): ast, ir, each registered pass, grad (reverse
+// mode), jvp (forward mode), opt, llvm, asm.
 #include "frontend/AST.h"
 #include "ir/Printer.h"
 #include "passes/Passes.h"
@@ -10,7 +11,7 @@ namespace chain {
 std::vector<std::string> Module::stageNames() {
   std::vector<std::string> names{"ast", "ir"};
   for (auto& p : passes::registry()) names.push_back(p.name);
-  for (const char* s : {"grad", "opt", "llvm", "asm"}) names.push_back(s);
+  for (const char* s : {"grad", "jvp", "opt", "llvm", "asm"}) names.push_back(s);
   return names;
 }
 
@@ -41,6 +42,10 @@ std::string Module::emit(const std::string& stage, const std::string& fn,
   }
   if (stage == "grad") {
     pipeline::buildGradient(irm, fn, resolveWrt(d, wrt), false, captureStage("grad"));
+    return captured;
+  }
+  if (stage == "jvp") {  // forward mode, before simplification
+    pipeline::buildDerived(irm, fn, {{ir::DiffKind::Jvp, resolveWrt(d, wrt)}}, captureStage("jvp"));
     return captured;
   }
   if (stage != "opt" && stage != "llvm" && stage != "asm")

@@ -324,10 +324,18 @@ TEST_CASE("check: grad errors name the function and the parameter", "[check]") {
              "2:21: cannot differentiate 'f': its result is i64, not a scalar float");
   expectOnly(Checked("fn f(x: f64) { (x, x) }\nfn m(x: f64) { grad(f)(x) }\n"),
              "2:21: cannot differentiate 'f': its result is (f64, f64), not a scalar float");
-  expectOnly(Checked(with("fn m(x: f64) { grad(grad(f))(x, 1) }\n")),
-             "2:21: nested differentiation is not supported yet");
-  expectOnly(Checked(with("fn m(x: f64) {\n let g = grad(f)\n grad(g)(x, 1) }\n")),
-             "4:7: nested differentiation is not supported yet");
+  expectOnly(Checked(with("fn m(x: f64) { grad(grad(f), wrt=n)(x, 1) }\n")),
+             "2:34: cannot differentiate 'grad(f)' with respect to 'n': it is i64, not a float");
+  expectOnly(Checked("fn v(x: f64[n]) -> f64[n] { x * x }\nfn m(x: f64[n]) { hessian(v)(x) }\n"),
+             "2:27: cannot differentiate 'v': its result is f64[n], not a scalar float");
+  expectOnly(Checked(with("fn m(x: f64) { jacobian(f, wrt=(x, n))(x, 1) }\n")),
+             "2:36: cannot differentiate 'f' with respect to 'n': it is i64, not a float");
+  expectOnly(Checked("fn f(x: f64, y: f64) -> f64 { x * y }\nfn m(x: f64) { hvp(f, wrt=(x, y))(x, 1.0, 1.0) }\n"),
+             "2:20: 'hvp' takes one parameter: wrt=p");
+  expectOnly(Checked(with("fn m(x: f64) { jvp(f)(x, 1) }\n")),
+             "2:16: 'jvp(f)' expects 3 arguments, found 2");
+  expectOnly(Checked("fn f(x: f64) -> i64 { i64(x) }\nfn m(x: f64) { jvp(f)(x, 1.0) }\n"),
+             "2:20: cannot differentiate 'f': its result is i64, not a float scalar or array (or a tuple of them)");
   expectOnly(Checked(with("fn m(x: f64) { grad(f)(x) }\n")),
              "2:16: the gradient of 'f' expects 2 arguments, found 1");
   expectOnly(Checked(with("fn m(x: f64) { grad(nope)(x) }\n")), "2:21: unknown function 'nope'");
@@ -360,15 +368,27 @@ TEST_CASE("check: misuse of names, strings and functions", "[check]") {
   expectOnly(Checked("fn f(x: f64) {\n let g = nope\n g(x)\n}\n"), "2:10: unknown name 'nope'");
 }
 
-TEST_CASE("check: differentiating a function that uses grad is nested", "[check]") {
+TEST_CASE("check: derivatives nest, and their signatures follow SPEC §5", "[check]") {
   const char* src = R"(fn f(x: f64) -> f64 { x * x }
 fn g(x: f64) -> f64 { grad(f)(x) }
 fn k(x: f64) -> f64 { g(x) + 1.0 }
-fn m(x: f64) { grad(g)(x) + grad(k)(x) + grad(f)(x) }
+fn m(x: f64) { grad(g)(x) + grad(k)(x) + grad(grad(f))(x) + hessian(k)(x) }
+fn e(w: f64[n], X: f64[m, n]) -> f64 { sum(X @ w) }
+fn v(w: f64[n], X: f64[m, n]) -> f64[m] { X @ w }
+fn all(w: f64[n], X: f64[m, n], u: f64[m]) {
+    let h = hessian(e)(w, X)
+    let j = jacobian(v)(w, X)
+    let jx = jacobian(v, wrt=X)(w, X)
+    let hv = hvp(e)(w, X, w)
+    let (y, dy) = jvp(v)(w, X, w)
+    let ct = vjp(v, wrt=(w, X))(w, X, u)
+    let gh = jacobian(hvp(e), wrt=v)(w, X, w)
+    (h, j, jx, hv, y, dy, ct, gh)
+}
 )";
   Checked c(src);
-  INFO(c.diag.render());
-  REQUIRE(c.errors().size() == 2);
-  CHECK(c.errors()[0] == "4:21: nested differentiation is not supported yet: 'g' uses grad");
-  CHECK(c.errors()[1] == "4:34: nested differentiation is not supported yet: 'k' calls 'g', which uses grad");
+  expectOk(c);
+  CHECK(c.resultType("m") == "f64");
+  CHECK(c.resultType("all") ==
+        "(f64[?,?], f64[?,?], f64[?,?,?], f64[?], f64[?], f64[?], (f64[?], f64[?,?]), f64[?,?])");
 }

@@ -310,17 +310,14 @@ fn main(x: f64, y: f64) {
   auto gcs = opsOf(m.body, OpKind::GradCall);
   REQUIRE(gcs.size() == 4);
   CHECK(gcs[0]->s == "f");
-  CHECK(gcs[0]->ints == std::vector<int64_t>{0});
-  CHECK(gcs[0]->i == 0);
+  CHECK(gcs[0]->ints == std::vector<int64_t>{0, 1, 0});  // [grad, 1 parameter, 0]
   CHECK(gcs[0]->operands.size() == 3);
   CHECK(gcs[0]->results.size() == 1);
-  CHECK(gcs[1]->ints == std::vector<int64_t>{2, 0});
+  CHECK(gcs[1]->ints == std::vector<int64_t>{0, 2, 2, 0});
   CHECK(gcs[1]->results.size() == 2);
-  CHECK(gcs[2]->ints == std::vector<int64_t>{0, 2});
-  CHECK(gcs[2]->i == 1);
+  CHECK(gcs[2]->ints == std::vector<int64_t>{1, 2, 0, 2});  // value_and_grad
   CHECK(gcs[2]->results.size() == 3);
-  CHECK(gcs[3]->ints == std::vector<int64_t>{2});
-  CHECK(gcs[3]->i == 1);
+  CHECK(gcs[3]->ints == std::vector<int64_t>{1, 1, 2});
   CHECK(gcs[3]->results.size() == 2);
   CHECK(gcs[3]->operand(1)->def->kind == OpKind::ConstI);
   CHECK(gcs[3]->operand(1)->def->i == 3);

@@ -87,7 +87,7 @@ TEST_CASE("scaling: a recursion cycle through 20k functions is found on every ed
   CHECK(e[1] == "2:24: recursive call to 'c0' is not supported");
 }
 
-TEST_CASE("call graph: recursion only inside a cycle; nested grad through a chain", "[frontend][scaling]") {
+TEST_CASE("call graph: recursion only inside a cycle; nested grad through a chain is fine", "[frontend][scaling]") {
   Checked c(
       "fn a(x: f64) -> f64 { b(x) }\n"
       "fn b(x: f64) -> f64 { c(x) + a(x) }\n"
@@ -96,10 +96,9 @@ TEST_CASE("call graph: recursion only inside a cycle; nested grad through a chai
       "fn e(x: f64) -> f64 { d(x) * 2.0 }\n"
       "fn k(x: f64) -> f64 { grad(e)(x) + grad(c)(x) }\n");
   std::vector<std::string> e = c.errors();
-  REQUIRE(e.size() == 3);
+  REQUIRE(e.size() == 2);
   CHECK(e[0] == "1:23: recursive call to 'b' is not supported");
   CHECK(e[1] == "2:30: recursive call to 'a' is not supported");
-  CHECK(e[2] == "6:28: nested differentiation is not supported yet: 'e' calls 'd', which uses grad");
 }
 
 TEST_CASE("inlined size: an exponential call tree is a diagnostic at the function", "[frontend][scaling]") {
@@ -138,9 +137,13 @@ TEST_CASE("scaling: 20k functions whose result types are inferred, each calling 
   s += "fn d5000(x: f64) -> f64 { x * x }\n";
   Checked c(s);
   std::vector<std::string> e = c.errors();
-  // Only the nested differentiations are errors (d4999 -> d5000 is fine;
-  // the sizes and depths of the call graph are checked once it is valid).
+  // 5000 nested gradients are accepted by the type checker; the call depth
+  // and the inlined size (gradients included) are what is too much, reported
+  // without recursion.
   REQUIRE(!e.empty());
-  CHECK(e[0] == "20001:22: nested differentiation is not supported yet: 'd1' uses grad");
-  for (const std::string& x : e) CHECK(x.find("nested differentiation") != std::string::npos);
+  for (const std::string& x : e) {
+    INFO(x);
+    CHECK((x.find("nest more than 2000 functions deep") != std::string::npos ||
+           x.find("would produce about") != std::string::npos));
+  }
 }
