@@ -1,10 +1,31 @@
-// `chain fit`: minimise a scalar function over its --wrt parameters, starting
-// from --args, with SGD, Adam or L-BFGS. The parameters are flattened into one
-// vector of doubles (scalars one entry, arrays numel entries) so the
-// optimisers are plain vector code. Progress (step, loss, gradient norm,
-// time) goes to stderr: refreshed in place on a terminal, else one line every
-// tenth of the run. --out is written only after the fit succeeded, through
-// a temporary file renamed over it.
+// `chain fit`: minimise a scalar function over its --wrt parameters (which
+// are required: fitting every float parameter would fit the data too),
+// starting from --args, with SGD, Adam or L-BFGS. The parameters are
+// flattened into one vector of doubles (scalars one entry, arrays numel
+// entries) so the optimisers are plain vector code. Progress (step, loss,
+// gradient norm, time) goes to stderr: refreshed in place on a terminal, else
+// one line every tenth of the run. --out is written only after the fit
+// succeeded, through a temporary file renamed over it.
+//
+// Step k is the k-th update of the parameters; step 0 is the start. Every
+// fit ends with one of three stop reasons, printed last ("stopped: ...") and
+// as "stop" in --json:
+//   "converged"    the gradient norm (2-norm over every --wrt element) is at
+//                  most kGradTol * max(1, |loss|), kGradTol = 1e-8;
+//   "no progress"  L-BFGS: no step along the search direction lowers the
+//                  loss (40 halvings of the line search), or the accepted
+//                  step left it unchanged; SGD/Adam: a step changed no
+//                  parameter (the update rounded away);
+//   "step limit"   --steps updates were made.
+// A fit that fails is exit 4 (RuntimeError), naming the step and, past step
+// 0, suggesting a smaller --lr: a loss or gradient that is NaN or infinite,
+// or (SGD/Adam) a loss that runs away, i.e. exceeds L0 + kRunaway *
+// max(1, |L0|), L0 the loss at the start and kRunaway = 1e6. A healthy
+// descent never gets there: it lowers the loss, and Adam's steps are at most
+// about --lr each; a too-large step size grows the loss geometrically and is
+// caught within a few steps of crossing it, before it overflows. L-BFGS
+// accepts only steps that lower the loss, so it cannot run away; a trial
+// step whose loss is not finite is just shortened.
 #include <unistd.h>
 
 #include <chrono>
@@ -54,21 +75,37 @@ double dot(const Vec& a, const Vec& b) {
   return s;
 }
 
+constexpr double kGradTol = 1e-8;  // converged: |grad| <= kGradTol * max(1, |loss|)
+constexpr double kRunaway = 1e6;   // diverged: loss > L0 + kRunaway * max(1, |L0|)
+
+std::string shortNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+double norm(const Vec& g) { return std::sqrt(dot(g, g)); }
+double tolerance(double loss) { return kGradTol * std::max(1.0, std::fabs(loss)); }
+
 // The loss and its gradient as functions of the flat parameter vector.
 class Objective {
  public:
-  Objective(Function vg, std::vector<Value> args, std::vector<size_t> slots)
-      : vg_(std::move(vg)), args_(std::move(args)), slots_(std::move(slots)) {}
+  Objective(Function vg, std::vector<Value> args, std::vector<size_t> slots, std::vector<std::string> names)
+      : vg_(std::move(vg)), args_(std::move(args)), slots_(std::move(slots)), names_(std::move(names)) {}
 
   Vec initial() const {
     Vec theta;
     for (size_t s : slots_) appendFlat(args_[s], theta);
     return theta;
   }
-  // Sets the parameters to theta; returns the loss and fills grad.
-  double eval(const Vec& theta, Vec& grad) {
+  // Sets the parameters to theta.
+  void set(const Vec& theta) {
     size_t offset = 0;
     for (size_t s : slots_) args_[s] = rebuild(args_[s], theta, offset);
+  }
+  // Sets the parameters to theta; returns the loss and fills grad.
+  double eval(const Vec& theta, Vec& grad) {
+    set(theta);
     std::vector<Value> parts = splitValueAndGrads(vg_(args_), slots_.size());
     grad.clear();
     for (size_t i = 1; i < parts.size(); ++i) appendFlat(parts[i], grad);
@@ -77,33 +114,89 @@ class Objective {
   }
   const Value& arg(size_t slot) const { return args_[slots_[slot]]; }
   int64_t evals() const { return evals_; }
+  // The --wrt parameter that flat entry `flat` belongs to.
+  const std::string& nameOf(size_t flat) const {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const Value& v = arg(i);
+      size_t n = v.kind() == Value::Kind::Tensor ? size_t(v.tensor().numel()) : 1;
+      if (flat < n) return names_[i];
+      flat -= n;
+    }
+    return names_.back();
+  }
 
  private:
   Function vg_;
   std::vector<Value> args_;
   std::vector<size_t> slots_;
+  std::vector<std::string> names_;
   int64_t evals_ = 0;
 };
 
+// Throws the exit-4 error of a loss or gradient that is not finite at
+// `step`, or (with runaway checks) a loss that ran away from the start's.
+class Guard {
+ public:
+  Guard(const Objective& obj, double lr, bool runaway) : obj_(obj), lr_(lr), runaway_(runaway) {}
+
+  void check(int64_t step, double loss, const Vec& g) {
+    if (step == 0) start_ = loss;
+    std::string what;  // what is not finite, and its value
+    double bad = loss;
+    if (!std::isfinite(loss)) what = "loss";
+    for (size_t i = 0; i < g.size() && what.empty(); ++i)
+      if (!std::isfinite(g[i])) what = "gradient of '" + obj_.nameOf(i) + "'", bad = g[i];
+    if (!what.empty() && step == 0)
+      throw RuntimeError("fit: " + what + " is " + formatNumber(bad) +
+                         " at the starting values (step 0), before any step");
+    if (!what.empty()) fail(what + " became " + formatNumber(bad) + " at step " + std::to_string(step));
+    if (runaway_ && loss > start_ + kRunaway * std::max(1.0, std::fabs(start_)))
+      fail("loss ran away at step " + std::to_string(step) + ": " + shortNumber(loss) + ", from " +
+           formatNumber(start_) + " at the start");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw RuntimeError("fit: " + what + " (lr " + formatNumber(lr_) + "); try a smaller --lr");
+  }
+  const Objective& obj_;
+  double lr_;
+  bool runaway_;
+  double start_ = 0;
+};
+
+// The progress lines on stderr. On a terminal the one line is ended when the
+// fit ends, failed or not, so an error message starts on a line of its own.
 class Progress {
  public:
   explicit Progress(int64_t steps) : steps_(steps), tty_(isatty(STDERR_FILENO)), start_(Clock::now()) {}
+  ~Progress() {
+    if (tty_ && drawn_ >= 0) std::fputc('\n', stderr);
+  }
 
-  void update(int64_t step, double loss, double gnorm, bool last) {
+  // The state after `step` updates; `last` draws it whatever the schedule.
+  void update(int64_t step, double loss, double gnorm, bool last = false) {
     double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (step == drawn_) return;
     if (tty_) {
       if (!last && step > 1 && secs - lastDraw_ < 0.05) return;
       lastDraw_ = secs;
       std::fprintf(stderr, "\rstep %lld/%lld  loss %.6g  |grad| %.3g  %.2f s   ", (long long)step,
                    (long long)steps_, loss, gnorm, secs);
-      if (last) std::fputc('\n', stderr);
     } else {
       int64_t every = steps_ >= 10 ? steps_ / 10 : 1;
       if (!last && step != 1 && step % every != 0) return;
       std::fprintf(stderr, "step %lld/%lld  loss %.6g  |grad| %.3g  %.2f s\n", (long long)step, (long long)steps_,
                    loss, gnorm, secs);
     }
+    drawn_ = step;
     std::fflush(stderr);
+  }
+  // The final state, drawn if it was not; ends the terminal line.
+  void finish(int64_t step, double loss, double gnorm) {
+    if (step > 0) update(step, loss, gnorm, true);
+    if (tty_ && drawn_ >= 0) std::fputc('\n', stderr);
+    tty_ = false;  // nothing more to end
   }
 
  private:
@@ -111,15 +204,8 @@ class Progress {
   bool tty_;
   Clock::time_point start_;
   double lastDraw_ = -1;
+  int64_t drawn_ = -1;
 };
-
-void requireFinite(double loss, const Vec& g, int64_t step) {
-  bool ok = std::isfinite(loss);
-  for (double x : g) ok = ok && std::isfinite(x);
-  if (!ok)
-    throw RuntimeError("fit: the loss or its gradient is not finite at step " + std::to_string(step) +
-                       " (loss " + formatNumber(loss) + "); try a smaller --lr");
-}
 
 // L-BFGS search direction -H*g from the (s, y) history (two-loop recursion).
 Vec lbfgsDirection(const Vec& g, const std::deque<std::pair<Vec, Vec>>& hist) {
@@ -144,88 +230,138 @@ Vec lbfgsDirection(const Vec& g, const std::deque<std::pair<Vec, Vec>>& hist) {
   return q;
 }
 
-struct FitResult {
-  Vec theta;
+// The fixed strings of SPEC §7's "stop" (see the opening comment).
+enum class Stop { Converged, NoProgress, StepLimit };
+const char* stopName(Stop s) {
+  switch (s) {
+    case Stop::Converged: return "converged";
+    case Stop::NoProgress: return "no progress";
+    case Stop::StepLimit: return "step limit";
+  }
+  return "";
+}
+
+// Where an optimiser is: theta after `steps` updates, its loss and gradient.
+struct FitState {
+  Vec theta, grad;
+  double loss = NAN, firstLoss = NAN;
   int64_t steps = 0;
-  double firstLoss = NAN;
+  Stop stop = Stop::StepLimit;
+  std::string why;  // the stop's detail, for the text output
 };
 
+// Evaluates the start (step 0) into a fresh state.
+FitState start(Objective& obj, Guard& guard) {
+  FitState st;
+  st.theta = obj.initial();
+  st.loss = st.firstLoss = obj.eval(st.theta, st.grad);
+  guard.check(0, st.loss, st.grad);
+  return st;
+}
+
+// Whether the fit stops before update `step`: converged, or out of steps.
+bool stopsBefore(FitState& st, int64_t step, int64_t maxSteps) {
+  double gnorm = norm(st.grad), tol = tolerance(st.loss);
+  if (gnorm <= tol) {
+    st.stop = Stop::Converged;
+    st.why = "gradient norm " + shortNumber(gnorm) + " <= " + shortNumber(tol);
+    return true;
+  }
+  if (step <= maxSteps) return false;
+  st.stop = Stop::StepLimit;
+  st.why = "--steps " + std::to_string(maxSteps) + "; gradient norm " + shortNumber(gnorm) + " > " +
+           shortNumber(tol);
+  return true;
+}
+
 // SGD and Adam: one gradient evaluation per step.
-FitResult firstOrder(Objective& obj, const CliOptions& o, Progress& progress) {
+FitState firstOrder(Objective& obj, const CliOptions& o, Progress& progress) {
   bool adam = o.optimizer == "adam";
   double lr = o.lr > 0 ? o.lr : 0.01;
-  FitResult r{obj.initial()};
-  Vec g, m(r.theta.size()), v(r.theta.size());
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    double loss = obj.eval(r.theta, g);
-    requireFinite(loss, g, step);
-    if (step == 1) r.firstLoss = loss;
-    double gnorm = std::sqrt(dot(g, g));
-    r.steps = step;
-    progress.update(step, loss, gnorm, step == o.steps || gnorm == 0);
-    if (gnorm == 0) break;  // a stationary point: nothing more to do
+  Guard guard(obj, lr, /*runaway=*/true);
+  FitState st = start(obj, guard);
+  Vec m(st.theta.size()), v(st.theta.size());
+  for (int64_t step = 1; !stopsBefore(st, step, o.steps); ++step) {
+    const Vec& g = st.grad;
+    bool moved = false;
     for (size_t i = 0; i < g.size(); ++i) {
+      double old = st.theta[i];
       if (!adam) {
-        r.theta[i] -= lr * g[i];
-        continue;
+        st.theta[i] -= lr * g[i];
+      } else {
+        m[i] = 0.9 * m[i] + 0.1 * g[i];
+        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+        double mh = m[i] / (1 - std::pow(0.9, step)), vh = v[i] / (1 - std::pow(0.999, step));
+        st.theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
       }
-      m[i] = 0.9 * m[i] + 0.1 * g[i];
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      double mh = m[i] / (1 - std::pow(0.9, step)), vh = v[i] / (1 - std::pow(0.999, step));
-      r.theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
+      moved |= st.theta[i] != old;
     }
+    if (!moved) {
+      st.stop = Stop::NoProgress;
+      st.why = "the step changed no parameter; gradient norm " + shortNumber(norm(g));
+      break;
+    }
+    st.loss = obj.eval(st.theta, st.grad);
+    guard.check(step, st.loss, st.grad);
+    st.steps = step;
+    progress.update(step, st.loss, norm(st.grad));
   }
-  return r;
+  return st;
+}
+
+// One backtracking Armijo line search from st along d: the accepted point's
+// theta, loss and gradient, or false when 40 halvings found no decrease.
+bool lineSearch(Objective& obj, const FitState& st, const Vec& d, double t, double slope, FitState& next) {
+  next.theta.resize(st.theta.size());
+  for (int tries = 0; tries < 40; ++tries, t *= 0.5) {
+    for (size_t i = 0; i < d.size(); ++i) next.theta[i] = st.theta[i] + t * d[i];
+    next.loss = obj.eval(next.theta, next.grad);
+    if (std::isfinite(next.loss) && next.loss <= st.loss + 1e-4 * t * slope) return true;
+  }
+  return false;
 }
 
 // L-BFGS (history 10) with a backtracking Armijo line search; --lr scales the
-// first trial step (default 1). Stops early when no step decreases the loss.
-FitResult lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
+// first trial step (default 1).
+FitState lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
   double scale = o.lr > 0 ? o.lr : 1.0;
-  FitResult r{obj.initial()};
-  Vec g, gNew;
-  double loss = obj.eval(r.theta, g);
-  requireFinite(loss, g, 0);
-  r.firstLoss = loss;
+  Guard guard(obj, scale, /*runaway=*/false);
+  FitState st = start(obj, guard);
   std::deque<std::pair<Vec, Vec>> hist;
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    double gnorm = std::sqrt(dot(g, g));
-    r.steps = step;
-    if (gnorm == 0) break;
-    Vec d = lbfgsDirection(g, hist);
-    double slope = dot(g, d);
+  for (int64_t step = 1; !stopsBefore(st, step, o.steps); ++step) {
+    double gnorm = norm(st.grad);
+    Vec d = lbfgsDirection(st.grad, hist);
+    double slope = dot(st.grad, d);
     if (!(slope < 0)) {  // not a descent direction: restart from the gradient
       hist.clear();
-      d = g;
+      d = st.grad;
       for (double& x : d) x = -x;
       slope = -gnorm * gnorm;
     }
-    double t = hist.empty() ? scale * std::min(1.0, 1.0 / gnorm) : scale;
-    Vec trial(r.theta.size());
-    double newLoss = NAN;
-    bool accepted = false;
-    for (int tries = 0; tries < 40 && !accepted; ++tries, t *= 0.5) {
-      for (size_t i = 0; i < trial.size(); ++i) trial[i] = r.theta[i] + t * d[i];
-      newLoss = obj.eval(trial, gNew);
-      accepted = std::isfinite(newLoss) && newLoss <= loss + 1e-4 * t * slope;
-    }
-    if (!accepted) {  // converged as far as the line search can tell
-      progress.update(step, loss, gnorm, true);
+    FitState next;
+    if (!lineSearch(obj, st, d, hist.empty() ? scale * std::min(1.0, 1.0 / gnorm) : scale, slope, next)) {
+      st.stop = Stop::NoProgress;
+      st.why = "no step along the search direction lowers the loss; gradient norm " + shortNumber(gnorm);
       break;
     }
-    requireFinite(newLoss, gNew, step);
-    bool stalled = !(newLoss < loss);  // converged to rounding: stop
-    Vec s(trial.size()), y(trial.size());
-    for (size_t i = 0; i < s.size(); ++i) s[i] = trial[i] - r.theta[i], y[i] = gNew[i] - g[i];
+    guard.check(step, next.loss, next.grad);
+    bool stalled = !(next.loss < st.loss);  // converged to rounding
+    Vec s(d.size()), y(d.size());
+    for (size_t i = 0; i < s.size(); ++i) s[i] = next.theta[i] - st.theta[i], y[i] = next.grad[i] - st.grad[i];
     if (dot(s, y) > 1e-12 * dot(y, y)) hist.emplace_back(std::move(s), std::move(y));
     if (hist.size() > 10) hist.pop_front();
-    r.theta = trial;
-    g = gNew;
-    loss = newLoss;
-    progress.update(step, loss, std::sqrt(dot(g, g)), step == o.steps || stalled);
-    if (stalled) break;
+    st.theta = std::move(next.theta);
+    st.grad = std::move(next.grad);
+    st.loss = next.loss;
+    st.steps = step;
+    progress.update(step, st.loss, norm(st.grad));
+    if (stalled) {
+      st.stop = Stop::NoProgress;
+      st.why = "the accepted step left the loss unchanged; gradient norm " + shortNumber(norm(st.grad));
+      break;
+    }
   }
-  return r;
+  return st;
 }
 
 // Writes `path` atomically: a temporary file in the same folder, renamed over
@@ -259,36 +395,56 @@ void checkOutPath(const std::string& path) {
     throw UsageError("--out: the folder '" + dir.string() + "' does not exist");
 }
 
+// The --wrt list of fit: required, and the error lists the candidates.
+std::vector<std::string> fitWrt(const CliOptions& o, const Function& fn) {
+  if (!o.wrt.empty()) return resolveWrt(o, fn);
+  std::string floats;
+  for (const auto& p : resolveWrt(o, fn)) floats += (floats.empty() ? "" : ", ") + p;
+  throw UsageError("--wrt is required for fit: name the parameters to fit (the float parameters of '" +
+                   fn.name() + "': " + floats + ")");
+}
+
+std::string plural(int64_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+void printText(const CliOptions& o, const FitState& st, const Objective& obj, const std::vector<std::string>& wrt) {
+  std::cout << o.optimizer << ": " << plural(st.steps, "step") << ", " << plural(obj.evals(), "evaluation")
+            << ", loss " << formatNumber(st.firstLoss) << " -> " << formatNumber(st.loss) << "\n";
+  for (size_t i = 0; i < wrt.size(); ++i) std::cout << wrt[i] << ": " << toText(obj.arg(i), wrt[i].size() + 2) << "\n";
+  std::cout << "stopped: " << stopName(st.stop) << " (" << st.why << ") after " << plural(st.steps, "step") << "\n";
+}
+
 }  // namespace
 
 int cmdFit(const CliOptions& o) {
   if (o.steps < 0) throw UsageError("--steps must be at least 0");
   if (!o.out.empty()) checkOutPath(o.out);
   Loaded l = loadModel(o);
-  std::vector<std::string> wrt = resolveWrt(o, l.fn);
+  std::vector<std::string> wrt = fitWrt(o, l.fn);
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
   std::vector<size_t> slots;
   const auto& names = l.fn.paramNames();
   for (const auto& w : wrt) slots.push_back(std::find(names.begin(), names.end(), w) - names.begin());
-  Objective obj(l.module.gradient(l.fnName, wrt, /*withValue=*/true), args, slots);
+  Objective obj(l.module.gradient(l.fnName, wrt, /*withValue=*/true), args, slots, wrt);
   Function::setPrintStream(stderr);  // keep stdout for the result
   Progress progress(o.steps);
-  FitResult r = o.optimizer == "lbfgs" ? lbfgs(obj, o, progress) : firstOrder(obj, o, progress);
-  Vec g;
-  double loss = obj.eval(r.theta, g);  // the loss at the returned parameters
-  if (std::isnan(r.firstLoss)) r.firstLoss = loss;  // --steps 0
-  if (!std::isfinite(loss)) throw RuntimeError("fit: the final loss is not finite (" + formatNumber(loss) + ")");
+  FitState st = o.optimizer == "lbfgs" ? lbfgs(obj, o, progress) : firstOrder(obj, o, progress);
+  progress.finish(st.steps, st.loss, norm(st.grad));
+  obj.set(st.theta);  // the last evaluation may have been a rejected trial
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
   for (size_t i = 0; i < wrt.size(); ++i) params[wrt[i]] = toJson(obj.arg(i));
   if (!o.out.empty()) writeParams(o.out, params);
   if (o.json) {
-    std::cout << nlohmann::ordered_json{{"loss", numberToJson(loss)}, {"steps", r.steps}, {"params", params}}.dump()
+    std::cout << nlohmann::ordered_json{{"loss", numberToJson(st.loss)},
+                                        {"steps", st.steps},
+                                        {"stop", stopName(st.stop)},
+                                        {"params", params}}
+                     .dump()
               << "\n";
     return 0;
   }
-  std::cout << o.optimizer << ": " << r.steps << " steps, " << obj.evals() << " evaluations, loss "
-            << formatNumber(r.firstLoss) << " -> " << formatNumber(loss) << "\n";
-  for (size_t i = 0; i < wrt.size(); ++i) std::cout << wrt[i] << ": " << toText(obj.arg(i), wrt[i].size() + 2) << "\n";
+  printText(o, st, obj, wrt);
   return 0;
 }
 

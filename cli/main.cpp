@@ -6,6 +6,7 @@
 //   outside its tolerance.
 // Nothing escapes main: any other exception is reported as an internal error
 // with status 1 (it means a bug in chain, not in the user's input).
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <new>
@@ -31,9 +32,9 @@ void addArgs(CLI::App* cmd, CliOptions& o) {
                   "arguments: a JSON object {\"param\": value, ...}, inline or @file.json");
 }
 
-void addWrt(CLI::App* cmd, CliOptions& o) {
-  cmd->add_option("--wrt", o.wrt, "parameters to differentiate, comma separated (default: every float parameter)")
-      ->delimiter(',');
+void addWrt(CLI::App* cmd, CliOptions& o,
+            const char* help = "parameters to differentiate, comma separated (default: every float parameter)") {
+  cmd->add_option("--wrt", o.wrt, help)->delimiter(',');
 }
 
 void addJson(CLI::App* cmd, CliOptions& o) {
@@ -63,7 +64,10 @@ void setUp(CLI::App& app, CliOptions& o) {
     addJson(c, o);
     addCodeFlags(c, o);
   }
-  for (auto* c : {grad, check, emit, bench, fit, jacobian, hessian}) addWrt(c, o);
+  for (auto* c : {grad, check, emit, bench}) addWrt(c, o);
+  for (auto* c : {jacobian, hessian}) addWrt(c, o, "the one parameter to differentiate (default: the first float parameter)");
+  // Required, but checked by cmdFit, whose error lists the float parameters.
+  addWrt(fit, o, "parameters to fit, comma separated (required)");
   addCodeFlags(emit, o);
   for (auto* c : {run, grad, check, fit, jacobian, hessian})
     c->add_flag("--interp", o.interp,
@@ -75,8 +79,17 @@ void setUp(CLI::App& app, CliOptions& o) {
   fit->add_option("--optimizer", o.optimizer, "adam (default), sgd or lbfgs")
       ->check(CLI::IsMember({"adam", "sgd", "lbfgs"}));
   fit->add_option("--steps", o.steps, "number of steps (default 1000)")->check(CLI::Range(int64_t(0), int64_t(1000000000)));
-  fit->add_option("--lr", o.lr, "learning rate (default 0.01; lbfgs: first step scale, default 1)")
-      ->check(CLI::PositiveNumber);
+  // Checked here rather than by CLI::PositiveNumber, whose message prints
+  // DBL_MAX's 309 digits; a UsageError leaves parse() as exit 2.
+  fit->add_option_function<double>(
+      "--lr",
+      [&o](const double& lr) {
+        std::string got = " (got " + CLI::detail::to_string(lr) + ")";
+        if (!(lr > 0)) throw chain::UsageError("--lr must be > 0" + got);
+        if (std::isinf(lr)) throw chain::UsageError("--lr must be finite" + got);
+        o.lr = lr;
+      },
+      "learning rate (default 0.01; lbfgs: first step scale, default 1)");
   fit->add_option("--out", o.out, "write the fitted parameters to this JSON file");
 }
 

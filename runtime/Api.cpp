@@ -1,8 +1,11 @@
-// The public API: Jit compiles source into a Module; Module hands out
-// Functions (primal or gradient), compiled on first request and cached;
-// Function::call checks arguments against the signature, calls the uniform
-// JIT entry point (or, with Backend::Interpreter, the reference interpreter:
-// runtime/Interp.cpp) and rebuilds structured results.
+// The public API: Jit compiles source into a Module (the frontend: parse,
+// check, lower); Module hands out Functions (primal or gradient), cached by
+// name, whose signature comes from the AST at once and whose code is built
+// and JIT-compiled on the first call (or Function::compile()), once, however
+// many threads call a fresh handle; Function::call checks arguments against
+// the signature, calls the uniform JIT entry point (or, with
+// Backend::Interpreter, the reference interpreter: runtime/Interp.cpp) and
+// rebuilds structured results.
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -18,6 +21,32 @@ thread_local int64_t tlsTapePeak = 0;
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void setParams(CompiledFunction& cf, const ast::FnDecl& d) {
+  cf.name = d.name;
+  for (auto& p : d.params) {
+    cf.paramNames.push_back(p.name);
+    cf.paramTypes.push_back(typeInfoOf(p.type));
+  }
+}
+
+bool isFloatScalar(const TypeInfo& t) {
+  return !t.isTuple && t.dims.empty() && (t.dtype == DType::F64 || t.dtype == DType::F32);
+}
+
+// What the signature alone tells about differentiating d with respect to idx,
+// checked when the gradient's handle is made (the body's own limits, such as
+// nested grad, are found when it is compiled).
+void checkDifferentiable(const ast::FnDecl& d, const std::vector<int>& idx, const std::string& file) {
+  std::string prefix = file + ": error: cannot differentiate '" + d.name + "'";
+  if (!isFloatScalar(resultTypeOf(d))) throw CompileError(prefix + ": its result is not a scalar float\n");
+  for (int i : idx) {
+    TypeInfo t = typeInfoOf(d.params[i].type);
+    if (t.isTuple || (t.dtype != DType::F64 && t.dtype != DType::F32))
+      throw CompileError(prefix + " with respect to '" + d.params[i].name + "': it is " + t.str() +
+                         ", not a float\n");
+  }
 }
 
 }  // namespace
@@ -81,30 +110,38 @@ codegen::CodegenOptions CompiledModule::codegenOptions() const {
   return o;
 }
 
-std::shared_ptr<CompiledFunction> CompiledModule::compile(
-    const std::string& key, const std::function<std::unique_ptr<ir::Function>()>& build) {
+std::shared_ptr<CompiledFunction> CompiledModule::handle(const std::string& key,
+                                                        const std::function<void(CompiledFunction&)>& make) {
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
+  auto cf = std::make_shared<CompiledFunction>();
+  cf->backend = opts.backend;
+  make(*cf);
+  cache[key] = cf;
+  return cf;
+}
+
+void CompiledModule::ensureCompiled(CompiledFunction& cf) {
+  if (cf.compiled.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(mu);
+  if (cf.compiled.load(std::memory_order_relaxed)) return;  // another thread did it
   auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<ir::Function> f = build();
+  std::unique_ptr<ir::Function> f = cf.build();
   auto holder = std::make_shared<ir::Module>();
   holder->fileName = fe->fileName;
   const ir::Function* fp = holder->add(std::move(f));
-  auto cf = std::make_shared<CompiledFunction>();
-  cf->backend = opts.backend;
-  if (opts.backend == Backend::Jit) {
+  if (cf.backend == Backend::Jit) {
     if (!jit) jit = codegen::JitEngine::create();
     jit->add(*holder, {fp}, codegenOptions());
-    cf->entry = jit->lookup(fp->name);
+    cf.entry = jit->lookup(fp->name);
   }
-  cf->irModule = holder;
-  cf->irFn = fp;
-  cf->flatResults = fp->resultTypes;
-  for (auto& a : fp->body.args) cf->paramIR.push_back(a->type);
+  cf.irModule = holder;
+  cf.irFn = fp;
+  cf.flatResults = fp->resultTypes;
+  for (auto& a : fp->body.args) cf.paramIR.push_back(a->type);
   compileMs += msSince(t0);
-  cache[key] = cf;
-  return cf;
+  cf.compiled.store(true, std::memory_order_release);
 }
 
 // --- Jit ----------------------------------------------------------------------
@@ -143,21 +180,13 @@ std::vector<std::string> Module::functionNames() const {
 
 Function Module::function(const std::string& name) const {
   const ast::FnDecl& d = impl_->decl(name);
-  const ir::Module& irm = *impl_->fe->module;
-  auto cf = impl_->compile(name, [&] { return pipeline::buildPrimal(irm, name); });
-  if (cf->name.empty()) {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    cf->name = name;
-    for (auto& p : d.params) {
-      cf->paramNames.push_back(p.name);
-      cf->paramTypes.push_back(typeInfoOf(p.type));
-    }
-    cf->resultType = resultTypeOf(d);
-  }
-  Function f;
-  f.module_ = impl_;
-  f.fn_ = cf;
-  return f;
+  const ir::Module* irm = impl_->fe->module.get();
+  auto cf = impl_->handle(name, [&](CompiledFunction& f) {
+    setParams(f, d);
+    f.resultType = resultTypeOf(d);
+    f.build = [irm, name] { return pipeline::buildPrimal(*irm, name); };
+  });
+  return Function(impl_, cf);
 }
 
 std::vector<int> resolveWrt(const ast::FnDecl& d, const std::vector<std::string>& wrt) {
@@ -186,16 +215,10 @@ Function Module::gradient(const std::string& name, const std::vector<std::string
                           bool withValue) const {
   const ast::FnDecl& d = impl_->decl(name);
   std::vector<int> idx = resolveWrt(d, wrt);
-  const ir::Module& irm = *impl_->fe->module;
-  std::string key = pipeline::gradientName(name, idx, withValue);
-  auto cf = impl_->compile(key, [&] { return pipeline::buildGradient(irm, name, idx, withValue); });
-  if (cf->name.empty()) {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    cf->name = name;
-    for (auto& p : d.params) {
-      cf->paramNames.push_back(p.name);
-      cf->paramTypes.push_back(typeInfoOf(p.type));
-    }
+  checkDifferentiable(d, idx, impl_->fe->fileName);
+  const ir::Module* irm = impl_->fe->module.get();
+  auto cf = impl_->handle(pipeline::gradientName(name, idx, withValue), [&](CompiledFunction& f) {
+    setParams(f, d);
     TypeInfo grads;
     if (idx.size() == 1) {
       grads = typeInfoOf(d.params[idx[0]].type);
@@ -204,19 +227,20 @@ Function Module::gradient(const std::string& name, const std::vector<std::string
       for (int i : idx) grads.elems.push_back(typeInfoOf(d.params[i].type));
     }
     if (withValue) {
-      cf->resultType.isTuple = true;
-      cf->resultType.elems = {resultTypeOf(d), grads};
+      f.resultType.isTuple = true;
+      f.resultType.elems = {resultTypeOf(d), grads};
     } else {
-      cf->resultType = grads;
+      f.resultType = grads;
     }
-  }
-  Function f;
-  f.module_ = impl_;
-  f.fn_ = cf;
-  return f;
+    f.build = [irm, name, idx, withValue] { return pipeline::buildGradient(*irm, name, idx, withValue); };
+  });
+  return Function(impl_, cf);
 }
 
-double Module::compileMs() const { return impl_->compileMs; }
+double Module::compileMs() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->compileMs;
+}
 
 // --- Function -----------------------------------------------------------------
 
@@ -226,8 +250,11 @@ const std::vector<TypeInfo>& Function::paramTypes() const { return fn_->paramTyp
 const TypeInfo& Function::resultType() const { return fn_->resultType; }
 void Function::setPrintStream(FILE* f) { tlsPrintStream = f; }
 int64_t Function::lastTapeBytes() { return tlsTapePeak; }
+void Function::compile() const { module_->ensureCompiled(*fn_); }
+bool Function::isCompiled() const { return fn_->compiled.load(std::memory_order_acquire); }
 
 Value Function::call(const std::vector<Value>& args) const {
+  compile();
   const CompiledFunction& f = *fn_;
   if (args.size() != f.paramIR.size())
     throw InputError("function '" + f.name + "' takes " + std::to_string(f.paramIR.size()) +
@@ -249,6 +276,7 @@ Value Function::call(const std::vector<Value>& args) const {
 }
 
 Value Function::interpret(const std::vector<Value>& args) const {
+  compile();
   tlsTapePeak = 0;
   return interpretCall(*fn_, args, tlsPrintStream ? tlsPrintStream : stdout);
 }

@@ -46,55 +46,50 @@ std::vector<TypeInfo> flatten(const TypeInfo& t) {
 Function Module::derived(const std::string& name, int kind, const std::vector<int>& wrt) const {
   const ast::FnDecl& d = impl_->decl(name);
   std::vector<ir::DiffLevel> levels{{DiffKind(kind), wrt}};
-  const ir::Module& irm = *impl_->fe->module;
-  std::string key = ir::derivedName(name, levels);
-  auto cf = impl_->compile(key, [&] { return pipeline::buildDerived(irm, name, levels); });
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  if (cf->name.empty()) {
-    cf->name = name;
+  const ir::Module* irm = impl_->fe->module.get();
+  pipeline::checkDerivable(*irm, name, levels);  // what the signature shows, now
+  auto cf = impl_->handle(ir::derivedName(name, levels), [&](CompiledFunction& cf) {
+    cf.name = name;
     for (auto& p : d.params) {
-      cf->paramNames.push_back(p.name);
-      cf->paramTypes.push_back(typeInfoOf(p.type));
+      cf.paramNames.push_back(p.name);
+      cf.paramTypes.push_back(typeInfoOf(p.type));
     }
+    cf.build = [irm, name, levels] { return pipeline::buildDerived(*irm, name, levels); };
     TypeInfo result = resultTypeOf(d);
-    auto param = [&](int k) { return cf->paramTypes[size_t(k)]; };
     std::vector<TypeInfo> ps;
-    for (int w : wrt) ps.push_back(param(w));
+    for (int w : wrt) ps.push_back(cf.paramTypes[size_t(w)]);
     TypeInfo wrtType = ps.size() == 1 ? ps[0] : tupleOf(ps);
     switch (DiffKind(kind)) {
       case DiffKind::Jvp:
         for (int w : wrt) {
-          cf->paramNames.push_back("d" + d.params[size_t(w)].name);
-          cf->paramTypes.push_back(param(w));
+          cf.paramNames.push_back("d" + d.params[size_t(w)].name);
+          cf.paramTypes.push_back(ps[0]);
         }
-        cf->resultType = tupleOf({result, result});
+        cf.resultType = tupleOf({result, result});
         break;
       case DiffKind::Vjp: {
         std::vector<TypeInfo> ys = flatten(result);
         for (size_t k = 0; k < ys.size(); ++k) {
-          cf->paramNames.push_back(ys.size() == 1 ? "dy" : "dy" + std::to_string(k));
-          cf->paramTypes.push_back(ys[k]);
+          cf.paramNames.push_back(ys.size() == 1 ? "dy" : "dy" + std::to_string(k));
+          cf.paramTypes.push_back(ys[k]);
         }
-        cf->resultType = wrtType;
+        cf.resultType = wrtType;
         break;
       }
-      case DiffKind::Jacobian: cf->resultType = jacobianType(result, ps[0]); break;
-      case DiffKind::ValueJacobian: cf->resultType = tupleOf({result, jacobianType(result, ps[0])}); break;
-      case DiffKind::Hessian: cf->resultType = jacobianType(ps[0], ps[0]); break;
-      case DiffKind::ValueHessian: cf->resultType = tupleOf({result, ps[0], jacobianType(ps[0], ps[0])}); break;
+      case DiffKind::Jacobian: cf.resultType = jacobianType(result, ps[0]); break;
+      case DiffKind::ValueJacobian: cf.resultType = tupleOf({result, jacobianType(result, ps[0])}); break;
+      case DiffKind::Hessian: cf.resultType = jacobianType(ps[0], ps[0]); break;
+      case DiffKind::ValueHessian: cf.resultType = tupleOf({result, ps[0], jacobianType(ps[0], ps[0])}); break;
       case DiffKind::Hvp:
-        cf->paramNames.push_back("v");
-        cf->paramTypes.push_back(ps[0]);
-        cf->resultType = ps[0];
+        cf.paramNames.push_back("v");
+        cf.paramTypes.push_back(ps[0]);
+        cf.resultType = ps[0];
         break;
-      case DiffKind::Grad: cf->resultType = wrtType; break;
-      case DiffKind::ValueAndGrad: cf->resultType = tupleOf({result, wrtType}); break;
+      case DiffKind::Grad: cf.resultType = wrtType; break;
+      case DiffKind::ValueAndGrad: cf.resultType = tupleOf({result, wrtType}); break;
     }
-  }
-  Function f;
-  f.module_ = impl_;
-  f.fn_ = cf;
-  return f;
+  });
+  return Function(impl_, cf);
 }
 
 Function Module::jvp(const std::string& name, const std::vector<std::string>& wrt) const {

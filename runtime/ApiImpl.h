@@ -1,7 +1,13 @@
 // Internal state behind the public handles (chain::Module, chain::Function):
-// the frontend result, the JIT engine and the cache of compiled functions.
+// the frontend result, the JIT engine and the cache of functions. A function
+// is made in two steps: its handle (signature, and how to build its IR) when
+// Module::function/gradient is asked for it, its code when it is first called
+// or Function::compile() runs (CompiledModule::ensureCompiled), so a command
+// compiles only what it runs.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,31 +21,43 @@
 namespace chain {
 
 struct CompiledFunction {
+  // The signature, set when the handle is made and never changed.
   std::string name;                   // the user-facing name ("f", or "f" for its gradient)
-  codegen::EntryFn entry = nullptr;
   std::vector<std::string> paramNames;
   std::vector<TypeInfo> paramTypes;
-  std::vector<ir::Type> paramIR;
   TypeInfo resultType;                // structure of the result (tuples nest)
+  Backend backend = Backend::Jit;     // what call() runs
+  // Builds the call-free IR; run by ensureCompiled until it succeeds.
+  std::function<std::unique_ptr<ir::Function>()> build;
+
+  // Set by ensureCompiled under CompiledModule::mu, then published by
+  // `compiled` (release); readers check `compiled` (acquire) first.
+  std::atomic<bool> compiled{false};
+  codegen::EntryFn entry = nullptr;
+  std::vector<ir::Type> paramIR;
   std::vector<ir::Type> flatResults;  // the IR function's results
   // The call-free IR the entry was compiled from, kept for the interpreter.
   std::shared_ptr<ir::Module> irModule;
   const ir::Function* irFn = nullptr;
-  Backend backend = Backend::Jit;     // what call() runs
 };
 
 struct CompiledModule {
   Options opts;
   std::unique_ptr<pipeline::FrontendResult> fe;
   std::unique_ptr<codegen::JitEngine> jit;
-  std::mutex mu;  // guards the cache and the JIT while compiling
+  std::mutex mu;  // guards the cache, compileMs and the JIT while compiling
   std::map<std::string, std::shared_ptr<CompiledFunction>> cache;
   double compileMs = 0;
 
   const ast::FnDecl& decl(const std::string& name) const;  // throws UsageError
   codegen::CodegenOptions codegenOptions() const;
-  std::shared_ptr<CompiledFunction> compile(const std::string& key,
-                                            const std::function<std::unique_ptr<ir::Function>()>& build);
+  // The cached handle for `key`, made by `make` (signature and build) the
+  // first time; compiles nothing.
+  std::shared_ptr<CompiledFunction> handle(const std::string& key,
+                                           const std::function<void(CompiledFunction&)>& make);
+  // Builds and JIT-compiles f once (thread-safe); a failure (CompileError)
+  // leaves it uncompiled, so the next call reports it again.
+  void ensureCompiled(CompiledFunction& f);
 };
 
 // The argument and result storage of one call, in the entry's ABI.

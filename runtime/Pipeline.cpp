@@ -247,20 +247,23 @@ std::unique_ptr<Function> buildPrimal(const ir::Module& m, const std::string& na
   return f;
 }
 
-std::unique_ptr<Function> buildDerived(const ir::Module& m, const std::string& name,
-                                       const std::vector<ir::DiffLevel>& levels, const StageHook& hook) {
+void checkDerivable(const ir::Module& m, const std::string& name, const std::vector<ir::DiffLevel>& levels) {
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
   ir::Signature sig{{}, src->resultTypes}, out;
   for (size_t i = 0; i < src->numParams(); ++i) sig.params.push_back(src->param(i)->type);
   std::string why;
-  if (!ir::derivedSignature(sig, levels, out, why)) {
-    // Name the parameter when the first level's wrt is what is wrong.
-    for (int w : levels[0].wrt)
-      if (w >= 0 && w < int(src->numParams()) && !src->param(w)->type.isFloat())
-        why = "'" + src->paramNames[w] + "' is " + src->param(w)->type.str() + ", not a float";
-    cannotDerive(m.fileName, *src, why);
-  }
+  if (ir::derivedSignature(sig, levels, out, why)) return;
+  // Name the parameter when the first level's wrt is what is wrong.
+  for (int w : levels[0].wrt)
+    if (w >= 0 && w < int(src->numParams()) && !src->param(w)->type.isFloat())
+      why = "'" + src->paramNames[w] + "' is " + src->param(w)->type.str() + ", not a float";
+  cannotDerive(m.fileName, *src, why);
+}
+
+std::unique_ptr<Function> buildDerived(const ir::Module& m, const std::string& name,
+                                       const std::vector<ir::DiffLevel>& levels, const StageHook& hook) {
+  checkDerivable(m, name, levels);
   bool reverseFirst = levels[0].kind == ir::DiffKind::Grad || levels[0].kind == ir::DiffKind::ValueAndGrad;
   std::unique_ptr<Function> f = buildPrimal(m, name, hook, reverseFirst);
   for (size_t k = 0; k < levels.size(); ++k) {

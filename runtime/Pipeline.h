@@ -55,6 +55,10 @@ std::unique_ptr<ir::Function> buildDerived(const ir::Module& m, const std::strin
                                            const std::vector<ir::DiffLevel>& levels,
                                            const StageHook& hook = {});
 
+// Throws chain::CompileError when a level of `levels` does not apply to
+// `name` (as buildDerived would), from the signatures alone.
+void checkDerivable(const ir::Module& m, const std::string& name, const std::vector<ir::DiffLevel>& levels);
+
 // The symbol name of a generated gradient: "f.grad.0.2", "f.vgrad.1".
 std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue);
 

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 (cd build && ctest --output-on-failure)
+bash scripts/test-install.sh
 if [ "${CHAIN_SKIP_ASAN:-0}" != 1 ]; then
   CHAIN_RANDOM_PROGRAMS="${CHAIN_RANDOM_PROGRAMS:-300}" bash scripts/sanitize.sh asan
 fi

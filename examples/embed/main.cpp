@@ -1,6 +1,8 @@
 // Embedding Chain in a C++ program through its one public header: compile a
 // model from a string, call a function and its gradient, and run a few steps
-// of gradient descent with the JIT-compiled gradient. Built as `embed_example`.
+// of gradient descent with the JIT-compiled gradient. Built as `embed_example`
+// in Chain's build, and as `embed` by this folder's CMakeLists.txt against an
+// installed Chain (scripts/test-install.sh).
 #include <chain/chain.h>
 
 #include <cstdio>

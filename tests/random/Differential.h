@@ -206,16 +206,21 @@ class ProgramChecker {
       Module m2 = Jit().compile_string(p_.source, file_);
       try {
         g2_ = m2.gradient(p_.entry, {}, true);
+        g2_.compile();  // handles compile lazily: a compile error belongs here
       } catch (const CompileError& e) {
         if (!p_.usesGrad || std::string(e.what()).find("nested differentiation") == std::string::npos) throw;
         noGradient_ = true;  // (not supported yet: check the primal only)
         ++st_.primalOnly;
       }
-      if (opts_.checkPrimal || noGradient_) f2_ = m2.function(p_.entry);
+      if (opts_.checkPrimal || noGradient_) {
+        f2_ = m2.function(p_.entry);
+        f2_.compile();
+      }
       if (opts_.checkO0) {
         Options o0;
         o0.optLevel = 0;
         f0_ = Jit(o0).compile_string(p_.source, file_).function(p_.entry);
+        f0_.compile();
       }
       fe_ = pipeline::runFrontend(p_.source, file_);
     } catch (const std::exception& e) {

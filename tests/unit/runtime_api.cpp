@@ -5,6 +5,7 @@
 
 #include <chain/chain.h>
 
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -182,5 +183,71 @@ TEST_CASE("API: optimisation levels agree", "[api]") {
     chain::Options opts;
     opts.optLevel = o;
     CHECK(num(compile(src, opts).gradient("f")({0.1})) == Approx(ref).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("API: handles compile lazily, so a gradient never compiles its primal", "[api][lazy]") {
+  auto m = compile("fn f(x: f64, y: f64) -> f64 { x * y + sin(x) }");
+  double frontendMs = m.compileMs();
+  chain::Function f = m.function("f");
+  chain::Function g = m.gradient("f", {"x"}, true);
+  CHECK_FALSE(f.isCompiled());
+  CHECK_FALSE(g.isCompiled());
+  CHECK(m.compileMs() == frontendMs);  // making handles compiles nothing
+  Value vg = g({0.5, 2.0});
+  CHECK(num(vg.tuple()[1]) == Approx(2.0 + std::cos(0.5)));
+  CHECK(g.isCompiled());
+  CHECK_FALSE(f.isCompiled());
+  CHECK_FALSE(m.function("f").isCompiled());
+  double gradMs = m.compileMs();
+  CHECK(gradMs > frontendMs);
+  CHECK(num(f({0.5, 2.0})) == Approx(1.0 + std::sin(0.5)));
+  CHECK(f.isCompiled());
+  CHECK(m.function("f").isCompiled());  // handles of one function share its code
+  double allMs = m.compileMs();
+  CHECK(allMs > gradMs);
+  f.compile();
+  g({0.5, 2.0});
+  CHECK(m.compileMs() == allMs);  // each function is compiled once
+}
+
+TEST_CASE("API: what the signature rules out throws at once; nested grad compiles lazily", "[api][lazy]") {
+  auto m = compile(
+      "fn sq(x: f64, y: f64) -> f64 { x * x * y }\n"
+      "fn d(x: f64) -> f64 { grad(sq)(x, 3.0) }\n"
+      "fn v(x: f64) -> f64[2] { [x, x] }\n");
+  CHECK_THROWS_AS(m.gradient("v"), chain::CompileError);  // the signature says so at once
+  CHECK_THROWS_AS(m.hessian("v"), chain::CompileError);
+  chain::Function g = m.gradient("d");  // d = 6x: its gradient is 6 (forward over reverse)
+  CHECK_FALSE(g.isCompiled());
+  CHECK(num(g({2.0})) == Approx(6.0));
+  CHECK(g.isCompiled());
+  CHECK(num(m.function("d")({2.0})) == Approx(12.0));
+}
+
+TEST_CASE("API: several threads calling a fresh handle compile it once", "[api][lazy]") {
+  for (chain::Backend backend : {chain::Backend::Jit, chain::Backend::Interpreter}) {
+    chain::Options o;
+    o.backend = backend;
+    auto m = compile("fn f(x: f64, n: i64) -> f64 { var s = x\n for i in 0..n { s = sin(s) + x }\n s }", o);
+    double expect = 0.3;
+    for (int i = 0; i < 20; ++i) expect = std::sin(expect) + 0.3;
+    chain::Function g = m.function("f");
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    std::vector<int> ok(8, 0);
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        while (!go.load()) std::this_thread::yield();
+        try {
+          ok[size_t(t)] = num(g({0.3, int64_t(20)})) == Approx(expect).epsilon(1e-12);
+        } catch (const std::exception&) {
+          ok[size_t(t)] = -1;  // e.g. the JIT asked to add the same function twice
+        }
+      });
+    go = true;
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 8; ++t) CHECK(ok[size_t(t)] == 1);
+    CHECK(g.isCompiled());
   }
 }

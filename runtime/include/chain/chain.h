@@ -9,7 +9,11 @@
 //   chain::Value v = f({1.0, 2.0});                      // checked against the signature
 //
 // Modules and functions are cheap handles (shared ownership of the compiled
-// code). A compiled function may be called from several threads at once.
+// code). Compilation is lazy: compile_* runs the frontend (so a syntax or
+// type error throws there), function()/gradient() make a handle with the
+// signature, and the first call of a handle (or Function::compile()) builds
+// and JIT-compiles that one function. A function may be called from several
+// threads at once, a fresh handle too (it is compiled once).
 #pragma once
 
 #include <cstdint>
@@ -140,6 +144,7 @@ struct CompiledModule;    // internal
 
 class Function {
  public:
+  Function() = default;  // an empty handle: only assignable
   Value operator()(const std::vector<Value>& args) const { return call(args); }
   Value call(const std::vector<Value>& args) const;
   // The same call evaluated by the reference interpreter, whatever the
@@ -150,6 +155,12 @@ class Function {
   const std::vector<std::string>& paramNames() const;
   const std::vector<TypeInfo>& paramTypes() const;
   const TypeInfo& resultType() const;
+  // Builds and compiles the function now if no call has yet (calls do it
+  // themselves). Throws CompileError when the body cannot be compiled (e.g.
+  // a gradient through nested grad); it is then still uncompiled, and every
+  // call throws the same error.
+  void compile() const;
+  bool isCompiled() const;  // whether compile() or a call has succeeded
   // Where print() output goes for calls on this thread (default stdout).
   static void setPrintStream(FILE* f);
   // Peak bytes of AD tape used by the last call on this thread (0 for
@@ -158,6 +169,8 @@ class Function {
 
  private:
   friend class Module;
+  Function(std::shared_ptr<CompiledModule> m, std::shared_ptr<CompiledFunction> f)
+      : module_(std::move(m)), fn_(std::move(f)) {}
   std::shared_ptr<CompiledModule> module_;
   std::shared_ptr<CompiledFunction> fn_;
 };
@@ -165,11 +178,14 @@ class Function {
 class Module {
  public:
   std::vector<std::string> functionNames() const;   // in source order
+  // The handle of function `name` (UsageError if none); compiles nothing.
   Function function(const std::string& name) const;
   // The gradient of scalar function `name` with respect to `wrt` (parameter
   // names; empty: every float parameter). Result: the gradient itself for one
   // parameter, else a tuple of gradients; with withValue, the tuple
-  // (value, gradient) as the language's value_and_grad returns it.
+  // (value, gradient) as the language's value_and_grad returns it. Compiles
+  // nothing (not the primal either); what the signature rules out (a
+  // non-float wrt, a non-scalar result) throws CompileError here.
   Function gradient(const std::string& name, const std::vector<std::string>& wrt = {},
                     bool withValue = false) const;
   // Forward mode: f's parameters, then a tangent d<p> per wrt parameter
@@ -195,7 +211,9 @@ class Module {
   std::string emit(const std::string& stage, const std::string& fn,
                    const std::vector<std::string>& wrt = {}) const;
   static std::vector<std::string> stageNames();
-  double compileMs() const;  // time spent compiling so far (frontend + JIT)
+  // Time spent compiling so far: the frontend, plus every function compiled
+  // by a call or Function::compile() (a handle that never ran adds nothing).
+  double compileMs() const;
 
  private:
   friend class Jit;
