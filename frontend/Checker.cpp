@@ -110,7 +110,7 @@ bool isBuiltinName(const std::string& n) {
       "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "relu", "softplus",
       "log1p", "expm1", "floor", "ceil", "pow", "min", "max", "atan2", "f64", "f32", "i64",
       "stop_gradient", "print", "grad", "value_and_grad", "sum", "prod", "mean", "logsumexp",
-      "dot", "transpose", "zeros", "ones", "fill", "len", "size"};
+      "dot", "transpose", "zeros", "ones", "fill", "len", "size", "uniform", "normal", "mix"};
   return names.count(n) != 0;
 }
 
