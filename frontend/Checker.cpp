@@ -109,8 +109,9 @@ bool isBuiltinName(const std::string& n) {
   static const std::set<std::string> names = {
       "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "relu", "softplus",
       "log1p", "expm1", "floor", "ceil", "pow", "min", "max", "atan2", "f64", "f32", "i64",
-      "stop_gradient", "print", "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp", "sum", "prod", "mean", "logsumexp",
-      "dot", "transpose", "zeros", "ones", "fill", "len", "size"};
+      "stop_gradient", "print", "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp",
+      "sum", "prod", "mean", "logsumexp", "dot", "transpose", "zeros", "ones", "fill", "len", "size",
+      "uniform", "normal", "mix"};
   return names.count(n) != 0;
 }
 

@@ -92,24 +92,53 @@ SemType FnChecker::matmul(const SemType& a, const SemType& b, const std::string&
   return arrayOf(a.type.elem, dims);
 }
 
-// zeros(n, ...) | ones(n, ...) | fill(v, n, ...), each with dtype=f64|f32|i64.
-SemType FnChecker::fillBuiltin(Expr& e, const std::string& name, const SemType* hint) {
+// The dtype=... of an array built-in: f64, f32 or (when allowed) i64.
+// Returns false after an error; `given` tells whether dtype= was there.
+bool FnChecker::dtypeArg(Expr& e, const std::string& name, bool allowI64, ir::Scalar& dtype,
+                         bool& given) {
   bool ok = true;
-  bool hasDtype = false;
-  ir::Scalar dtype = ir::Scalar::F64;
   for (auto& n : e.named) {
     const Expr& v = *n.value;
+    bool known = v.kind == ExprKind::Name &&
+                 (v.text == "f64" || v.text == "f32" || (allowI64 && v.text == "i64"));
     if (n.name != "dtype") {
       m_.diag.error(n.loc, "'" + name + "' has no argument named '" + n.name + "'");
       ok = false;
-    } else if (v.kind == ExprKind::Name && (v.text == "f64" || v.text == "f32" || v.text == "i64")) {
-      hasDtype = true;
+    } else if (known) {
+      given = true;
       dtype = v.text == "f64" ? ir::Scalar::F64 : v.text == "f32" ? ir::Scalar::F32 : ir::Scalar::I64;
     } else {
-      m_.diag.error(v.loc, "dtype must be f64, f32 or i64");
+      m_.diag.error(v.loc, allowI64 ? "dtype must be f64, f32 or i64" : "dtype must be f64 or f32");
       ok = false;
     }
   }
+  return ok;
+}
+
+// The sizes e.args[first..] of an array built-in: i64 scalars. Appends
+// their symbolic sizes to `dims`; returns false after an error.
+bool FnChecker::sizeArgs(Expr& e, const std::string& name, size_t first,
+                         std::vector<std::string>& dims) {
+  bool ok = true;
+  for (size_t i = first; i < e.args.size(); ++i) {
+    Expr& a = *e.args[i];
+    SemType t = expr(a);
+    if (!t.ok() || !requireValue(a)) {
+      ok = false;
+    } else if (!isIntScalar(t)) {
+      m_.diag.error(a.loc, "'" + name + "' expects sizes of type i64, found " + typeStr(t));
+      ok = false;
+    }
+    dims.push_back(dimOf(a));
+  }
+  return ok;
+}
+
+// zeros(n, ...) | ones(n, ...) | fill(v, n, ...), each with dtype=f64|f32|i64.
+SemType FnChecker::fillBuiltin(Expr& e, const std::string& name, const SemType* hint) {
+  bool hasDtype = false;
+  ir::Scalar dtype = ir::Scalar::F64;
+  bool ok = dtypeArg(e, name, true, dtype, hasDtype);
   size_t first = name == "fill" ? 1 : 0;
   if (e.args.size() <= first) {
     for (auto& a : e.args) expr(*a);
@@ -135,17 +164,7 @@ SemType FnChecker::fillBuiltin(Expr& e, const std::string& name, const SemType* 
     }
   }
   std::vector<std::string> dims;
-  for (size_t i = first; i < e.args.size(); ++i) {
-    Expr& a = *e.args[i];
-    SemType t = expr(a);
-    if (!t.ok() || !requireValue(a)) {
-      ok = false;
-    } else if (!isIntScalar(t)) {
-      m_.diag.error(a.loc, "'" + name + "' expects sizes of type i64, found " + typeStr(t));
-      ok = false;
-    }
-    dims.push_back(dimOf(a));
-  }
+  ok = sizeArgs(e, name, first, dims) && ok;
   if (!ok) return SemType::invalid();
   return arrayOf(elem, dims);
 }

@@ -1,5 +1,6 @@
-// The type checker, built-in functions (SPEC §4, scalar forms); the
-// differentiation operators are in CheckerDiff.cpp. Reductions and the array built-ins are in
+// The type checker, built-in functions (SPEC §4, scalar forms; the random
+// numbers uniform / normal / mix); the differentiation operators are in
+// CheckerDiff.cpp. Reductions and the array built-ins are in
 // CheckerArrayOps.cpp; the elementwise built-ins here also take arrays.
 #include <set>
 
@@ -46,12 +47,14 @@ SemType FnChecker::builtin(Expr& e, const std::string& name, const SemType* hint
   if (name == "sum" || name == "prod" || name == "mean" || name == "logsumexp" || oneArgMinMax)
     return reduction(e, name, hint);
   if (isArrayBuiltin(name)) return arrayBuiltin(e, name, hint);
+  if (name == "uniform" || name == "normal") return randomBuiltin(e, name);
   if (!e.named.empty()) {
     for (auto& n : e.named) expr(*n.value);
     m_.diag.error(e.named[0].loc, "'" + name + "' takes no named arguments");
     return SemType::invalid();
   }
   if (name == "print") return printBuiltin(e);
+  if (name == "mix") return mixBuiltin(e);
   if (isMathBuiltin(name)) return mathBuiltin(e, name, hint);
   if (name == "pow" || name == "min" || name == "max" || name == "atan2")
     return binaryBuiltin(e, name, hint);
@@ -141,6 +144,43 @@ SemType FnChecker::printBuiltin(Expr& e) {
     if (expr(a).ok()) requireValue(a);
   }
   return v;
+}
+
+// An i64 scalar argument of uniform / normal / mix (`what`: key, index).
+bool FnChecker::keyArg(Expr& a, const std::string& name, const char* what) {
+  SemType t = expr(a);
+  if (!t.ok() || !requireValue(a)) return false;
+  if (!isIntScalar(t)) {
+    m_.diag.error(a.loc, "'" + name + "' expects an i64 " + what + ", found " + typeStr(t));
+    return false;
+  }
+  return true;
+}
+
+// uniform(key, n, ...) | normal(key, n, ...), optionally dtype=f32: an array
+// of the given sizes drawn from the generator of ir/Philox.h.
+SemType FnChecker::randomBuiltin(Expr& e, const std::string& name) {
+  bool given = false;
+  ir::Scalar dtype = ir::Scalar::F64;
+  bool ok = dtypeArg(e, name, false, dtype, given);
+  if (e.args.size() < 2) {
+    for (auto& a : e.args) expr(*a);
+    m_.diag.error(e.loc, "'" + name + "' expects a key and at least one size");
+    return SemType::invalid();
+  }
+  ok = keyArg(*e.args[0], name, "key") && ok;
+  std::vector<std::string> dims;
+  ok = sizeArgs(e, name, 1, dims) && ok;
+  if (!ok) return SemType::invalid();
+  return arrayOf(dtype, dims);
+}
+
+// mix(key, i): an i64 key for an independent stream.
+SemType FnChecker::mixBuiltin(Expr& e) {
+  if (!argCount(e, "mix", 2, "a key and an index")) return SemType::invalid();
+  bool ok = keyArg(*e.args[0], "mix", "key");
+  ok = keyArg(*e.args[1], "mix", "index") && ok;
+  return ok ? SemType::value(ir::Type::i64()) : SemType::invalid();
 }
 
 }  // namespace chain::frontend::detail

@@ -228,6 +228,8 @@ class FnChecker {
   SemType reduction(Expr& e, const std::string& name, const SemType* hint);
   SemType arrayBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType fillBuiltin(Expr& e, const std::string& name, const SemType* hint);
+  bool dtypeArg(Expr& e, const std::string& name, bool allowI64, ir::Scalar& dtype, bool& given);
+  bool sizeArgs(Expr& e, const std::string& name, size_t first, std::vector<std::string>& dims);
   // The broadcast of two operand types to element type `elem`; reports
   // rank-independent literal size conflicts ("operator '+': ...").
   SemType broadcast(const SemType& a, const SemType& b, ir::Scalar elem, const std::string& what,
@@ -243,6 +245,9 @@ class FnChecker {
   SemType mathBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType binaryBuiltin(Expr& e, const std::string& name, const SemType* hint);
   SemType printBuiltin(Expr& e);
+  SemType randomBuiltin(Expr& e, const std::string& name);
+  SemType mixBuiltin(Expr& e);
+  bool keyArg(Expr& a, const std::string& name, const char* what);
   // --- differentiation operators (CheckerDiff.cpp) ---
   SemType diffExpr(Expr& e, const std::string& name, ir::DiffKind kind);
   bool diffTarget(Expr& fe, const std::string& name, FnRef& ref);

@@ -2,8 +2,9 @@
 // `reduce` over every axis reading `index`) and over generators (a nest of
 // `reduce`, a later range may use the earlier indices; `mean` divides by the
 // count taken over the same ranges), matmul / dot with an assert on the inner
-// sizes, transpose, zeros / ones / fill, len / size, and the elementwise
-// built-ins on arrays (a `map`, see FnLowerer::elementwise).
+// sizes, transpose, zeros / ones / fill, len / size, the elementwise
+// built-ins on arrays (a `map`, see FnLowerer::elementwise) and the random
+// numbers (a `map` of rand_uniform / rand_normal at the flat index).
 #include <cassert>
 
 #include "frontend/LowerImpl.h"
@@ -158,6 +159,43 @@ Value* FnLowerer::elementwiseBuiltin(const Expr& e, const std::string& name) {
   return elementwise(ops, "'" + name + "'", e.loc, [&](const std::vector<Value*>& s) {
     return b_.binary(k, b_.cast(s[0], t), b_.cast(s[1], t));
   });
+}
+
+// uniform(key, n0, ..) / normal(key, n0, ..): a map over the sizes whose
+// element (i0, ..) is rand_uniform / rand_normal of the key and the flat
+// C-order index (..(i0 n1 + i1) n2 + ..); mix(key, i) is one rand_mix. A
+// negative size is a runtime error, which the map reports when it runs; an
+// assert says it too, since fusion may replace the map by its body (sum of
+// uniform(k, n) is a reduce over 0..n).
+Value* FnLowerer::randomBuiltin(const Expr& e, const std::string& name) {
+  Value* key = scalar(*e.args[0]);
+  if (name == "mix") {
+    Value* i = scalar(*e.args[1]);
+    b_.setLoc(e.loc);
+    return b_.create(OpKind::RandMix, {key, i}, {ir::Type::i64()})->result();
+  }
+  std::vector<Value*> sizes;
+  for (size_t k = 1; k < e.args.size(); ++k) sizes.push_back(scalar(*e.args[k]));
+  b_.setLoc(e.loc);
+  for (Value* n : sizes) {
+    bool constant = n->def && n->def->kind == OpKind::ConstI;
+    if (!constant || n->def->i < 0)
+      emitAssert(b_.binary(OpKind::Ge, n, b_.constI(0)), {n}, "array size {} is negative");
+  }
+  ir::Type t = e.sem.type;
+  ir::Operation* map = b_.create(OpKind::Map, sizes, {t}, 1);
+  ir::Block* body = map->region(0);
+  ir::Block* outer = b_.block();
+  b_.setBlock(body);
+  Value* flat = nullptr;
+  for (Value* n : sizes) {
+    Value* i = body->addArg(ir::Type::i64());
+    flat = flat ? b_.binary(OpKind::Add, b_.binary(OpKind::Mul, flat, n), i) : i;
+  }
+  OpKind kind = name == "uniform" ? OpKind::RandUniform : OpKind::RandNormal;
+  b_.yield({b_.create(kind, {key, flat}, {ir::Type{t.elem, 0}})->result()});
+  b_.setBlock(outer);
+  return map->result();
 }
 
 }  // namespace chain::frontend::lowering

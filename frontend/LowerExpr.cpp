@@ -40,7 +40,7 @@ bool isBuiltin(const std::string& n) {
          n == "f32" || n == "i64" || n == "print" || isDiffOperator(n) ||
          n == "sum" || n == "prod" || n == "mean" || n == "logsumexp" || n == "dot" ||
          n == "transpose" || n == "zeros" || n == "ones" || n == "fill" || n == "len" ||
-         n == "size";
+         n == "size" || n == "uniform" || n == "normal" || n == "mix";
 }
 
 // -v for an integer literal without signed overflow.
@@ -253,6 +253,7 @@ std::vector<Value*> FnLowerer::builtin(const Expr& e, const std::string& name) {
   if (name == "dot" || name == "transpose" || name == "zeros" || name == "ones" ||
       name == "fill" || name == "len" || name == "size")
     return arrayBuiltin(e, name);
+  if (name == "uniform" || name == "normal" || name == "mix") return {randomBuiltin(e, name)};
   if (t.rank > 0) return {elementwiseBuiltin(e, name)};
   OpKind k;
   if (mathOp(name, k)) {

@@ -150,6 +150,8 @@ class FnLowerer {
   std::vector<Value*> arrayBuiltin(const Expr& e, const std::string& name);
   // Elementwise built-ins (exp, pow, casts, ...) on arrays.
   Value* elementwiseBuiltin(const Expr& e, const std::string& name);
+  // uniform(key, n, ...), normal(key, n, ...), mix(key, i).
+  Value* randomBuiltin(const Expr& e, const std::string& name);
 
   const std::vector<FnSig>& sigs_;
   const std::map<std::string, int>& byName_;

@@ -1,9 +1,11 @@
 // The reference interpreter: evaluates IR op by op over a value map, with the
 // same semantics code generation gives (C integer division, min/max ties to
-// the first operand, stable softplus, saturating float->int casts).
+// the first operand, stable softplus, saturating float->int casts, random
+// numbers from ir/Philox.h).
 #include "ir/Interpreter.h"
 
 #include "ir/InterpreterImpl.h"
+#include "ir/Philox.h"
 #include "ir/Printer.h"
 
 #include <cmath>
@@ -197,6 +199,12 @@ RtValue Interp::scalar(const Operation& op, const std::vector<RtValue>& x) {
       if (t.elem == Scalar::Bool) return RtValue::boolean(x[0].num() != 0);
       return RtValue::i64(fl ? castToInt(a) : ia);
     case OpKind::StopGradient: return x[0];
+    // ir/Philox.h, as compiled code calls it (f32: the header's own rounding)
+    case OpKind::RandUniform:
+      return t.elem == Scalar::F32 ? RtValue::f32(philox::uniform01f(ia, ib)) : mk(t, philox::uniform01(ia, ib));
+    case OpKind::RandNormal:
+      return t.elem == Scalar::F32 ? RtValue::f32(philox::normal01f(ia, ib)) : mk(t, philox::normal01(ia, ib));
+    case OpKind::RandMix: return RtValue::i64(philox::mixKey(ia, ib));
     case OpKind::Call: case OpKind::GradCall: case OpKind::Print: case OpKind::If:
     case OpKind::For: case OpKind::While: case OpKind::Yield: case OpKind::Return:
     case OpKind::TapePush: case OpKind::TapePop:

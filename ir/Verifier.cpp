@@ -435,6 +435,13 @@ void Verifier::types(const Operation& op, const OpWhere& where) {
         NEED(op.results[0]->type.rank == opd(0).rank, where, "cast changes the rank");
       return;
     case OpKind::StopGradient: resultIs(op, opd(0), where); return;
+    case OpKind::RandUniform: case OpKind::RandNormal: case OpKind::RandMix:
+      NEED(opd(0) == Type::i64() && opd(1) == Type::i64(), where,
+           "operands must be i64 scalars (key, index)");
+      if (op.kind == OpKind::RandMix) resultIs(op, Type::i64(), where);
+      else if (oneResult(op, where))
+        NEED(op.results[0]->type.isFloatScalar(), where, "result must be a float scalar");
+      return;
     case OpKind::Call: case OpKind::GradCall: call(op, where); return;
     case OpKind::Print: case OpKind::TapePush: case OpKind::Yield: case OpKind::Return:
       noResults(op, where);

@@ -1,7 +1,8 @@
 // The derivative rule table: one case per op, with its math. Conventions at
 // non-differentiable points follow SPEC §5: relu'(0) = 0, abs'(0) = 0,
 // min/max send the whole adjoint to the first operand on a tie, floor, ceil,
-// comparisons and integer code have zero derivative, stop_gradient blocks.
+// comparisons and integer code have zero derivative, stop_gradient blocks,
+// and the random numbers (functions of an i64 key and index) are constants.
 #include "passes/Derivatives.h"
 
 #include <cassert>
@@ -146,7 +147,8 @@ bool hasScalarRule(OpKind k) {
     case OpKind::Ceil: case OpKind::Lt: case OpKind::Le: case OpKind::Gt:
     case OpKind::Ge: case OpKind::Eq: case OpKind::Ne: case OpKind::And:
     case OpKind::Or: case OpKind::Not: case OpKind::Select: case OpKind::Cast:
-    case OpKind::StopGradient:
+    case OpKind::StopGradient: case OpKind::RandUniform: case OpKind::RandNormal:
+    case OpKind::RandMix:
       return true;
   }
   return false;
@@ -164,6 +166,9 @@ std::vector<Value*> scalarAdjoint(Builder& b, const ir::Operation& op, const std
       return none;
     // stop_gradient(x) = x with zero derivative
     case OpKind::StopGradient: return none;
+    // uniform, normal and mix are functions of i64 operands (key, index)
+    // only: there is no float input, so the derivative is zero
+    case OpKind::RandUniform: case OpKind::RandNormal: case OpKind::RandMix: return none;
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
     case OpKind::Rem: case OpKind::Pow: case OpKind::Min: case OpKind::Max:
     case OpKind::Atan2:

@@ -197,7 +197,8 @@ void arrayAdjoint(Builder& b, const Operation& op, const std::vector<Value*>& x,
     case OpKind::Softplus: case OpKind::Log1p: case OpKind::Expm1: case OpKind::Floor:
     case OpKind::Ceil: case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
     case OpKind::Eq: case OpKind::Ne: case OpKind::And: case OpKind::Or: case OpKind::Not:
-    case OpKind::Select: case OpKind::Cast: case OpKind::StopGradient: case OpKind::Call:
+    case OpKind::Select: case OpKind::Cast: case OpKind::StopGradient: case OpKind::RandUniform:
+    case OpKind::RandNormal: case OpKind::RandMix: case OpKind::Call:
     case OpKind::GradCall: case OpKind::Print: case OpKind::If: case OpKind::For:
     case OpKind::While: case OpKind::Yield: case OpKind::Return: case OpKind::TapePush:
     case OpKind::TapePop: case OpKind::Map: case OpKind::Reduce:

@@ -153,7 +153,8 @@ void Forward::op(Builder& b, const Operation& o) {
     case OpKind::Ceil: case OpKind::Lt: case OpKind::Le: case OpKind::Gt:
     case OpKind::Ge: case OpKind::Eq: case OpKind::Ne: case OpKind::And:
     case OpKind::Or: case OpKind::Not: case OpKind::Select: case OpKind::Cast:
-    case OpKind::StopGradient:
+    case OpKind::StopGradient: case OpKind::RandUniform: case OpKind::RandNormal:
+    case OpKind::RandMix:
       return scalarOp(b, o);
     case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::Update:
     case OpKind::AddAt: case OpKind::MatMul: case OpKind::Transpose: case OpKind::Fill:

@@ -50,10 +50,11 @@ bool oneOf(OpKind k, std::initializer_list<OpKind> ks) {
 }
 
 // A libm-class function: tens of cycles, far more than loading a
-// materialised element.
+// materialised element (the random numbers: ten Philox rounds, a call).
 bool transcendental(OpKind k) {
   return oneOf(k, {OpKind::Exp, OpKind::Log, OpKind::Tanh, OpKind::Sin, OpKind::Cos, OpKind::Tan, OpKind::Pow,
-                   OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2});
+                   OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2,
+                   OpKind::RandUniform, OpKind::RandNormal, OpKind::RandMix});
 }
 
 bool hasTranscendental(const Block& body) {

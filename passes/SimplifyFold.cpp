@@ -2,7 +2,8 @@
 // whose result the runtime computes the same way (the same libm functions, in
 // the operand's precision), and exact identities (x*1, x/1, x-(+0.0),
 // x+(-0.0), integer x+0 and x*0, neg(neg x), select(c, a, a), integer or
-// bool comparisons of a value with itself, ...).
+// bool comparisons of a value with itself, ...), and the random numbers of a
+// constant key and index (ir/Philox.h, as the runtime computes them).
 //
 // Not folded, on purpose: integer division/remainder by zero or INT64_MIN/-1
 // (they trap at run time), float ops that would turn finite operands into a
@@ -11,6 +12,8 @@
 // runtime's), f32 transcendental functions (float or double libm?), casts to
 // bool, and float-to-int casts out of range.
 #include "passes/SimplifyFold.h"
+
+#include "ir/Philox.h"
 
 #include <cmath>
 #include <cstring>
@@ -275,6 +278,18 @@ Result cast(Value* x, Type to) {
   return none();  // casts to bool: left to the runtime
 }
 
+// uniform / normal / mix of a constant key and index: the value ir/Philox.h
+// gives, which is what the runtime computes (it calls the same functions).
+Result random(OpKind k, const Value* key, const Value* index, Type t) {
+  Const a = constOf(key), b = constOf(index);
+  if (!a.known || !b.known) return none();
+  if (k == OpKind::RandMix) return constI(philox::mixKey(a.i, b.i));
+  bool f32 = t.elem == Scalar::F32;
+  if (k == OpKind::RandUniform)
+    return constF(f32 ? philox::uniform01f(a.i, b.i) : philox::uniform01(a.i, b.i), t);
+  return constF(f32 ? philox::normal01f(a.i, b.i) : philox::normal01(a.i, b.i), t);
+}
+
 }  // namespace
 
 Result foldOp(const ir::Operation& op, const std::vector<Value*>& operands) {
@@ -318,6 +333,8 @@ Result foldOp(const ir::Operation& op, const std::vector<Value*>& operands) {
     }
     case OpKind::Cast:
       return cast(o[0], op.results[0]->type);
+    case OpKind::RandUniform: case OpKind::RandNormal: case OpKind::RandMix:
+      return random(op.kind, o[0], o[1], op.results[0]->type);
   }
   return none();
 }

@@ -145,7 +145,8 @@ class BufferPlanner {
       case OpKind::Softplus: case OpKind::Log1p: case OpKind::Expm1: case OpKind::Floor:
       case OpKind::Ceil: case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
       case OpKind::Eq: case OpKind::Ne: case OpKind::And: case OpKind::Or: case OpKind::Not:
-      case OpKind::Cast: case OpKind::Call: case OpKind::GradCall: case OpKind::Print:
+      case OpKind::Cast: case OpKind::RandUniform: case OpKind::RandNormal: case OpKind::RandMix:
+      case OpKind::Call: case OpKind::GradCall: case OpKind::Print:
       case OpKind::Yield: case OpKind::Return: case OpKind::TapePush: case OpKind::TapePop:
       case OpKind::Dim: case OpKind::Index: case OpKind::Slice: case OpKind::MatMul:
       case OpKind::Transpose: case OpKind::Fill: case OpKind::Build: case OpKind::Assert:

@@ -263,6 +263,8 @@ void FnEmitter::emitOp(const ir::Operation& op) {
       check = false;
       break;
     case K::Cast: r = emitCast(op); break;
+    // never NaN or infinite: no NaN check
+    case K::RandUniform: case K::RandNormal: case K::RandMix: r = random(op); check = false; break;
     case K::StopGradient:
       if (op.result()->type.rank != 0) return emitArrayOp(op);
       r = get(op.operand(0));

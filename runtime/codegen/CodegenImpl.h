@@ -108,6 +108,9 @@ class FnEmitter {
   llvm::Value* emitCast(const ir::Operation& op);
   llvm::Value* intrinsic(llvm::Intrinsic::ID id, std::vector<llvm::Value*> args);
   llvm::Value* libm(const char* name, std::vector<llvm::Value*> args);
+  llvm::Value* pureCall(const std::string& name, llvm::Type* result,
+                        const std::vector<llvm::Value*>& args);
+  llvm::Value* random(const ir::Operation& op);  // rand_uniform, rand_normal, rand_mix
   llvm::Value* floatOperand(const ir::Operation& op, size_t n);  // asserts a float type
 
   // --- CodegenControl.cpp --------------------------------------------------

@@ -4,7 +4,7 @@
 // abs) or libm calls (tan, tanh, atan2, log1p, expm1 and their f32 variants
 // tanf, ...); min/max with ties and NaN in the second operand giving the
 // first; comparisons and casts (float -> int saturates through
-// llvm.fptosi.sat). No fast-math flags: floating point follows IEEE 754 as
+// llvm.fptosi.sat); the random numbers call the runtime (RuntimeABI.h). No fast-math flags: floating point follows IEEE 754 as
 // written (SPEC §4). emitOp (Codegen.cpp) chooses the helper per op kind.
 #include <llvm/IR/Intrinsics.h>
 
@@ -18,19 +18,39 @@ llvm::Value* FnEmitter::intrinsic(llvm::Intrinsic::ID id, std::vector<llvm::Valu
   return b_.CreateIntrinsic(id, {args[0]->getType()}, args);
 }
 
+// A call of an external function that reads and writes no memory (libm's
+// errno is never read), so LLVM may hoist, CSE or drop it like arithmetic.
+llvm::Value* FnEmitter::pureCall(const std::string& name, llvm::Type* result,
+                                 const std::vector<llvm::Value*>& args) {
+  std::vector<llvm::Type*> params;
+  for (llvm::Value* a : args) params.push_back(a->getType());
+  llvm::FunctionCallee callee =
+      mod_.getOrInsertFunction(name, llvm::FunctionType::get(result, params, false));
+  if (auto* fn = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    fn->addFnAttr(llvm::Attribute::WillReturn);
+    fn->setDoesNotAccessMemory();
+  }
+  return b_.CreateCall(callee, args);
+}
+
 llvm::Value* FnEmitter::libm(const char* name, std::vector<llvm::Value*> args) {
   llvm::Type* t = args[0]->getType();
   std::string full = name;
   if (t->isFloatTy()) full += "f";  // tanf, atan2f, ...
-  std::vector<llvm::Type*> params(args.size(), t);
-  llvm::FunctionCallee callee =
-      mod_.getOrInsertFunction(full, llvm::FunctionType::get(t, params, false));
-  if (auto* fn = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
-    fn->addFnAttr(llvm::Attribute::NoUnwind);
-    fn->addFnAttr(llvm::Attribute::WillReturn);
-    fn->setDoesNotAccessMemory();  // errno is never read
-  }
-  return b_.CreateCall(callee, args);
+  return pureCall(full, t, args);
+}
+
+// uniform / normal element (key, index) and mix(key, i): the runtime's
+// wrappers of ir/Philox.h, the functions the interpreter calls.
+llvm::Value* FnEmitter::random(const ir::Operation& op) {
+  ir::Type t = op.result()->type;
+  bool f32 = t.elem == ir::Scalar::F32;
+  const char* name = op.kind == ir::OpKind::RandMix ? "chain_rt_mix"
+                     : op.kind == ir::OpKind::RandUniform
+                         ? (f32 ? "chain_rt_uniform_f32" : "chain_rt_uniform_f64")
+                         : (f32 ? "chain_rt_normal_f32" : "chain_rt_normal_f64");
+  return pureCall(name, typeOf(t), {get(op.operand(0)), get(op.operand(1))});
 }
 
 llvm::Value* FnEmitter::floatOperand(const ir::Operation& op, size_t n) {

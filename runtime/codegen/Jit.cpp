@@ -265,6 +265,11 @@ class LLJitEngine final : public JitEngine {
     def("chain_rt_export", &chain_rt_export);
     def("chain_rt_error_fmt", &chain_rt_error_fmt);
     def("chain_rt_print_array", &chain_rt_print_array);
+    def("chain_rt_uniform_f64", &chain_rt_uniform_f64);
+    def("chain_rt_uniform_f32", &chain_rt_uniform_f32);
+    def("chain_rt_normal_f64", &chain_rt_normal_f64);
+    def("chain_rt_normal_f32", &chain_rt_normal_f32);
+    def("chain_rt_mix", &chain_rt_mix);
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
       throw std::runtime_error("cannot define runtime symbols: " + llvm::toString(std::move(err)));
     auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(

@@ -1,7 +1,7 @@
 // The runtime helpers that JIT-compiled code calls (RuntimeABI.h): tape
 // growth, print (scalars and nested lists), error reporting (with "{}"
-// formatting), the per-call arena and result allocation, and the per-call
-// context set-up. None of them throws: errors are recorded in the context.
+// formatting), the per-call arena and result allocation, the per-call
+// context set-up and the random numbers (ir/Philox.h). None of them throws: errors are recorded in the context.
 //
 // The arena is a singly linked list of blocks, newest first: each block is a
 // 64-byte header (the link) followed by the buffer, so buffers stay 64-byte
@@ -12,6 +12,8 @@
 // push instead of posix_memalign and free (~850 instructions each, measured
 // with callgrind). The AD tape's buffer is kept per thread across calls too.
 #include "runtime/codegen/RuntimeABI.h"
+
+#include "ir/Philox.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -334,6 +336,12 @@ void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, co
 void chain_rt_free(void* p) {
   if (p) giveBlock(blockOf(p));
 }
+
+double chain_rt_uniform_f64(int64_t key, int64_t index) { return chain::philox::uniform01(key, index); }
+float chain_rt_uniform_f32(int64_t key, int64_t index) { return chain::philox::uniform01f(key, index); }
+double chain_rt_normal_f64(int64_t key, int64_t index) { return chain::philox::normal01(key, index); }
+float chain_rt_normal_f32(int64_t key, int64_t index) { return chain::philox::normal01f(key, index); }
+int64_t chain_rt_mix(int64_t key, int64_t i) { return chain::philox::mixKey(key, i); }
 
 }  // extern "C"
 

@@ -88,6 +88,14 @@ void chain_rt_error_fmt(ChainCallCtx* ctx, int32_t status, const char* fmt, cons
 // any; kind as for chain_rt_print (0 f64, 1 f32, 2 i64, 3 bool).
 void chain_rt_print_array(ChainCallCtx* ctx, const char* label, int32_t kind, const void* data,
                           int32_t rank, const int64_t* dims);
+// The random numbers of SPEC §4 (ir/Philox.h, which the interpreter calls
+// too): element `index` (flat, C order) of uniform(key, ...) and
+// normal(key, ...), and mix(key, i). Pure functions of their arguments.
+double chain_rt_uniform_f64(int64_t key, int64_t index);
+float chain_rt_uniform_f32(int64_t key, int64_t index);
+double chain_rt_normal_f64(int64_t key, int64_t index);
+float chain_rt_normal_f32(int64_t key, int64_t index);
+int64_t chain_rt_mix(int64_t key, int64_t i);
 
 }  // extern "C"
 

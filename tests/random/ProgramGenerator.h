@@ -11,7 +11,8 @@
 // of `abs(x) + 0.5`, pow of a positive base, division by `1.0 + abs(...)`,
 // tan of a value in (-1, 1)). With `arrays` on, the entry function also takes
 // `f64[n]` parameters and uses indexing (`i % n`), comprehensions, reductions,
-// element updates in loops, broadcasting and `@`.
+// element updates in loops, broadcasting, `@` and the random numbers
+// (uniform / normal of an i64 key, sometimes through mix).
 //
 // Everything is driven by one seed (splitmix64), so a failing program is
 // reproduced from its seed alone. Values are kept moderate (bounded updates,
@@ -462,8 +463,16 @@ class ProgramGenerator {
         vars_.pop_back();
         return "[" + e + " for " + j + " in 0..n]";
       }
-      default: return "fill(" + fexpr(1) + ", n)";
+      default: return rng_.chance(0.5) ? "fill(" + fexpr(1) + ", n)" : draw();
     }
+  }
+
+  // Random numbers of shape [n]: uniform, or normal scaled by 0.5, of an
+  // i64 key, half the time derived with mix.
+  std::string draw() {
+    std::string key = iexpr(1);
+    if (rng_.chance(0.5)) key = "mix(" + key + ", " + ilit(0, 3) + ")";
+    return rng_.chance(0.5) ? "uniform(" + key + ", n)" : "(0.5 * normal(" + key + ", n))";
   }
 
   // A scalar computed from arrays: indexing, reductions, dot products.

@@ -1,7 +1,7 @@
 // The JIT against the reference IR interpreter (ir/Interpreter.h), the
 // oracle: every unary and binary scalar op on f64, f32 and i64 over a grid of
-// inputs (including -0, infinities, NaN, INT64_MIN), every cast, and a loop
-// program. All functions go to the JIT in one batch. Runtime errors must
+// inputs (including -0, infinities, NaN, INT64_MIN), every cast, the random
+// numbers (bit for bit) and a loop program. All functions go to the JIT in one batch. Runtime errors must
 // agree too (the interpreter throws, the JIT returns CHAIN_ERR_RUNTIME).
 #include <catch2/catch.hpp>
 
@@ -178,6 +178,26 @@ TEST_CASE("codegen vs interpreter: every scalar op on every type", "[codegen]") 
     jit->add(m, fns, o);
     runCases(cases, m, *jit);
   }
+}
+
+TEST_CASE("codegen vs interpreter: random numbers, bit for bit", "[codegen]") {
+  // Every pair of the i64 grid (INT64_MIN .. INT64_MAX) as key and index.
+  chain::ir::Module m;
+  std::vector<Case> cases;
+  for (K k : {K::RandUniform, K::RandNormal, K::RandMix})
+    for (Type t : {Type::f64(), Type::f32()}) {
+      if (k == K::RandMix && t == Type::f32()) continue;
+      Type rt = k == K::RandMix ? Type::i64() : t;
+      addFn(m, cases, std::string(chain::ir::opName(k)) + "_" + rt.str(), {Type::i64(), Type::i64()},
+            false, [k, rt](chain::ir::Builder& b, auto p) {
+              return b.create(k, {p[0], p[1]}, {rt})->result();
+            });
+    }
+  std::vector<const chain::ir::Function*> fns;
+  for (const Case& c : cases) fns.push_back(c.fn);
+  auto jit = chain::codegen::JitEngine::create();
+  jit->add(m, fns, chain::codegen::CodegenOptions{});
+  runCases(cases, m, *jit);
 }
 
 TEST_CASE("codegen vs interpreter: a loop with a branch and a tape", "[codegen]") {

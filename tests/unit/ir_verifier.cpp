@@ -109,6 +109,16 @@ TEST_CASE("verifier: operand types and arity", "[ir][verifier]") {
     insertBefore(mk(OpKind::Select, {x, x, x}, Type::f64()));
     CHECK(mentions(verifyFunction(*s.f), "op 5 (select): condition must be a bool scalar"));
   }
+  SECTION("random numbers: i64 key and index, a float (mix: i64) result") {
+    insertBefore(mk(OpKind::RandUniform, {x, n}, Type::f64()));
+    CHECK(mentions(verifyFunction(*s.f), "op 5 (rand_uniform): operands must be i64 scalars (key, index)"));
+    insertBefore(mk(OpKind::RandNormal, {n, n}, Type::i64()));
+    CHECK(mentions(verifyFunction(*s.f), "op 6 (rand_normal): result must be a float scalar"));
+    insertBefore(mk(OpKind::RandMix, {n, n}, Type::f64()));
+    CHECK(mentions(verifyFunction(*s.f), "op 7 (rand_mix): result type f64, expected i64"));
+    insertBefore(mk(OpKind::RandUniform, {n, n}, Type::f32()));
+    CHECK_FALSE(mentions(verifyFunction(*s.f), "op 8"));
+  }
   SECTION("arity") {
     insertBefore(mk(OpKind::Neg, {x, x}, Type::f64()));
     CHECK(mentions(verifyFunction(*s.f), "op 5 (neg): expects 1 operands, has 2"));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ir/Philox.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/Simplify.h"
@@ -73,6 +74,22 @@ TEST_CASE("simplify: float folding uses the operand precision", "[passes][simpli
   REQUIRE(t.f->body.ops.size() == 3);
   CHECK(t.f->body.ops[0]->f == static_cast<double>(0.1f + 0.2f));
   CHECK(t.f->body.ops[1]->i == -2);
+}
+
+TEST_CASE("simplify: random numbers of constants fold to the generator's value", "[passes][simplify]") {
+  Fn t({I}, {I, F, Type::f32(), F});
+  Value* k = t.b.constI(42);
+  Value* mix = t.b.create(OpKind::RandMix, {k, t.b.constI(0)}, {I})->result();
+  Value* u = t.b.create(OpKind::RandUniform, {k, t.b.constI(1)}, {F})->result();
+  Value* z = t.b.create(OpKind::RandNormal, {mix, t.b.constI(0)}, {Type::f32()})->result();
+  Value* open = t.b.create(OpKind::RandUniform, {t.p(0), t.b.constI(1)}, {F})->result();
+  t.b.ret({mix, u, z, open});
+  t.run();
+  const Operation* ret = t.f->body.terminator();
+  CHECK(ret->operand(0)->def->i == chain::philox::mixKey(42, 0));
+  CHECK(ret->operand(1)->def->f == chain::philox::uniform01(42, 1));
+  CHECK(ret->operand(2)->def->f == double(chain::philox::normal01f(chain::philox::mixKey(42, 0), 0)));
+  CHECK(ret->operand(3)->def->kind == OpKind::RandUniform);  // the key is not a constant
 }
 
 TEST_CASE("simplify: traps, NaN and infinity are left to run time", "[passes][simplify]") {
