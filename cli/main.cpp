@@ -139,8 +139,9 @@ int main(int argc, char** argv) {
     std::cerr << "chain: input error: " << e.what() << "\n";
     return 3;
   } catch (const chain::RuntimeError& e) {
-    std::cout.flush();
-    std::cerr << "chain: runtime error: " << e.what() << "\n";
+    std::cout.flush();  // with a position: rendered like a compile error (source line, caret)
+    if (!e.diagnostic().empty()) std::cerr << e.diagnostic();
+    else std::cerr << "chain: runtime error: " << e.what() << "\n";
     return 4;
   } catch (const std::bad_alloc&) {
     std::cerr << "chain: error: out of memory\n";

@@ -203,7 +203,9 @@ void ModuleChecker::collectSignatures() {
 void ModuleChecker::ensureChecked(int fn) {
   if (fns[fn].state != FnInfo::Unchecked) return;
   fns[fn].state = FnInfo::InProgress;
+  size_t before = diag.count();
   FnChecker(*this, fn).checkBody();
+  if (diag.count() == before) checkWhileLoops(*fns[fn].decl, diag);  // CheckerWhile.cpp
   fns[fn].state = FnInfo::Done;
 }
 

@@ -106,6 +106,11 @@ struct FnInfo {
   std::vector<CallSite> calls;  // every call of a user function (for the inlining size)
 };
 
+// Reports every `while` of a checked function whose condition reads only
+// variables that its body never assigns: it can never end once entered
+// (CheckerWhile.cpp).
+void checkWhileLoops(const ast::FnDecl& fn, DiagEngine& diag);
+
 // A name in a lexical scope.
 struct Binding {
   SemType type;

@@ -41,7 +41,7 @@ std::string sourceLine(const std::string& src, int n, int& col) {
 }
 }  // namespace
 
-std::string DiagEngine::render() const {
+std::string DiagEngine::render(const std::string& kind) const {
   std::vector<Diagnostic> sorted = diags_;
   std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
@@ -49,7 +49,7 @@ std::string DiagEngine::render() const {
   std::string out;
   for (const Diagnostic& d : sorted) {
     out += fileName_ + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) +
-           ": error: " + d.message + "\n";
+           ": " + kind + ": " + d.message + "\n";
     if (source_ && d.loc.line > 0) {
       int col = d.loc.col;
       std::string line = sourceLine(*source_, d.loc.line, col);

@@ -24,8 +24,10 @@ class DiagEngine {
   bool hasErrors() const { return !diags_.empty(); }
   size_t count() const { return diags_.size(); }
   const std::vector<Diagnostic>& diagnostics() const { return diags_; }
-  // All diagnostics, each with its source line and caret, sorted by position.
-  std::string render() const;
+  // All diagnostics, each with its source line and caret, sorted by position:
+  // `file:line:col: KIND: message` (KIND "error", or "runtime error" for the
+  // runtime's errors, which reuse this renderer).
+  std::string render(const std::string& kind = "error") const;
   const std::string& fileName() const { return fileName_; }
 
   static constexpr size_t kMaxErrors = 50;  // later errors are dropped

@@ -18,8 +18,9 @@
 //    calls never move, and nothing is hoisted out of an `if` branch.
 //    A loop may run zero times, so an op that might fail or behave
 //    differently when run where it did not run before is "unsafe": any
-//    MayTrap op (index, slice, division...), a float result (--nan-check
-//    checks it), a while loop (might not end). Unsafe ops leave a for,
+//    MayTrap op (index, slice, division...), a fill or map of a size not
+//    known to be >= 0, a float result (--nan-check checks it), a while loop
+//    (might not end). Unsafe ops leave a for,
 //    reduce or map whose trip count is not known to be positive only inside
 //    a guard placed before the loop:
 //        %r... = if <the loop runs> { ops; yield r... } else { yield 0 / empty arrays }
@@ -151,6 +152,9 @@ bool movable(const Operation& op, bool nested) {
 bool unsafeOne(const Operation& op) {
   if (hasFlag(op.kind, ir::MayTrap) || op.kind == OpKind::While) return true;
   if (op.kind == OpKind::ConstF) return false;
+  if (op.kind == OpKind::Fill || op.kind == OpKind::Map)  // a negative size is an error
+    for (size_t k = op.kind == OpKind::Fill ? 1 : 0; k < op.operands.size(); ++k)
+      if (!nonNegative(op.operand(k))) return true;
   for (auto& r : op.results)
     if (r->type.isFloat()) return true;
   return false;

@@ -64,7 +64,10 @@ void Simplifier::emitOp(Builder& b, const Operation& op) {
   if (!hasFlag(op.kind, ir::Pure) || hasFlag(op.kind, ir::Effect) || !op.regions.empty()) {
     Operation* n = b.clone(op, map_);
     for (size_t k = 0; k < n->operands.size(); ++k) n->operands[k] = canon(n->operands[k]);
-    if (op.kind == OpKind::Assert) learnAssert(n->operand(0));
+    if (op.kind != OpKind::Assert) return;
+    learnAssert(n->operand(0));
+    // the checks emitAssert would add again (a size check of the last round) are done
+    scopes_.back().emplace(makeKey(*n, n->operands), n);
     return;
   }
   directIndex_ = op.kind == OpKind::Index ? &op : nullptr;
@@ -75,6 +78,7 @@ void Simplifier::emitOp(Builder& b, const Operation& op) {
 
 std::vector<Value*> Simplifier::emitPure(Builder& b, const Operation& op,
                                          const std::vector<Value*>& operands) {
+  if (op.kind == OpKind::Fill) sizeAsserts(b, op, {operands.begin() + 1, operands.end()});
   fold::Result r = fold::foldOp(op, operands);
   if (r.kind == fold::Result::Existing) return {r.value};
   if (r.kind == fold::Result::Constant) return {constant(b, r, op.loc)};

@@ -20,6 +20,9 @@
 //   `assert` with the same message, unless the index is known to be in range
 //   (an argument of an enclosing map/reduce/for that iterates over exactly
 //   the same extent value, or a constant below a constant extent).
+// * Sizes: a fill or map whose size is not known to be >= 0 gets an assert
+//   "array size {} is negative" before it, so folds, fusion and dead-code
+//   removal keep the runtime error of a negative size (issue 10 item 6).
 // * slice(a, :, ..) = a, transpose(transpose(a)) = a, and a reduce over an
 //   empty constant range is its identity (sum/prod; i64 max/min).
 #include <cmath>
@@ -151,6 +154,7 @@ Value* Simplifier::make(Builder& b, OpKind k, std::vector<Value*> operands, Type
 // (never CSE'd themselves); a reduce over an empty constant range folds.
 void Simplifier::emitMapReduce(Builder& b, const Operation& op) {
   std::vector<Value*> operands = mapAll(op.operands);
+  if (op.kind == OpKind::Map) sizeAsserts(b, op, operands);
   if (Value* v = foldSelectSum(b, op, operands)) {
     map_[op.result()] = v;
     ++arrayChanges_;
@@ -318,6 +322,20 @@ void Simplifier::boundsAssert(Builder& b, const Operation& op, Value* idx, Value
   Value* ok = make(b, OpKind::And, {ge, lt}, bt, op.loc);
   emitAssert(b, op.loc, ok, {idx, extent},
              "index {} is out of bounds for axis " + std::to_string(axis) + " of size {}");
+}
+
+// The check a fill or map makes on its sizes (a negative size is a runtime
+// error, SPEC §7), as an assert before it for every size not known to be
+// >= 0, so that neither dim(fill(v, n)) = n, nor fusing the array into its
+// reads, nor removing it as dead code loses the error. Repeated sizes are
+// checked once (emitAssert).
+void Simplifier::sizeAsserts(Builder& b, const Operation& op, const std::vector<Value*>& sizes) {
+  for (Value* n : sizes) {
+    if (nonNegative(n)) continue;
+    Value* zero = make(b, OpKind::ConstI, {}, Type::i64(), op.loc);
+    emitAssert(b, op.loc, make(b, OpKind::Ge, {n, zero}, Type::boolean(), op.loc), {n},
+               "array size {} is negative");
+  }
 }
 
 void Simplifier::emitAssert(Builder& b, ir::SrcLoc loc, Value* ok, std::vector<Value*> values,

@@ -111,8 +111,11 @@ class Simplifier {
   void boundsAssert(ir::Builder& b, const ir::Operation& op, ir::Value* idx, ir::Value* extent,
                     size_t axis);
   void rangeAssert(ir::Builder& b, const ir::Operation& slice, size_t ax, ir::Value* lo, ir::Value* hi);
+  // assert(ok) with `msg` and `values` at `loc`, unless ok is a constant true
+  // or the same assert was emitted in this scope or an enclosing one.
   void emitAssert(ir::Builder& b, ir::SrcLoc loc, ir::Value* ok, std::vector<ir::Value*> values,
                   const std::string& msg);
+  void sizeAsserts(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& sizes);
   // Helpers that create (and fold) one new op at the builder.
   ir::Value* make(ir::Builder& b, ir::OpKind k, std::vector<ir::Value*> operands, ir::Type t,
                   ir::SrcLoc loc, int64_t attrI = 0);

@@ -5,11 +5,15 @@
 // many threads call a fresh handle; Function::call checks arguments against
 // the signature, calls the uniform JIT entry point (or, with
 // Backend::Interpreter, the reference interpreter: runtime/Interp.cpp) and
-// rebuilds structured results.
+// rebuilds structured results; a failed call's message becomes a
+// RuntimeError that also holds it rendered with the source line and a caret
+// (runtimeError).
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include "frontend/Diagnostics.h"
 #include "runtime/ApiImpl.h"
 
 namespace chain {
@@ -49,7 +53,27 @@ void checkDifferentiable(const ast::FnDecl& d, const std::vector<int>& idx, cons
   }
 }
 
+// Reads "N:" at msg[p...] (a line or column number); moves p past the colon.
+bool readNumber(const std::string& msg, size_t& p, int& n) {
+  const char* end = msg.data() + msg.size();
+  auto [next, ec] = std::from_chars(msg.data() + p, end, n);
+  if (ec != std::errc() || next == end || *next != ':') return false;
+  p = size_t(next - msg.data()) + 1;
+  return true;
+}
+
 }  // namespace
+
+RuntimeError runtimeError(const CompiledModule& m, const std::string& msg) {
+  const std::string& file = m.fe->fileName;
+  size_t p = file.size() + 1;
+  ir::SrcLoc loc;
+  if (msg.compare(0, p, file + ":") != 0 || !readNumber(msg, p, loc.line) || !readNumber(msg, p, loc.col))
+    return RuntimeError(msg);
+  DiagEngine diag(file, &m.fe->source);
+  diag.error(loc, msg.substr(msg.compare(p, 1, " ") == 0 ? p + 1 : p));
+  return RuntimeError(msg, diag.render("runtime error"));
+}
 
 DType dtypeOf(ir::Scalar s) {
   switch (s) {
@@ -261,7 +285,7 @@ Value Function::call(const std::vector<Value>& args) const {
                      " argument(s), got " + std::to_string(args.size()));
   if (f.backend == Backend::Interpreter) {
     tlsTapePeak = 0;  // the interpreter's tape is not measured
-    return interpretCall(f, args, tlsPrintStream ? tlsPrintStream : stdout);
+    return interpretCall(*module_, f, args, tlsPrintStream ? tlsPrintStream : stdout);
   }
   CallFrame frame;
   packArguments(f, args, frame);
@@ -271,14 +295,14 @@ Value Function::call(const std::vector<Value>& args) const {
   std::string message = ctx.message;
   tlsTapePeak = ctx.tapePeak;
   rt::releaseCtx(ctx);
-  if (status != CHAIN_OK) throw RuntimeError(message.empty() ? "runtime error" : message);
+  if (status != CHAIN_OK) throw runtimeError(*module_, message.empty() ? "runtime error" : message);
   return unpackResults(f, frame);
 }
 
 Value Function::interpret(const std::vector<Value>& args) const {
   compile();
   tlsTapePeak = 0;
-  return interpretCall(*fn_, args, tlsPrintStream ? tlsPrintStream : stdout);
+  return interpretCall(*module_, *fn_, args, tlsPrintStream ? tlsPrintStream : stdout);
 }
 
 }  // namespace chain

@@ -87,7 +87,12 @@ Value structureResults(const CompiledFunction& f, std::vector<Value> flat);
 // Runs f's IR with the reference interpreter (runtime/Interp.cpp): arguments
 // checked by packArguments, print() output to `printStream`, interpreter
 // errors and exhausted memory thrown as RuntimeError.
-Value interpretCall(const CompiledFunction& f, const std::vector<Value>& args, FILE* printStream);
+Value interpretCall(const CompiledModule& m, const CompiledFunction& f, const std::vector<Value>& args,
+                    FILE* printStream);
+// The RuntimeError of a failed call of a function of `m` whose runtime
+// message is `msg`: "file:line:col: text" also gets its diagnostic(), text
+// rendered at that position of m's source by the frontend's renderer.
+RuntimeError runtimeError(const CompiledModule& m, const std::string& msg);
 
 DType dtypeOf(ir::Scalar s);
 TypeInfo typeInfoOf(const ast::TypeExpr& t);

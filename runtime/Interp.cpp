@@ -5,7 +5,8 @@
 // become interpreter values; results come back as the same Value kinds a JIT
 // call returns. Errors are mapped to the JIT's classes and message format:
 // an interpreter error "LINE:COL: msg" becomes RuntimeError("file:LINE:COL:
-// msg"), exhausted memory RuntimeError("out of memory: ..."). print() output
+// msg") with its rendered diagnostic (runtimeError), exhausted memory
+// RuntimeError("out of memory: ..."). print() output
 // is collected and written to the print stream, also when the call fails
 // (the JIT prints as it runs, so the same lines appear in the same order).
 #include <cstring>
@@ -80,7 +81,8 @@ void flushPrints(const std::string& text, FILE* stream) {
 
 }  // namespace
 
-Value interpretCall(const CompiledFunction& f, const std::vector<Value>& args, FILE* printStream) {
+Value interpretCall(const CompiledModule& m, const CompiledFunction& f, const std::vector<Value>& args,
+                    FILE* printStream) {
   if (!f.irFn) throw UsageError("function '" + f.name + "' has no IR to interpret");
   if (args.size() != f.paramIR.size())
     throw InputError("function '" + f.name + "' takes " + std::to_string(f.paramIR.size()) +
@@ -99,7 +101,7 @@ Value interpretCall(const CompiledFunction& f, const std::vector<Value>& args, F
     return structureResults(f, std::move(flat));
   } catch (const ir::InterpError& e) {
     flushPrints(prints, printStream);
-    throw RuntimeError(f.irModule->fileName + ":" + e.what());
+    throw runtimeError(m, f.irModule->fileName + ":" + e.what());
   } catch (const std::bad_alloc&) {
     flushPrints(prints, printStream);
     throw RuntimeError("out of memory: the interpreter cannot allocate its values");

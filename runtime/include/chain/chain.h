@@ -122,10 +122,23 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 // An error raised by compiled code (integer division by zero, index out of
-// bounds, NaN check), naming the source position. The module stays usable.
+// bounds, negative size, NaN check), naming the source position. The module
+// stays usable. what() is "file:line:col: message"; diagnostic() is the same
+// error rendered like a compile error: "file:line:col: runtime error:
+// message", the source line and a caret under the position (empty for an
+// error without a position, such as "out of memory").
 class RuntimeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  RuntimeError(const std::string& what, const std::string& diagnostic)
+      : std::runtime_error(what), diagnostic_(std::make_shared<const std::string>(diagnostic)) {}
+  const std::string& diagnostic() const {
+    static const std::string none;
+    return diagnostic_ ? *diagnostic_ : none;
+  }
+
+ private:
+  std::shared_ptr<const std::string> diagnostic_;  // shared: copying an exception never throws
 };
 // Misuse of the API (unknown function, invalid wrt, unknown stage).
 class UsageError : public std::runtime_error {
