@@ -5,6 +5,8 @@
 #include "cli/Commands.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -152,33 +154,137 @@ int cmdGrad(const CliOptions& o) {
   return 0;
 }
 
+namespace {
+
+// An error or step in two significant digits ("3.3e-05"): enough to compare
+// with the tolerance.
+std::string briefNumber(double v) {
+  if (!std::isfinite(v)) return formatNumber(v);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", v);
+  return buf;
+}
+
+// "grad W[1, 0]" / "grad drag": the gradient entry an error is about.
+std::string entryName(const GradCheckEntry& e) {
+  std::string s = "grad " + e.param;
+  if (e.index.empty()) return s;
+  s += "[";
+  for (size_t a = 0; a < e.index.size(); ++a) s += (a ? ", " : "") + std::to_string(e.index[a]);
+  return s + "]";
+}
+
+// "1e-06 for f64, 0.01 for f32"
+std::string toleranceText(const GradCheckResult& r) {
+  std::string s;
+  for (const auto& [dtype, tol] : r.tolerances)
+    s += (s.empty() ? "" : ", ") + formatNumber(tol) + " for " + dtypeName(dtype);
+  return s;
+}
+
+nlohmann::ordered_json checkJson(const GradCheckResult& r) {
+  nlohmann::ordered_json worst = nullptr;
+  if (r.worst) {
+    const GradCheckEntry& e = *r.worst;
+    worst = {{"param", e.param},
+             {"index", e.index},
+             {"analytic", numberToJson(e.analytic, e.dtype == DType::F32)},
+             {"numeric", numberToJson(e.numeric)}};
+  }
+  return {{"ok", r.ok},
+          {"max_abs_error", numberToJson(r.maxAbsError)},
+          {"max_rel_error", numberToJson(r.maxRelError)},
+          {"worst", worst}};
+}
+
+// "  at x = 1.0, y = 2.0" when that fits on a line, else one input per line.
+std::string checkInputsText(const Function& fn, const std::vector<Value>& args) {
+  std::string line = "  at ";
+  const auto& names = fn.paramNames();
+  for (size_t i = 0; i < names.size(); ++i) line += (i ? ", " : "") + names[i] + " = " + inputText(args[i], 0);
+  if (line.find('\n') == std::string::npos && line.size() <= 100) return line;
+  line = "  at";
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string label = "\n    " + names[i] + " = ";
+    line += label + inputText(args[i], label.size() - 1);
+  }
+  return line;
+}
+
+// Why the worst entry failed and what to do about it.
+std::string failureAdvice(const GradCheckEntry& w) {
+  if (!std::isfinite(w.analytic))
+    return "  The gradient is not finite here: --nan-check names the operation that produced the first NaN or\n"
+           "  infinity.\n";
+  if (!std::isfinite(w.numeric))
+    return "  The function is not finite within a step of these inputs (near the edge of its domain, such as\n"
+           "  sqrt or log at 0?), so finite differences cannot check it there: try other inputs.\n";
+  std::string advice;
+  if (w.relError <= 2 * w.spread) {
+    advice = "  That is within twice the spread of the finite differences themselves: the function is noisy or\n"
+             "  has a kink or jump within the steps (rounding over a long loop, a trip count or a branch that\n"
+             "  changes), so this does not show that the gradient is wrong. Try other inputs (--args or --seed)";
+    advice += w.relError < 1e-2 ? ",\n  or, as the error is small, a --tol above " + briefNumber(w.relError) + ".\n" : ".\n";
+  } else {
+    advice = "  The finite differences agree across steps, so unless the function has a kink at exactly these\n"
+             "  inputs (other --args or --seed rule that out), the gradient is wrong here. stop_gradient, floor,\n"
+             "  ceil and i64() have zero derivative by definition: if " + w.param + " reaches the result through\n"
+             "  one of them, that path is missing from the gradient; if not, it is a bug in chain.\n";
+  }
+  if (w.dtype == DType::F32)
+    advice += "  f32 differences carry single-precision rounding: if the error is small, --tol can loosen the\n"
+              "  tolerance.\n";
+  return advice;
+}
+
+// What was compared, the errors against the tolerance, the worst entry and a
+// verdict the user can act on.
+std::string checkReportText(const GradCheckResult& r) {
+  std::ostringstream out;
+  out << "  compared " << r.entries << " gradient entr" << (r.entries == 1 ? "y" : "ies")
+      << " with central finite differences (several steps each, the best-agreeing kept)\n";
+  if (!r.worst) {
+    out << "ok: nothing to compare, every parameter checked is empty\n";
+    return out.str();
+  }
+  const GradCheckEntry& w = *r.worst;
+  out << "  error = |analytic - numeric| / max(1, |analytic|), tolerance " << toleranceText(r) << "\n"
+      << "  max error " << briefNumber(r.maxRelError) << " (max |analytic - numeric| " << briefNumber(r.maxAbsError)
+      << ")\n  worst: " << entryName(w) << " = " << formatNumber(w.analytic, w.dtype == DType::F32) << " (analytic) vs "
+      << formatNumber(w.numeric) << " (finite differences), error " << briefNumber(w.relError) << "\n";
+  if (w.step == 0) out << "         (no step gave a finite estimate)\n";
+  else if (!std::isfinite(w.spread))
+    out << "         (step " << briefNumber(w.step) << "; no other step gave a finite estimate)\n";
+  else
+    out << "         (step " << briefNumber(w.step) << "; the finite differences agree across steps to "
+        << briefNumber(w.spread) << ")\n";
+  if (r.ok) {
+    out << "ok: every entry agrees with finite differences within the tolerance\n";
+    return out.str();
+  }
+  out << "FAILED: " << r.failures << " of " << r.entries << (r.entries == 1 ? " entry" : " entries")
+      << (r.failures == 1 ? " differs" : " differ")
+      << " from finite differences by more than the tolerance (worst: " << entryName(w) << ", error "
+      << briefNumber(w.relError) << " > " << formatNumber(w.tolerance) << ").\n"
+      << failureAdvice(w);
+  return out.str();
+}
+
+}  // namespace
+
 int cmdCheck(const CliOptions& o) {
+  if (!(o.tolerance > 0) || !std::isfinite(o.tolerance))
+    throw UsageError("--tol: the tolerance must be a positive number, not " + formatNumber(o.tolerance));
   Loaded l = loadModel(o);
   std::vector<std::string> wrt = resolveWrt(o, l.fn);
   std::vector<Value> args = checkArgs(o, l.fn);
   routePrintOutput(o);
   GradCheckResult r = checkGradient(l.module, l.fnName, wrt, args, o.tolerance);
-  if (o.json) {
-    printJson({{"ok", r.ok},
-               {"max_abs_error", numberToJson(r.maxAbsError)},
-               {"max_rel_error", numberToJson(r.maxRelError)}});
-  } else {
-    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n";
-    // "  at x = 1.0, y = 2.0" when that fits on a line, else one input per line.
-    std::string line = "  at ";
-    const auto& names = l.fn.paramNames();
-    for (size_t i = 0; i < names.size(); ++i) line += (i ? ", " : "") + names[i] + " = " + inputText(args[i], 0);
-    if (line.find('\n') != std::string::npos || line.size() > 100) {
-      line = "  at";
-      for (size_t i = 0; i < names.size(); ++i) {
-        std::string label = "\n    " + names[i] + " = ";
-        line += label + inputText(args[i], label.size() - 1);
-      }
-    }
-    std::cout << line << "\n  max abs error " << formatNumber(r.maxAbsError) << ", max rel error "
-              << formatNumber(r.maxRelError) << " (tolerance " << formatNumber(o.tolerance) << ")\n"
-              << (r.ok ? "ok" : "FAILED: the gradient differs from central finite differences") << "\n";
-  }
+  if (o.json) printJson(checkJson(r));
+  else
+    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n"
+              << checkInputsText(l.fn, args) << "\n"
+              << checkReportText(r);
   return r.ok ? 0 : 5;
 }
 

@@ -18,8 +18,10 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <type_traits>
 #include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -146,10 +148,27 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Central finite-difference check of a gradient (used by `chain check`).
+// Finite-difference check of a gradient (used by `chain check`): one entry
+// per element of every wrt parameter.
+struct GradCheckEntry {
+  std::string param;             // the wrt parameter
+  DType dtype = DType::F64;      // its element type (F64 or F32)
+  std::vector<int64_t> index;    // the element's multi-index; empty for a scalar
+  double analytic = 0;           // the compiled gradient
+  double numeric = 0;            // the finite-difference estimate
+  double step = 0;               // the step h of the estimate kept
+  double absError = 0;           // |analytic - numeric| (inf when either is NaN)
+  double relError = 0;           // absError / max(1, |analytic|): what is held to the tolerance
+  double spread = 0;             // how well the finite differences agree across steps, scaled like
+                                 // relError: an error below ~2 * spread is within their own noise
+  double tolerance = 0;          // the bound for this parameter's type
+};
 struct GradCheckResult {
-  bool ok = false;
-  double maxAbsError = 0, maxRelError = 0;
+  bool ok = false;               // every entry within its tolerance
+  int64_t entries = 0, failures = 0;       // entries compared, entries outside the tolerance
+  double maxAbsError = 0, maxRelError = 0; // over every entry (relError as in GradCheckEntry)
+  std::optional<GradCheckEntry> worst;     // largest relError / tolerance; none without entries
+  std::vector<std::pair<DType, double>> tolerances;  // the tolerance used per dtype, in wrt order
 };
 
 struct CompiledFunction;  // internal
@@ -248,8 +267,10 @@ class Jit {
 };
 
 // Compares the gradient of `fn` with respect to `wrt` (empty: every float
-// parameter) at `args` with central finite differences; ok when every error
-// is within tolerance * max(1, |gradient|).
+// parameter) at `args` with central finite differences, taken at several
+// steps suited to each entry's scale (the best-agreeing estimate is kept; see
+// runtime/GradCheck.cpp); ok when every entry's |analytic - numeric| is within
+// tolerance * max(1, |analytic|), the tolerance being at least 1e-2 for f32.
 GradCheckResult checkGradient(const Module& m, const std::string& fn, const std::vector<std::string>& wrt,
                               const std::vector<Value>& args, double tolerance = 1e-6);
 

@@ -162,9 +162,36 @@ def lstm():
     print("lstm objective =", repr(-total / count))
 
 
+# examples/projectile.chain (scalar, but its golden test needs the same kind of
+# reference): the same operations in the same order.
+def projectile_range(v0, angle, drag, dt):
+    g = 9.81
+    x = y = px = py = 0.0
+    vx, vy = v0 * math.cos(angle), v0 * math.sin(angle)
+    while y >= 0.0:
+        px, py = x, y
+        speed = math.sqrt(vx * vx + vy * vy)
+        vx -= dt * drag * speed * vx
+        vy -= dt * (g + drag * speed * vy)
+        x += dt * vx
+        y += dt * vy
+    return px + (x - px) * py / (py - y)
+
+
+def projectile():
+    a = load("projectile.json")
+    print("projectile range =", repr(projectile_range(**a)))
+    for p in ("v0", "angle", "drag"):  # central differences at h = 1e-6
+        up, down = dict(a), dict(a)
+        up[p] += 1e-6
+        down[p] -= 1e-6
+        print("projectile d range / d", p, "~", (projectile_range(**up) - projectile_range(**down)) / 2e-6)
+
+
 if __name__ == "__main__":
     linreg()
     iris()
     digits()
     gmm()
     lstm()
+    projectile()
