@@ -145,7 +145,6 @@ SemType FnChecker::printBuiltin(Expr& e) {
 
 // grad(f) | grad(f, wrt=p) | grad(f, wrt=(p, q)) | value_and_grad(f, ...)
 SemType FnChecker::gradExpr(Expr& e, const std::string& name) {
-  m_.fns[self_].usesGrad = true;
   if (e.args.size() != 1) {
     m_.diag.error(e.loc, "'" + name + "' expects a function and an optional wrt=..., found " +
                              plural(e.args.size(), "argument"));
@@ -206,7 +205,7 @@ bool FnChecker::gradTarget(Expr& fe, const std::string& name, FnRef& ref) {
     return false;
   }
   fe.sem.kind = SemType::Function;
-  addEdge(ref.fn, fe.loc, true);
+  addEdge(ref.fn, fe.loc);
   return true;
 }
 

@@ -5,8 +5,10 @@
 // * recursion: an edge g -> f is recursive when f and g are in the same
 //   strongly connected component (Tarjan's algorithm, iterative so that a
 //   long call chain cannot overflow the stack);
-// * differentiating a function that itself uses grad, directly or through
-//   the functions it calls (nested differentiation, not supported yet);
+// * (not here: differentiating a function that itself uses grad, nested
+//   differentiation, which is not supported yet, is an error of the functions
+//   that need it, raised when they are compiled by runtime/Pipeline.cpp, so
+//   that the other functions of the file still compile and run);
 // * the inlined size: every call is inlined before AD and codegen, so a
 //   function that calls another twice, which calls another twice, ... grows
 //   exponentially. The size is computed bottom-up over the components
@@ -86,28 +88,6 @@ std::vector<std::vector<int>> membersOf(const Components& c) {
   std::vector<std::vector<int>> members(size_t(c.count));
   for (size_t v = 0; v < c.comp.size(); ++v) members[size_t(c.comp[v])].push_back(int(v));
   return members;
-}
-
-// For every function f: the smallest index of a function that uses grad and
-// is reachable from f by at least one edge (n when there is none).
-std::vector<int> firstGradUserReachable(const std::vector<FnInfo>& fns, const Components& c) {
-  int n = int(fns.size());
-  std::vector<std::vector<int>> members = membersOf(c);
-  std::vector<int> closure(size_t(c.count), n);  // over the component and what it reaches
-  for (size_t k = 0; k < members.size(); ++k) {  // callees first
-    int best = n;
-    for (int v : members[k]) {
-      if (fns[size_t(v)].usesGrad) best = std::min(best, v);
-      for (const FnInfo::Edge& e : fns[size_t(v)].edges)
-        best = std::min(best, closure[size_t(c.comp[size_t(e.callee)])]);
-    }
-    closure[k] = best;
-  }
-  std::vector<int> out(fns.size(), n);
-  for (size_t v = 0; v < fns.size(); ++v)
-    for (const FnInfo::Edge& e : fns[v].edges)
-      out[v] = std::min(out[v], closure[size_t(c.comp[size_t(e.callee)])]);
-  return out;
 }
 
 // --- checking order ---------------------------------------------------------
@@ -258,24 +238,13 @@ std::vector<int> ModuleChecker::checkingOrder() const {
 
 bool ModuleChecker::checkCallGraph() {
   Components c = stronglyConnected(fns);
-  std::vector<int> gradUser = firstGradUserReachable(fns, c);
   bool recursive = false;
   for (size_t g = 0; g < fns.size(); ++g)
     for (const FnInfo::Edge& e : fns[g].edges) {
       size_t f = size_t(e.callee);
-      if (f == g || c.comp[f] == c.comp[g]) {
-        diag.error(e.loc, "recursive call to '" + fns[f].decl->name + "' is not supported");
-        recursive = true;
-        continue;
-      }
-      if (!e.viaGrad) continue;
-      const std::string& fname = fns[f].decl->name;
-      if (fns[f].usesGrad) {
-        diag.error(e.loc, "nested differentiation is not supported yet: '" + fname + "' uses grad");
-      } else if (gradUser[f] < int(fns.size())) {
-        diag.error(e.loc, "nested differentiation is not supported yet: '" + fname + "' calls '" +
-                              fns[size_t(gradUser[f])].decl->name + "', which uses grad");
-      }
+      if (f != g && c.comp[f] != c.comp[g]) continue;
+      diag.error(e.loc, "recursive call to '" + fns[f].decl->name + "' is not supported");
+      recursive = true;
     }
   return !recursive;
 }

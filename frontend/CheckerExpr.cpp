@@ -52,8 +52,8 @@ const FnRef* FnChecker::refOf(const Expr& e) const {
   return it == fnRefs_.end() ? nullptr : &it->second;
 }
 
-void FnChecker::addEdge(int callee, SrcLoc loc, bool viaGrad) {
-  m_.fns[self_].edges.push_back({callee, loc, viaGrad});
+void FnChecker::addEdge(int callee, SrcLoc loc) {
+  m_.fns[self_].edges.push_back({callee, loc});
 }
 
 SemType FnChecker::expr(Expr& e, const SemType* hint) {
@@ -126,7 +126,7 @@ SemType FnChecker::name(Expr& e) {
   }
   int fn = m_.lookupFn(e.text);
   if (fn >= 0) {
-    addEdge(fn, e.loc, false);
+    addEdge(fn, e.loc);
     FnRef ref;
     ref.fn = fn;
     fnRefs_[&e] = ref;
@@ -324,7 +324,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
     int fn = m_.lookupFn(n);
     if (fn >= 0) {
       callee.sem = fnType;
-      addEdge(fn, callee.loc, false);
+      addEdge(fn, callee.loc);
       FnRef ref;
       ref.fn = fn;
       return callFnValue(e, ref, n);

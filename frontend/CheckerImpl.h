@@ -77,13 +77,11 @@ struct FnInfo {
   SemType result;  // declared, or inferred once the body is checked
   bool resultDeclared = false;
   enum State { Unchecked, InProgress, Done } state = Unchecked;
-  bool usesGrad = false;  // the body contains grad(...) / value_and_grad(...)
   struct Edge {
     int callee;
     SrcLoc loc;
-    bool viaGrad;  // the reference is the function argument of grad(...)
   };
-  std::vector<Edge> edges;  // every reference to another function
+  std::vector<Edge> edges;  // every reference to another function (calls, grad(f), let g = f)
   struct CallSite {
     int callee;
     bool viaGrad;  // a call of grad(f) / value_and_grad(f)
@@ -127,8 +125,10 @@ class ModuleChecker {
   void collectSignatures();
   void checkResultDims(const ast::TypeExpr& t, const std::vector<std::string>& sizes,
                        const std::string& fn);
-  // Recursion and nested differentiation, on the call graph's strongly
-  // connected components (CheckerCallGraph.cpp); returns false on recursion.
+  // Recursion, on the call graph's strongly connected components
+  // (CheckerCallGraph.cpp); returns false on recursion. Nested
+  // differentiation is not a frontend error: the pipeline rejects it in the
+  // functions that need it, when they are compiled (runtime/Pipeline.cpp).
   bool checkCallGraph();
   // An order in which to check the bodies: a callee whose result type is not
   // declared comes before its callers, so on-demand checking stays shallow
@@ -193,7 +193,7 @@ class FnChecker {
   SemType callFnValue(Expr& e, const FnRef& ref, const std::string& shownName);
   // A value (not a function, not nothing): reports otherwise.
   bool requireValue(Expr& e);
-  void addEdge(int callee, SrcLoc loc, bool viaGrad);
+  void addEdge(int callee, SrcLoc loc);
   const FnRef* refOf(const Expr& e) const;
 
   // --- arrays (CheckerArrays.cpp, CheckerArrayOps.cpp) ---

@@ -75,29 +75,68 @@ std::vector<std::string> reachable(const ir::Module& m, const std::string& root)
   return out;
 }
 
-// Whether `f` or a function it calls, directly or not, uses grad: each
-// reachable function is looked at once.
-bool containsGradCall(const ir::Module& m, const Function& f) {
-  std::unordered_set<const Function*> seen{&f};
-  std::vector<const Function*> work{&f};
-  while (!work.empty()) {
-    const Function* g = work.back();
-    work.pop_back();
-    bool found = false;
+// A CompileError holding `diag`'s errors, rendered and as data.
+CompileError compileError(const DiagEngine& diag) {
+  std::vector<CompileError::Diagnostic> list;
+  for (const Diagnostic& d : diag.sorted())
+    list.push_back({diag.fileName(), d.loc.line, d.loc.col, d.message});
+  return CompileError(diag.render(), std::move(list));
+}
+
+// The first grad call (by source position) in `name` or, failing that, in the
+// first function in reachable() order that has one; holder is null when
+// there is none. Each reachable function is looked at once.
+struct GradUse {
+  const Function* holder = nullptr;
+  ir::SrcLoc loc;
+};
+
+GradUse findGradUse(const ir::Module& m, const std::string& name) {
+  for (const std::string& n : reachable(m, name)) {
+    const Function* g = m.lookup(n);
+    if (!g) continue;
+    GradUse use;
     walkOps(const_cast<ir::Block&>(g->body), [&](Operation& op) {
-      if (op.kind == OpKind::GradCall) found = true;
-      if (op.kind != OpKind::Call) return;
-      const Function* callee = m.lookup(op.s);
-      if (callee && seen.insert(callee).second) work.push_back(callee);
+      if (op.kind != OpKind::GradCall) return;
+      bool earlier = op.loc.line != use.loc.line ? op.loc.line < use.loc.line : op.loc.col < use.loc.col;
+      if (!use.holder || earlier) use = {g, op.loc};
     });
-    if (found) return true;
+    if (use.holder) return use;
   }
-  return false;
+  return {};
+}
+
+// Why `name`, which uses grad through `use`, cannot be differentiated.
+std::string nestedGradMessage(const std::string& name, const GradUse& use) {
+  std::string why = use.holder->name == name ? "it uses grad"
+                                             : "it calls '" + use.holder->name + "', which uses grad";
+  return "cannot differentiate '" + name + "': " + why + " (nested differentiation is not supported yet)";
+}
+
+// Nested differentiation is an error of the functions that need it, raised
+// when they are compiled (the rest of the file still compiles): every grad
+// call reachable from `root` whose target uses grad is reported at its
+// position, naming the target.
+void rejectNestedGradients(const ir::Module& m, const std::string& root) {
+  DiagEngine diag(m.fileName, m.source.get());
+  std::unordered_map<std::string, GradUse> byTarget;
+  for (const std::string& n : reachable(m, root)) {
+    const Function* f = m.lookup(n);
+    if (!f) continue;
+    walkOps(const_cast<ir::Block&>(f->body), [&](Operation& op) {
+      if (op.kind != OpKind::GradCall) return;
+      auto it = byTarget.find(op.s);
+      if (it == byTarget.end()) it = byTarget.emplace(op.s, findGradUse(m, op.s)).first;
+      if (it->second.holder) diag.error(op.loc, nestedGradMessage(op.s, it->second));
+    });
+  }
+  if (diag.hasErrors()) throw compileError(diag);
 }
 
 // A working copy of the functions reachable from `root` in which every
 // grad_call is a call of a generated gradient function (added to the copy).
 std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& root) {
+  rejectNestedGradients(m, root);
   auto work = std::make_unique<ir::Module>();
   work->fileName = m.fileName;
   for (auto& n : reachable(m, root))
@@ -139,12 +178,13 @@ std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string file
     ir::StageScope timing("check");
     frontend::check(*r->ast, diag);
   }
-  if (diag.hasErrors()) throw CompileError(diag.render());
+  if (diag.hasErrors()) throw compileError(diag);
   {
     ir::StageScope timing("lower");
     r->module = frontend::lower(*r->ast);
   }
   r->module->fileName = r->fileName;
+  r->module->source = std::make_shared<const std::string>(r->source);
   for (auto& f : r->module->functions) verify(*f, "lower", r->module.get());
   ir::printStageReport("frontend " + r->fileName);
   return r;
@@ -177,9 +217,11 @@ std::unique_ptr<Function> buildGradient(const ir::Module& m, const std::string& 
                                         const StageHook& hook) {
   const Function* src = m.lookup(name);
   if (!src) throw UsageError("no function named '" + name + "'");
-  if (containsGradCall(m, *src))
-    throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
-                       "': it uses grad (nested differentiation is not supported yet)\n");
+  if (GradUse use = findGradUse(m, name); use.holder) {  // at the grad call that makes it nested
+    DiagEngine diag(m.fileName, m.source.get());
+    diag.error(use.loc, nestedGradMessage(name, use));
+    throw compileError(diag);
+  }
   if (src->resultTypes.size() != 1 || !src->resultTypes[0].isFloatScalar())
     throw CompileError(m.fileName + ": error: cannot differentiate '" + name +
                        "': its result is not a scalar float\n");

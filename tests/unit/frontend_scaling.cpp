@@ -7,6 +7,7 @@
 // it). The timings are checked by hand (see the report of issue 5), not here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "frontend/Frontend.h"
@@ -87,7 +88,7 @@ TEST_CASE("scaling: a recursion cycle through 20k functions is found on every ed
   CHECK(e[1] == "2:24: recursive call to 'c0' is not supported");
 }
 
-TEST_CASE("call graph: recursion only inside a cycle; nested grad through a chain", "[frontend][scaling]") {
+TEST_CASE("call graph: recursion only inside a cycle; nested grad is not a frontend error", "[frontend][scaling]") {
   Checked c(
       "fn a(x: f64) -> f64 { b(x) }\n"
       "fn b(x: f64) -> f64 { c(x) + a(x) }\n"
@@ -96,10 +97,9 @@ TEST_CASE("call graph: recursion only inside a cycle; nested grad through a chai
       "fn e(x: f64) -> f64 { d(x) * 2.0 }\n"
       "fn k(x: f64) -> f64 { grad(e)(x) + grad(c)(x) }\n");
   std::vector<std::string> e = c.errors();
-  REQUIRE(e.size() == 3);
+  REQUIRE(e.size() == 2);  // k's grad(e) is reported when k is compiled (runtime_scaling.cpp)
   CHECK(e[0] == "1:23: recursive call to 'b' is not supported");
   CHECK(e[1] == "2:30: recursive call to 'a' is not supported");
-  CHECK(e[2] == "6:28: nested differentiation is not supported yet: 'e' calls 'd', which uses grad");
 }
 
 TEST_CASE("inlined size: an exponential call tree is a diagnostic at the function", "[frontend][scaling]") {
@@ -138,9 +138,14 @@ TEST_CASE("scaling: 20k functions whose result types are inferred, each calling 
   s += "fn d5000(x: f64) -> f64 { x * x }\n";
   Checked c(s);
   std::vector<std::string> e = c.errors();
-  // Only the nested differentiations are errors (d4999 -> d5000 is fine;
-  // the sizes and depths of the call graph are checked once it is valid).
+  // The chains are too deep to inline (2,000 levels at most), which is
+  // reported where they cross the limit. Nested differentiation (d0 .. d4999)
+  // is not a frontend error: the pipeline reports it in the functions that
+  // need it (runtime_scaling.cpp).
   REQUIRE(!e.empty());
-  CHECK(e[0] == "20001:22: nested differentiation is not supported yet: 'd1' uses grad");
-  for (const std::string& x : e) CHECK(x.find("nested differentiation") != std::string::npos);
+  CHECK(e[0] == "17999:1: calls in 'c17998' nest more than 2000 functions deep: merge some of the functions");
+  CHECK(std::find(e.begin(), e.end(),
+                  "23000:1: calls in 'd2999' nest more than 2000 functions deep: merge some of the functions") !=
+        e.end());
+  for (const std::string& x : e) CHECK(x.find("nested differentiation") == std::string::npos);
 }
