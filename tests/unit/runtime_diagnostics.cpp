@@ -78,6 +78,9 @@ fn n(x: f64) -> f64 { m(x) * 2.0 }
   CHECK(str(eg.diagnostics()[0]) ==
         "t.chain:2:23: cannot differentiate 'k': it calls 'g', which uses grad (nested differentiation is not "
         "supported yet)");
-  // The module stays usable.
+  // The module stays usable, and m's own stages that need no gradient print.
   CHECK(mod.function("k")({1.0}).asDouble() == 3.0);
+  CHECK(mod.emit("ast", "m").rfind("(fn m (params (x f64)) (result f64)\n", 0) == 0);
+  CHECK(mod.emit("ast", "m").find("(fn k") == std::string::npos);
+  CHECK(mod.emit("ir", "m").rfind("fn @m(%x: f64) -> (f64) {", 0) == 0);
 }
