@@ -21,6 +21,9 @@ namespace {
 
 using chain::cli::CliOptions;
 
+// `chain --version`: the project's version (CMake's project VERSION) and LLVM's.
+constexpr const char* kVersion = "chain " CHAIN_VERSION " (LLVM " CHAIN_LLVM_VERSION ")";
+
 void addModel(CLI::App* cmd, CliOptions& o) {
   cmd->add_option("MODEL", o.model, "the model file (.chain)")->required();
   cmd->add_option("--fn", o.fn, "the function (default: the last one in the file)");
@@ -48,6 +51,7 @@ void addCodeFlags(CLI::App* cmd, CliOptions& o) {
 }
 
 void setUp(CLI::App& app, CliOptions& o) {
+  app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   auto* run = app.add_subcommand("run", "call a function and print its result");
   auto* grad = app.add_subcommand("grad", "print a function's value and gradient");
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-      int status = app.exit(e);  // prints help or the error
+      int status = app.exit(e);  // prints help, the version or the error
       return status == 0 ? 0 : 2;
     }
     int status = dispatch(app, o);
