@@ -174,4 +174,12 @@ std::string toText(const Value& v, size_t indent, Zeros zeros) {
   return out + ")";
 }
 
+nlohmann::ordered_json errorToJson(int exit, const std::string& message,
+                                   const std::vector<CompileError::Diagnostic>& diagnostics) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const CompileError::Diagnostic& d : diagnostics)
+    list.push_back({{"file", d.file}, {"line", d.line}, {"col", d.col}, {"message", d.message}});
+  return {{"error", {{"exit", exit}, {"message", message}, {"diagnostics", list}}}};
+}
+
 }  // namespace chain::cli

@@ -32,4 +32,10 @@ nlohmann::ordered_json numberToJson(double v, bool isF32 = false);
 // show the first and last 3 entries of each longer axis around "...".
 std::string toText(const Value& v, size_t indent = 0, Zeros zeros = Zeros::Signed);
 
+// The `--json` form of a failure (SPEC §7): {"error": {"exit": N,
+// "message": M, "diagnostics": [{"file": F, "line": L, "col": C,
+// "message": M}, ...]}}.
+nlohmann::ordered_json errorToJson(int exit, const std::string& message,
+                                   const std::vector<CompileError::Diagnostic>& diagnostics);
+
 }  // namespace chain::cli

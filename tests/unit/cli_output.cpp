@@ -1,6 +1,6 @@
 // The command line's printing (cli/Output.h) beyond the tensor layout tested
 // with the readers: the sign of zeros (kept for values, dropped for
-// gradients).
+// gradients) and the `--json` error object of SPEC §7.
 #include <catch2/catch.hpp>
 
 #include "cli/Output.h"
@@ -30,4 +30,15 @@ TEST_CASE("output: values keep -0.0, gradients print 0.0", "[cli][output]") {
   CHECK(toJson(tuple, Zeros::Unsigned).dump() == "[0.0,[0.0,-0.5],0.0]");
   // Only zeros change: the smallest negative number keeps its sign.
   CHECK(toText(Value(-5e-324), 0, Zeros::Unsigned) == "-5e-324");
+}
+
+TEST_CASE("output: the --json error object", "[cli][output]") {
+  CHECK(errorToJson(3, "missing argument 'x'", {}).dump() ==
+        R"({"error":{"exit":3,"message":"missing argument 'x'","diagnostics":[]}})");
+  std::vector<CompileError::Diagnostic> diags = {{"m.chain", 2, 9, "unknown name 'y'"},
+                                                 {"m.chain", 4, 1, "recursive call to 'f' is not supported"}};
+  CHECK(errorToJson(1, "m.chain:2:9: error: ...", diags).dump() ==
+        R"({"error":{"exit":1,"message":"m.chain:2:9: error: ...","diagnostics":[)"
+        R"({"file":"m.chain","line":2,"col":9,"message":"unknown name 'y'"},)"
+        R"({"file":"m.chain","line":4,"col":1,"message":"recursive call to 'f' is not supported"}]}})");
 }
