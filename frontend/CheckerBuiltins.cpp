@@ -5,6 +5,7 @@
 #include <set>
 
 #include "frontend/CheckerImpl.h"
+#include "frontend/DidYouMean.h"
 
 namespace chain::frontend::detail {
 
@@ -201,7 +202,8 @@ bool FnChecker::gradTarget(Expr& fe, const std::string& name, FnRef& ref) {
   } else if ((ref.fn = m_.lookupFn(fe.text)) < 0) {
     if (!b || b->type.ok())
       m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
-                              : "unknown function '" + fe.text + "'");
+                              : "unknown function '" + fe.text + "'" +
+                                    suggestion(fe.text, NameUse::GradTarget));
     return false;
   }
   fe.sem.kind = SemType::Function;
@@ -255,7 +257,9 @@ bool FnChecker::wrtParams(const FnInfo& f, const std::vector<std::pair<std::stri
     for (size_t i = 0; i < f.decl->params.size(); ++i)
       if (f.decl->params[i].name == pname) index = static_cast<int>(i);
     if (index < 0) {
-      m_.diag.error(ploc, "'" + fname + "' has no parameter '" + pname + "'");
+      std::vector<std::string> params;
+      for (const ast::Param& p : f.decl->params) params.push_back(p.name);
+      m_.diag.error(ploc, "'" + fname + "' has no parameter '" + pname + "'" + didYouMean(pname, params));
       ok = false;
       continue;
     }

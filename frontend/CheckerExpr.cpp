@@ -138,7 +138,7 @@ SemType FnChecker::name(Expr& e) {
     m_.diag.error(e.loc, "the built-in '" + e.text + "' can only be called");
     return SemType::invalid();
   }
-  m_.diag.error(e.loc, "unknown name '" + e.text + "'");
+  m_.diag.error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text, NameUse::Value));
   return SemType::invalid();
 }
 
@@ -334,7 +334,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
     if (b)
       m_.diag.error(callee.loc, "'" + n + "' is not a function (it is " + typeStr(b->type) + ")");
     else
-      m_.diag.error(callee.loc, "unknown function '" + n + "'");
+      m_.diag.error(callee.loc, "unknown function '" + n + "'" + suggestion(n, NameUse::Call));
     return SemType::invalid();
   }
   SemType ct = expr(callee);

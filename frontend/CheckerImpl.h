@@ -14,6 +14,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ bool isConstLike(const Expr& e);
 // (promoted); elementwise for tuples. Invalid when there is none.
 SemType joinTypes(const SemType& a, const SemType& b);
 // The names of the built-in functions (array built-ins included).
+const std::set<std::string>& builtinNames();
 bool isBuiltinName(const std::string& name);
 
 // --- array types (symbolic sizes: see ast::SemType::dims) ---
@@ -150,6 +152,13 @@ class FnChecker {
   void pop() { scopes_.pop_back(); }
   Binding* lookup(const std::string& name);
   size_t scopeOf(const std::string& name) const;  // index of the scope declaring it
+  // What an unknown name is used as, which decides the names it may be a
+  // misspelling of: a value (bindings, user functions), a call (function
+  // bindings, user functions, built-ins), grad's function (function
+  // bindings, user functions) or an assignment target (value bindings).
+  enum class NameUse { Value, Call, GradTarget, Assign };
+  // "; did you mean 'x'?" for a close known name (DidYouMean.h), else "".
+  std::string suggestion(const std::string& name, NameUse use) const;
   void declare(const std::string& name, SrcLoc loc, Binding b);
   // Checks a block in a new scope; returns the type of its final expression
   // (Void when it has none).
