@@ -142,14 +142,14 @@ int cmdGrad(const CliOptions& o) {
   std::vector<Value> parts = splitValueAndGrads(g(args), wrt.size());
   if (o.json) {
     nlohmann::ordered_json grads = nlohmann::ordered_json::object();
-    for (size_t i = 0; i < wrt.size(); ++i) grads[wrt[i]] = toJson(parts[i + 1]);
+    for (size_t i = 0; i < wrt.size(); ++i) grads[wrt[i]] = toJson(parts[i + 1], Zeros::Unsigned);
     printJson({{"value", toJson(parts[0])}, {"grad", grads}});
     return 0;
   }
   std::cout << "value: " << toText(parts[0], 7) << "\n";
   for (size_t i = 0; i < wrt.size(); ++i) {
     std::string label = "grad " + wrt[i] + ": ";
-    std::cout << label << toText(parts[i + 1], label.size()) << "\n";
+    std::cout << label << toText(parts[i + 1], label.size(), Zeros::Unsigned) << "\n";
   }
   return 0;
 }

@@ -6,6 +6,12 @@
 // and an array of more than kElideAbove elements shows only the first and
 // last kEdge entries of each longer axis, with "..." between them; JSON is
 // always complete.
+//
+// Signed zeros: values (`run`, the value of `grad`, fitted parameters) are
+// printed as IEEE 754 computed them, -0.0 included, because the sign of a
+// zero result can matter to the model (1 / x, atan2). Gradients
+// (Zeros::Unsigned) print every zero as 0.0, in text and JSON: the sign of a
+// zero derivative carries no information, and "-0.0" reads as a problem.
 #include "cli/Output.h"
 
 #include <cmath>
@@ -30,21 +36,24 @@ std::string shortestDigits(double v, bool isF32) {
 constexpr int64_t kElideAbove = 1000;
 constexpr int64_t kEdge = 3;
 
+// A float as it is to be printed: -0.0 becomes 0.0 under Zeros::Unsigned.
+double shown(double v, Zeros zeros) { return zeros == Zeros::Unsigned && v == 0.0 ? 0.0 : v; }
+
 // Element `flat` of a tensor as JSON (i64 read exactly, not through double).
-nlohmann::ordered_json elementJson(const Tensor& t, int64_t flat) {
+nlohmann::ordered_json elementJson(const Tensor& t, int64_t flat, Zeros zeros) {
   switch (t.dtype()) {
-    case DType::F64: return numberToJson(t.data<double>()[flat]);
-    case DType::F32: return numberToJson(t.data<float>()[flat], true);
+    case DType::F64: return numberToJson(shown(t.data<double>()[flat], zeros));
+    case DType::F32: return numberToJson(shown(t.data<float>()[flat], zeros), true);
     case DType::I64: return t.data<int64_t>()[flat];
     case DType::Bool: return t.data<uint8_t>()[flat] != 0;
   }
   return nullptr;
 }
 
-std::string elementText(const Tensor& t, int64_t flat) {
+std::string elementText(const Tensor& t, int64_t flat, Zeros zeros) {
   switch (t.dtype()) {
-    case DType::F64: return formatNumber(t.data<double>()[flat]);
-    case DType::F32: return formatNumber(t.data<float>()[flat], true);
+    case DType::F64: return formatNumber(shown(t.data<double>()[flat], zeros));
+    case DType::F32: return formatNumber(shown(t.data<float>()[flat], zeros), true);
     case DType::I64: return std::to_string(t.data<int64_t>()[flat]);
     case DType::Bool: return t.data<uint8_t>()[flat] ? "true" : "false";
   }
@@ -52,20 +61,20 @@ std::string elementText(const Tensor& t, int64_t flat) {
 }
 
 // Elements of a tensor from flat index `offset` along axis `axis`, as JSON.
-nlohmann::ordered_json tensorToJson(const Tensor& t, int axis, int64_t& offset) {
+nlohmann::ordered_json tensorToJson(const Tensor& t, int axis, int64_t& offset, Zeros zeros) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   int64_t n = t.shape()[axis];
   for (int64_t i = 0; i < n; ++i) {
-    if (axis + 1 < t.rank()) list.push_back(tensorToJson(t, axis + 1, offset));
-    else list.push_back(elementJson(t, offset++));
+    if (axis + 1 < t.rank()) list.push_back(tensorToJson(t, axis + 1, offset, zeros));
+    else list.push_back(elementJson(t, offset++, zeros));
   }
   return list;
 }
 
-std::string scalarText(const Value& v) {
+std::string scalarText(const Value& v, Zeros zeros) {
   switch (v.kind()) {
-    case Value::Kind::F64: return formatNumber(v.asDouble());
-    case Value::Kind::F32: return formatNumber(v.asDouble(), true);
+    case Value::Kind::F64: return formatNumber(shown(v.asDouble(), zeros));
+    case Value::Kind::F32: return formatNumber(shown(v.asDouble(), zeros), true);
     case Value::Kind::I64: return std::to_string(v.asInt());
     case Value::Kind::Bool: return v.asBool() ? "true" : "false";
     case Value::Kind::Tensor:
@@ -80,6 +89,7 @@ struct TensorPrinter {
   const Tensor& t;
   bool elide;
   size_t indent;
+  Zeros zeros;
   std::string out;
 
   int64_t stride(int axis) const {
@@ -99,7 +109,7 @@ struct TensorPrinter {
         out += sep;
         i = n - kEdge;
       }
-      if (last) out += elementText(t, base + i);
+      if (last) out += elementText(t, base + i, zeros);
       else print(axis + 1, base + i * step);
     }
     out += ']';
@@ -123,33 +133,33 @@ nlohmann::ordered_json numberToJson(double v, bool isF32) {
   return v;
 }
 
-nlohmann::ordered_json toJson(const Value& v) {
+nlohmann::ordered_json toJson(const Value& v, Zeros zeros) {
   switch (v.kind()) {
-    case Value::Kind::F64: return numberToJson(v.asDouble());
-    case Value::Kind::F32: return numberToJson(v.asDouble(), true);
+    case Value::Kind::F64: return numberToJson(shown(v.asDouble(), zeros));
+    case Value::Kind::F32: return numberToJson(shown(v.asDouble(), zeros), true);
     case Value::Kind::I64: return v.asInt();
     case Value::Kind::Bool: return v.asBool();
     case Value::Kind::Tensor: {
       const Tensor& t = v.tensor();
-      if (t.rank() == 0) return t.numel() ? elementJson(t, 0) : nlohmann::ordered_json(0.0);
+      if (t.rank() == 0) return t.numel() ? elementJson(t, 0, zeros) : nlohmann::ordered_json(0.0);
       int64_t offset = 0;
-      return tensorToJson(t, 0, offset);
+      return tensorToJson(t, 0, offset, zeros);
     }
     case Value::Kind::Tuple: {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
-      for (const Value& e : v.tuple()) list.push_back(toJson(e));
+      for (const Value& e : v.tuple()) list.push_back(toJson(e, zeros));
       return list;
     }
   }
   return nullptr;
 }
 
-std::string toText(const Value& v, size_t indent) {
-  if (v.isScalar()) return scalarText(v);
+std::string toText(const Value& v, size_t indent, Zeros zeros) {
+  if (v.isScalar()) return scalarText(v, zeros);
   if (v.kind() == Value::Kind::Tensor) {
     const Tensor& t = v.tensor();
-    if (t.rank() == 0) return t.numel() ? elementText(t, 0) : "0.0";
-    TensorPrinter p{t, t.numel() > kElideAbove, indent, {}};
+    if (t.rank() == 0) return t.numel() ? elementText(t, 0, zeros) : "0.0";
+    TensorPrinter p{t, t.numel() > kElideAbove, indent, zeros, {}};
     p.print(0, 0);
     return p.out;
   }
@@ -159,9 +169,17 @@ std::string toText(const Value& v, size_t indent) {
     if (i) out += ", ";
     size_t lineStart = out.rfind('\n');
     size_t column = lineStart == std::string::npos ? indent + out.size() : out.size() - lineStart - 1;
-    out += toText(elems[i], column);
+    out += toText(elems[i], column, zeros);
   }
   return out + ")";
+}
+
+nlohmann::ordered_json errorToJson(int exit, const std::string& message,
+                                   const std::vector<CompileError::Diagnostic>& diagnostics) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const CompileError::Diagnostic& d : diagnostics)
+    list.push_back({{"file", d.file}, {"line", d.line}, {"col", d.col}, {"message", d.message}});
+  return {{"error", {{"exit", exit}, {"message", message}, {"diagnostics", list}}}};
 }
 
 }  // namespace chain::cli

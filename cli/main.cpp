@@ -3,7 +3,12 @@
 // stderr and an exit status:
 //   0 success, 1 the model cannot be read or does not compile, 2 bad command
 //   line, 3 bad input data, 4 runtime error, 5 `check` found a gradient
-//   outside its tolerance.
+//   outside its tolerance (a result, not an error).
+// With --json on the command line, a failure (1 to 4) also prints
+// {"error": {"exit": N, "message": M, "diagnostics": [...]}} on stdout:
+// M is the error's text as on stderr without the "chain: ...:" label (for a
+// compile error, the rendered diagnostics), and the diagnostics are a compile
+// error's positions and messages ([] for the other errors).
 // Nothing escapes main: any other exception is reported as an internal error
 // with status 1 (it means a bug in chain, not in the user's input).
 #include <cmath>
@@ -17,10 +22,33 @@
 
 #include "chain/chain.h"
 #include "cli/Commands.h"
+#include "cli/Output.h"
 
 namespace {
 
 using chain::cli::CliOptions;
+
+// `chain --version`: the project's version (CMake's project VERSION) and LLVM's.
+constexpr const char* kVersion = "chain " CHAIN_VERSION " (LLVM " CHAIN_LLVM_VERSION ")";
+
+// Whether --json is on the command line (for errors found before, or while,
+// CLI11 parses it).
+bool jsonRequested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--json") return true;
+  return false;
+}
+
+// Ends the run with a failure: `label` and `message` on stderr and, under
+// --json, the error object on stdout. Returns `status`.
+int fail(bool json, int status, const std::string& label, std::string message,
+         const std::vector<chain::CompileError::Diagnostic>& diagnostics = {}) {
+  std::cout.flush();
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  std::cerr << label << message << "\n";
+  if (json) std::cout << chain::cli::errorToJson(status, message, diagnostics).dump() << "\n" << std::flush;
+  return status;
+}
 
 void addModel(CLI::App* cmd, CliOptions& o) {
   cmd->add_option("MODEL", o.model, "the model file (.chain)")->required();
@@ -49,6 +77,7 @@ void addCodeFlags(CLI::App* cmd, CliOptions& o) {
 }
 
 void setUp(CLI::App& app, CliOptions& o) {
+  app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   auto* run = app.add_subcommand("run", "call a function and print its result");
   auto* grad = app.add_subcommand("grad", "print a function's value and gradient");
@@ -109,49 +138,47 @@ int dispatch(const CLI::App& app, const CliOptions& o) {
 int main(int argc, char** argv) {
   CLI::App app{"chain: compile, run and differentiate Chain models", "chain"};
   CliOptions o;
+  bool json = jsonRequested(argc, argv);
   try {
     setUp(app, o);
     // CLI11 would call an unknown command an extra positional: name it.
     static const std::set<std::string> commands = {"run", "grad", "check", "emit", "bench", "fit", "jacobian",
                                                    "hessian"};
-    if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1])) {
-      std::cerr << "chain: error: unknown command '" << argv[1] << "' (commands: run, grad, check, emit, bench, fit, jacobian, hessian)\n";
-      return 2;
-    }
+    if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1]))
+      return fail(json, 2, "chain: error: ",
+                  "unknown command '" + std::string(argv[1]) +
+                      "' (commands: run, grad, check, emit, bench, fit, jacobian, hessian)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-      int status = app.exit(e);  // prints help or the error
-      return status == 0 ? 0 : 2;
+      int status = app.exit(e);  // prints help, the version or the error
+      if (status == 0) return 0;
+      if (json) std::cout << chain::cli::errorToJson(2, e.what(), {}).dump() << "\n";
+      return 2;
     }
+    json = o.json;
     int status = dispatch(app, o);
     std::cout.flush();
     return status;
   } catch (const chain::CompileError& e) {
-    std::cout.flush();
-    std::cerr << e.what();
-    if (*e.what() && e.what()[std::char_traits<char>::length(e.what()) - 1] != '\n') std::cerr << "\n";
-    return 1;
+    return fail(json, 1, "", e.what(), e.diagnostics());
   } catch (const chain::UsageError& e) {
-    std::cerr << "chain: error: " << e.what() << "\n";
-    return 2;
+    return fail(json, 2, "chain: error: ", e.what());
   } catch (const chain::InputError& e) {
-    std::cerr << "chain: input error: " << e.what() << "\n";
-    return 3;
+    return fail(json, 3, "chain: input error: ", e.what());
   } catch (const chain::RuntimeError& e) {
-    std::cout.flush();  // with a position: rendered like a compile error (source line, caret)
-    if (!e.diagnostic().empty()) std::cerr << e.diagnostic();
-    else std::cerr << "chain: runtime error: " << e.what() << "\n";
+    // With a position: rendered like a compile error (source line, caret).
+    if (e.diagnostic().empty()) return fail(json, 4, "chain: runtime error: ", e.what());
+    std::cout.flush();
+    std::cerr << e.diagnostic();
+    if (json) std::cout << chain::cli::errorToJson(4, e.what(), {}).dump() << "\n" << std::flush;
     return 4;
   } catch (const std::bad_alloc&) {
-    std::cerr << "chain: error: out of memory\n";
-    return 1;
+    return fail(json, 1, "chain: error: ", "out of memory");
   } catch (const std::exception& e) {
     // Not the user's fault: a bug in chain. Status 1 like a failed compile.
-    std::cerr << "chain: internal error: " << e.what() << "\n";
-    return 1;
+    return fail(json, 1, "chain: ", std::string("internal error: ") + e.what());
   } catch (...) {
-    std::cerr << "chain: internal error: unknown exception\n";
-    return 1;
+    return fail(json, 1, "chain: ", "internal error: unknown exception");
   }
 }

@@ -154,7 +154,9 @@ struct Program {
   std::vector<std::unique_ptr<FnDecl>> fns;
 };
 
-// Prints the AST as an indented S-expression tree (`chain emit --stage ast`).
+// Prints the AST as an indented S-expression tree: every function of `p`, or
+// one function (`chain emit --stage ast --fn f`).
 std::string printAST(const Program& p);
+std::string printAST(const FnDecl& f);
 
 }  // namespace chain::ast

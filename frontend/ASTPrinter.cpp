@@ -238,8 +238,14 @@ class Printer {
 }  // namespace
 
 std::string printAST(const Program& p) {
+  std::string out;
+  for (const auto& f : p.fns) out += printAST(*f);
+  return out;
+}
+
+std::string printAST(const FnDecl& f) {
   Printer printer;
-  for (const auto& f : p.fns) printer.fn(*f);
+  printer.fn(f);
   return printer.out;
 }
 

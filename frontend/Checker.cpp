@@ -7,6 +7,7 @@
 #include <set>
 
 #include "frontend/CheckerImpl.h"
+#include "frontend/DidYouMean.h"
 #include "frontend/Frontend.h"
 
 namespace chain::frontend {
@@ -105,15 +106,17 @@ bool isLiteralLike(const Expr& e) {
          isLiteralLike(*e.args[0]);
 }
 
-bool isBuiltinName(const std::string& n) {
+const std::set<std::string>& builtinNames() {
   static const std::set<std::string> names = {
       "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "relu", "softplus",
       "log1p", "expm1", "floor", "ceil", "pow", "min", "max", "atan2", "f64", "f32", "i64",
       "stop_gradient", "print", "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp",
       "sum", "prod", "mean", "logsumexp", "dot", "transpose", "zeros", "ones", "fill", "len", "size",
       "uniform", "normal", "mix"};
-  return names.count(n) != 0;
+  return names;
 }
+
+bool isBuiltinName(const std::string& n) { return builtinNames().count(n) != 0; }
 
 // ---------------------------------------------------------------------------
 // ModuleChecker
@@ -229,6 +232,17 @@ Binding* FnChecker::lookup(const std::string& name) {
   return nullptr;
 }
 
+std::string FnChecker::suggestion(const std::string& name, NameUse use) const {
+  std::vector<std::string> names;
+  for (size_t i = scopes_.size(); i-- > 0;)  // innermost first
+    for (const auto& [n, b] : scopes_[i])
+      if (use == NameUse::Value || (use == NameUse::Assign ? !b.isFn : b.isFn)) names.push_back(n);
+  if (use != NameUse::Assign)
+    for (const FnInfo& f : m_.fns) names.push_back(f.decl->name);
+  if (use == NameUse::Call) names.insert(names.end(), builtinNames().begin(), builtinNames().end());
+  return didYouMean(name, names);
+}
+
 size_t FnChecker::scopeOf(const std::string& name) const {
   for (size_t i = scopes_.size(); i-- > 0;)
     if (scopes_[i].count(name)) return i;
@@ -238,7 +252,7 @@ size_t FnChecker::scopeOf(const std::string& name) const {
 Binding* FnChecker::assignable(const std::string& name, SrcLoc loc, const char* what) {
   Binding* b = lookup(name);
   if (!b) {
-    m_.diag.error(loc, "unknown name '" + name + "'");
+    m_.diag.error(loc, "unknown name '" + name + "'" + suggestion(name, NameUse::Assign));
     return nullptr;
   }
   if (!b->isVar) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "frontend/CheckerImpl.h"
+#include "frontend/DidYouMean.h"
 
 namespace chain::frontend::detail {
 

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "frontend/CheckerImpl.h"
+#include "frontend/DidYouMean.h"
 
 namespace chain::frontend::detail {
 
@@ -210,12 +211,13 @@ bool FnChecker::diffTarget(Expr& fe, const std::string& name, FnRef& ref) {
     ref = b->fn;
   } else if ((ref.fn = m_.lookupFn(fe.text)) < 0) {
     if (!b || b->type.ok())
-      m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function" : "unknown function '" + fe.text + "'");
+      m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
+                              : "unknown function '" + fe.text + "'" + suggestion(fe.text, NameUse::GradTarget));
     return false;
   }
   fe.sem.kind = SemType::Function;
   fnRefs_[&fe] = ref;
-  addEdge(ref.fn, fe.loc, true);
+  addEdge(ref.fn, fe.loc);
   return true;
 }
 
@@ -264,7 +266,7 @@ bool FnChecker::wrtParams(const DerivedSig& f, const std::string& fname,
     for (size_t i = 0; i < f.names.size(); ++i)
       if (f.names[i] == pname) index = static_cast<int>(i);
     if (index < 0) {
-      m_.diag.error(ploc, "'" + fname + "' has no parameter '" + pname + "'");
+      m_.diag.error(ploc, "'" + fname + "' has no parameter '" + pname + "'" + didYouMean(pname, f.names));
       ok = false;
       continue;
     }

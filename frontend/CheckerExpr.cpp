@@ -52,8 +52,8 @@ const FnRef* FnChecker::refOf(const Expr& e) const {
   return it == fnRefs_.end() ? nullptr : &it->second;
 }
 
-void FnChecker::addEdge(int callee, SrcLoc loc, bool viaGrad) {
-  m_.fns[self_].edges.push_back({callee, loc, viaGrad});
+void FnChecker::addEdge(int callee, SrcLoc loc) {
+  m_.fns[self_].edges.push_back({callee, loc});
 }
 
 SemType FnChecker::expr(Expr& e, const SemType* hint) {
@@ -126,7 +126,7 @@ SemType FnChecker::name(Expr& e) {
   }
   int fn = m_.lookupFn(e.text);
   if (fn >= 0) {
-    addEdge(fn, e.loc, false);
+    addEdge(fn, e.loc);
     FnRef ref;
     ref.fn = fn;
     fnRefs_[&e] = ref;
@@ -138,7 +138,7 @@ SemType FnChecker::name(Expr& e) {
     m_.diag.error(e.loc, "the built-in '" + e.text + "' can only be called");
     return SemType::invalid();
   }
-  m_.diag.error(e.loc, "unknown name '" + e.text + "'");
+  m_.diag.error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text, NameUse::Value));
   return SemType::invalid();
 }
 
@@ -324,7 +324,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
     int fn = m_.lookupFn(n);
     if (fn >= 0) {
       callee.sem = fnType;
-      addEdge(fn, callee.loc, false);
+      addEdge(fn, callee.loc);
       FnRef ref;
       ref.fn = fn;
       return callFnValue(e, ref, n);
@@ -334,7 +334,7 @@ SemType FnChecker::call(Expr& e, const SemType* hint) {
     if (b)
       m_.diag.error(callee.loc, "'" + n + "' is not a function (it is " + typeStr(b->type) + ")");
     else
-      m_.diag.error(callee.loc, "unknown function '" + n + "'");
+      m_.diag.error(callee.loc, "unknown function '" + n + "'" + suggestion(n, NameUse::Call));
     return SemType::invalid();
   }
   SemType ct = expr(callee);

@@ -14,6 +14,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ bool isConstLike(const Expr& e);
 // (promoted); elementwise for tuples. Invalid when there is none.
 SemType joinTypes(const SemType& a, const SemType& b);
 // The names of the built-in functions (array built-ins included).
+const std::set<std::string>& builtinNames();
 bool isBuiltinName(const std::string& name);
 using ast::isDiffOperator;
 
@@ -96,9 +98,8 @@ struct FnInfo {
   struct Edge {
     int callee;
     SrcLoc loc;
-    bool viaGrad;  // the reference is the function argument of grad(...)
   };
-  std::vector<Edge> edges;  // every reference to another function
+  std::vector<Edge> edges;  // every reference to another function (calls, grad(f), let g = f)
   struct CallSite {
     int callee;
     bool viaGrad;  // a call of grad(f) / value_and_grad(f)
@@ -172,6 +173,13 @@ class FnChecker {
   void pop() { scopes_.pop_back(); }
   Binding* lookup(const std::string& name);
   size_t scopeOf(const std::string& name) const;  // index of the scope declaring it
+  // What an unknown name is used as, which decides the names it may be a
+  // misspelling of: a value (bindings, user functions), a call (function
+  // bindings, user functions, built-ins), grad's function (function
+  // bindings, user functions) or an assignment target (value bindings).
+  enum class NameUse { Value, Call, GradTarget, Assign };
+  // "; did you mean 'x'?" for a close known name (DidYouMean.h), else "".
+  std::string suggestion(const std::string& name, NameUse use) const;
   void declare(const std::string& name, SrcLoc loc, Binding b);
   // Checks a block in a new scope; returns the type of its final expression
   // (Void when it has none).
@@ -215,7 +223,7 @@ class FnChecker {
   SemType callFnValue(Expr& e, const FnRef& ref, const std::string& shownName);
   // A value (not a function, not nothing): reports otherwise.
   bool requireValue(Expr& e);
-  void addEdge(int callee, SrcLoc loc, bool viaGrad);
+  void addEdge(int callee, SrcLoc loc);
   const FnRef* refOf(const Expr& e) const;
 
   // --- arrays (CheckerArrays.cpp, CheckerArrayOps.cpp) ---

@@ -41,13 +41,18 @@ std::string sourceLine(const std::string& src, int n, int& col) {
 }
 }  // namespace
 
-std::string DiagEngine::render(const std::string& kind) const {
-  std::vector<Diagnostic> sorted = diags_;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+std::vector<Diagnostic> DiagEngine::sorted() const {
+  std::vector<Diagnostic> out = diags_;
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
   });
+  return out;
+}
+
+
+std::string DiagEngine::render(const std::string& kind) const {
   std::string out;
-  for (const Diagnostic& d : sorted) {
+  for (const Diagnostic& d : sorted()) {
     out += fileName_ + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) +
            ": " + kind + ": " + d.message + "\n";
     if (source_ && d.loc.line > 0) {

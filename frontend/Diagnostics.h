@@ -24,6 +24,8 @@ class DiagEngine {
   bool hasErrors() const { return !diags_.empty(); }
   size_t count() const { return diags_.size(); }
   const std::vector<Diagnostic>& diagnostics() const { return diags_; }
+  // The diagnostics sorted by position (the order render() prints them in).
+  std::vector<Diagnostic> sorted() const;
   // All diagnostics, each with its source line and caret, sorted by position:
   // `file:line:col: KIND: message` (KIND "error", or "runtime error" for the
   // runtime's errors, which reuse this renderer).

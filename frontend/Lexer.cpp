@@ -313,6 +313,9 @@ bool Lexer::lexOperator(Token& t) {
     case '*': return n == '*' ? two(Tok::StarStar) : n == '=' ? two(Tok::StarEq) : one(Tok::Star);
     case '/': return n == '=' ? two(Tok::SlashEq) : one(Tok::Slash);
     case '%': return one(Tok::Percent);
+    case '^':  // a slip for **: reported, then read as ** so that parsing goes on
+      diag_.error(t.loc, "'^' is not an operator; use ** for powers");
+      return one(Tok::StarStar);
     case '@': return one(Tok::At);
     case '=': return n == '=' ? two(Tok::EqEq) : one(Tok::Assign);
     case '!': return n == '=' ? two(Tok::NotEq) : false;
@@ -338,7 +341,7 @@ bool Lexer::badStart(size_t i) const {
   if (isBlank(c) || c == '\n' || isIdentChar(c) || c == '"' || c == '#') return false;
   if (c == '!') return at(i + 1) != '=';
   if (c == '.') return at(i + 1) != '.';
-  return std::strchr("+-*/%@=<>()[]{},;:", c) == nullptr || c == '\0';
+  return std::strchr("+-*/%^@=<>()[]{},;:", c) == nullptr || c == '\0';
 }
 
 // One diagnostic for a run of bytes that start no token.

@@ -179,6 +179,9 @@ struct Function {
 
 struct Module {
   std::string fileName;
+  // The source text, so that a diagnostic raised after the frontend (a
+  // nested gradient) can show the offending line; may be null.
+  std::shared_ptr<const std::string> source;
   std::vector<std::unique_ptr<Function>> functions;
 
   // By name (hashed when every function came through add()).

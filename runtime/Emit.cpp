@@ -15,20 +15,13 @@ std::vector<std::string> Module::stageNames() {
   return names;
 }
 
-namespace {
-
-bool isPrimalStage(const std::string& stage) {
-  if (stage == "ir") return true;
-  return passes::findPass(stage) != nullptr;
-}
-
-}  // namespace
-
 std::string Module::emit(const std::string& stage, const std::string& fn,
                          const std::vector<std::string>& wrt) const {
   const ast::FnDecl& d = impl_->decl(fn);
   const ir::Module& irm = *impl_->fe->module;
-  if (stage == "ast") return ast::printAST(*impl_->fe->ast);
+  if (stage == "ast") return ast::printAST(d);
+  // As lowered: needs no other function (not even the gradients it calls).
+  if (stage == "ir") return ir::printFunction(*irm.lookup(fn));
 
   std::string captured;
   auto captureStage = [&](const std::string& want) {
@@ -36,7 +29,7 @@ std::string Module::emit(const std::string& stage, const std::string& fn,
       if (s == want) captured = ir::printFunction(f);
     };
   };
-  if (isPrimalStage(stage)) {
+  if (passes::findPass(stage)) {
     pipeline::buildPrimal(irm, fn, captureStage(stage));
     return captured;
   }

@@ -80,6 +80,14 @@ std::vector<std::string> reachable(const ir::Module& m, const std::string& root)
   return out;
 }
 
+// A CompileError holding `diag`'s errors, rendered and as data.
+CompileError compileError(const DiagEngine& diag) {
+  std::vector<CompileError::Diagnostic> list;
+  for (const Diagnostic& d : diag.sorted())
+    list.push_back({diag.fileName(), d.loc.line, d.loc.col, d.message});
+  return CompileError(diag.render(), std::move(list));
+}
+
 // A working copy of the functions reachable from `root` in which every
 // grad_call is a call of a generated gradient function (added to the copy).
 std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& root) {
@@ -214,12 +222,13 @@ std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string file
     ir::StageScope timing("check");
     frontend::check(*r->ast, diag);
   }
-  if (diag.hasErrors()) throw CompileError(diag.render());
+  if (diag.hasErrors()) throw compileError(diag);
   {
     ir::StageScope timing("lower");
     r->module = frontend::lower(*r->ast);
   }
   r->module->fileName = r->fileName;
+  r->module->source = std::make_shared<const std::string>(r->source);
   for (auto& f : r->module->functions) verify(*f, "lower", r->module.get());
   ir::printStageReport("frontend " + r->fileName);
   return r;

@@ -35,12 +35,16 @@ using StageHook = std::function<void(const std::string& stage, const ir::Functio
 
 // The call-free primal of `name`, ready for code generation.
 // `forGradient`: the result is reverse AD's input (see
-// ir::Function::forDifferentiation).
+// ir::Function::forDifferentiation). Throws chain::CompileError, at each
+// grad call, when `name` or a function it calls takes the gradient of a
+// function that uses grad (nested differentiation is not supported yet): an
+// error of the functions that need it, not of the whole file.
 std::unique_ptr<ir::Function> buildPrimal(const ir::Module& m, const std::string& name,
                                           const StageHook& hook = {}, bool forGradient = false);
 
 // The call-free gradient of `name` (see passes::reverseAD for its results).
-// Throws chain::CompileError when `name` cannot be differentiated.
+// Throws chain::CompileError when `name` cannot be differentiated (for a
+// function that uses grad, at its first grad call).
 std::unique_ptr<ir::Function> buildGradient(const ir::Module& m, const std::string& name,
                                             const std::vector<int>& wrt, bool withValue,
                                             const StageHook& hook = {});

@@ -197,6 +197,18 @@ TEST_CASE("lexer: an unclosed bracket is abandoned before a statement keyword", 
         std::vector<Tok>{Tok::LBrace, Tok::RParen, Tok::Newline, Tok::Ident, Tok::RBrace, Tok::Eof});
 }
 
+TEST_CASE("lexer: '^' is reported and read as **", "[lexer]") {
+  Lexed l("x ^ 2 ^^ y");
+  CHECK(l.kinds() == std::vector<Tok>{Tok::Ident, Tok::StarStar, Tok::Int, Tok::StarStar, Tok::StarStar,
+                                      Tok::Ident, Tok::Eof});
+  REQUIRE(l.diag.count() == 3);
+  CHECK(l.diag.diagnostics()[0].message == "'^' is not an operator; use ** for powers");
+  CHECK(l.diag.diagnostics()[0].loc.col == 3);
+  CHECK(l.diag.diagnostics()[2].loc.col == 8);
+  // `^` continues the line like `**` (the newline after it does not end the statement).
+  CHECK(kindsOf("x ^\n 2") == std::vector<Tok>{Tok::Ident, Tok::StarStar, Tok::Int, Tok::Eof});
+}
+
 TEST_CASE("lexer: bad bytes give one diagnostic per run", "[lexer]") {
   Lexed l("a $$ b ? c");
   CHECK(l.kinds() == std::vector<Tok>{Tok::Ident, Tok::Ident, Tok::Ident, Tok::Eof});

@@ -7,6 +7,7 @@
 // it). The timings are checked by hand (see the report of issue 5), not here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "frontend/Frontend.h"

@@ -1,6 +1,7 @@
 // Scaling tests of the compile pipeline's call-graph walks (issue 5):
 // runtime/Pipeline.cpp collects the functions reachable from the compiled one
-// and looks for grad calls among them. Both walks are iterative (a worklist,
+// and looks for grad calls among them (nested differentiation, an error of
+// the functions that need it). Both walks are iterative (a worklist,
 // so a 20,000-deep call chain does not recurse 20,000 deep) and linear (a
 // visited set; a call DAG whose paths double at each level is walked once per
 // function, not once per path). The timings are checked by hand (see the
@@ -54,13 +55,15 @@ TEST_CASE("scaling: a 2,000-deep call chain compiles and runs; 20,000 deep is a 
 }
 
 TEST_CASE("scaling: a gradient through a call DAG that uses grad at the bottom", "[runtime][scaling]") {
-  // p0 uses grad at the bottom of the DAG below p12; q12 has no grad.
+  // p0 uses grad at the bottom of the DAG below p12; q12 has no grad; top
+  // takes the gradient of both.
   std::string src = "fn sq(x: f64) -> f64 { x * x }\n" + doublingDag("p", "grad(sq)(x)", 12) +
-                    doublingDag("q", "x * x", 12);
+                    doublingDag("q", "x * x", 12) + "fn top(x: f64) -> f64 { grad(q12)(x) + grad(p12)(x) }\n";
   chain::Module m = chain::Jit().compile_string(src, "dag.chain");
   CHECK(m.function("p12")({1.5}).asDouble() == Approx(4096.0 * 3.0));
   CHECK(m.gradient("q12")({1.5}).asDouble() == Approx(4096.0 * 3.0));
   // p0(x) = grad(sq)(x) = 2x, so p12 = 4096 * 2x: its gradient is 8192
   // (forward over reverse, one sweep for the scalar x).
   CHECK(m.gradient("p12")({1.5}).asDouble() == Approx(8192.0));
+  CHECK(m.function("top")({1.5}).asDouble() == Approx(12288.0 + 8192.0));
 }

@@ -113,10 +113,26 @@ struct Options {
   Backend backend = Backend::Jit;
 };
 
-// The model did not compile: what() holds every diagnostic, rendered.
+// The model did not compile: what() holds every diagnostic, rendered
+// (`file:line:col: error: message`, the source line and a caret);
+// diagnostics() holds the same errors as data, sorted by position. It is
+// empty for an error that has no source position (an unreadable file).
 class CompileError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  struct Diagnostic {
+    std::string file;
+    int line = 0;  // 1-based
+    int col = 0;   // 1-based, in bytes
+    std::string message;
+  };
+  explicit CompileError(const std::string& rendered, std::vector<Diagnostic> diagnostics = {})
+      : std::runtime_error(rendered),
+        diagnostics_(std::make_shared<const std::vector<Diagnostic>>(std::move(diagnostics))) {}
+  const std::vector<Diagnostic>& diagnostics() const { return *diagnostics_; }
+
+ private:
+  // Shared, so that copying the exception cannot throw.
+  std::shared_ptr<const std::vector<Diagnostic>> diagnostics_;
 };
 // Arguments do not fit the signature (count, types, shapes).
 class InputError : public std::runtime_error {
