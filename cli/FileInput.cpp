@@ -149,25 +149,67 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
-// The element kind of a supported descr; throws for the rest.
-char npyKind(const std::string& descr, const std::string& name, const std::string& path, size_t& itemSize) {
-  if (!descr.empty() && descr[0] == '>' && descr.size() > 2 && descr.substr(1) != "b1" && descr.substr(1) != "u1")
-    fail(name, path, "big-endian data ('" + descr + "') is not supported; save it little-endian ('<" +
-                         descr.substr(1) + "')");
-  if (descr == "<f8") return itemSize = 8, 'd';
-  if (descr == "<f4") return itemSize = 4, 'f';
-  if (descr == "<i8") return itemSize = 8, 'i';
-  if (descr == "|b1" || descr == "<b1" || descr == ">b1") return itemSize = 1, 'b';
-  fail(name, path, "dtype '" + descr + "' is not supported (supported: '<f8', '<f4', '<i8', '|b1')");
+// A supported dtype: its kind ('f' float, 'i' signed or 'u' unsigned
+// integer, 'b' bool) and item size.
+struct NpyDtype {
+  char kind;
+  size_t size;
+};
+
+// The dtype of a descr; throws for the rest. One-byte types take any byte
+// order mark ('|', '<', '>'); wider ones must be little-endian.
+NpyDtype npyDtype(const std::string& descr, const std::string& name, const std::string& path) {
+  static const std::pair<const char*, NpyDtype> kTypes[] = {
+      {"f8", {'f', 8}}, {"f4", {'f', 4}}, {"i8", {'i', 8}}, {"i4", {'i', 4}},
+      {"i2", {'i', 2}}, {"i1", {'i', 1}}, {"u1", {'u', 1}}, {"b1", {'b', 1}}};
+  char order = descr.empty() ? '\0' : descr[0];
+  std::string code = descr.size() > 1 ? descr.substr(1) : "";
+  for (const auto& [c, t] : kTypes) {
+    if (code != c) continue;
+    if (t.size == 1 ? (order == '|' || order == '<' || order == '>') : order == '<') return t;
+    if (order == '>')
+      fail(name, path, "big-endian data ('" + descr + "') is not supported; save it little-endian ('<" + code + "')");
+  }
+  fail(name, path, "dtype '" + descr +
+                       "' is not supported (supported: '<f8', '<f4', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1')");
 }
 
-bool putNpyElement(ElementWriter& w, int64_t i, char kind, const char* p) {
-  switch (kind) {
-    case 'd': { double v; std::memcpy(&v, p, 8); return w.putFloat(i, v); }
-    case 'f': { float v; std::memcpy(&v, p, 4); return w.putFloat(i, v); }
-    case 'i': { int64_t v; std::memcpy(&v, p, 8); return w.putInt(i, v); }
-    default: return w.putBool(i, *p != 0);
+template <class T> T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+double npyFloat(NpyDtype t, const char* p) { return t.size == 8 ? load<double>(p) : load<float>(p); }
+
+int64_t npyInt(NpyDtype t, const char* p) {
+  if (t.kind == 'u') return load<uint8_t>(p);
+  switch (t.size) {
+    case 8: return load<int64_t>(p);
+    case 4: return load<int32_t>(p);
+    case 2: return load<int16_t>(p);
+    default: return load<int8_t>(p);
   }
+}
+
+bool putNpyElement(ElementWriter& w, int64_t i, NpyDtype t, const char* p) {
+  if (t.kind == 'f') return w.putFloat(i, npyFloat(t, p));
+  if (t.kind == 'b') return w.putBool(i, *p != 0);
+  return w.putExactInt(i, npyInt(t, p));
+}
+
+// Why element `i` at `p` did not convert to the parameter's dtype (bool and
+// non-bool data were refused before reading any element).
+std::string npyElementError(DType to, NpyDtype t, const std::string& descr, int64_t i, const char* p) {
+  std::string what = "element " + std::to_string(i) + " (dtype '" + descr + "') is ";
+  if (t.kind == 'f') {
+    char buf[32];
+    char* end = std::to_chars(buf, buf + sizeof buf, npyFloat(t, p)).ptr;  // shortest round trip
+    return what + std::string(buf, end) + ", which is not an integer within the i64 range";
+  }
+  return what + std::to_string(npyInt(t, p)) + ", which " + dtypeName(to) +
+         " cannot hold exactly (it holds every integer up to 2^" + (to == DType::F32 ? "24" : "53") +
+         " in magnitude)";
 }
 
 // --- .csv -----------------------------------------------------------------------
@@ -387,8 +429,11 @@ Tensor readNpy(const std::string& name, const TypeInfo& type, const std::string&
   if (headerLen > bytes.size() || dataStart > bytes.size()) fail(name, path, "truncated .npy header");
   NpyHeader h = HeaderParser(bytes.substr(8 + lenBytes, headerLen), name, path).parse();
   if (h.fortran) fail(name, path, "Fortran-order arrays are not supported; save it in C order");
-  size_t itemSize = 0;
-  char kind = npyKind(h.descr, name, path, itemSize);
+  NpyDtype dt = npyDtype(h.descr, name, path);
+  size_t itemSize = dt.size;
+  if ((dt.kind == 'b') != (type.dtype == DType::Bool))
+    fail(name, path, "dtype '" + h.descr + "' data does not convert to the parameter " + type.str() +
+                         (dt.kind == 'b' ? " (bool data needs a bool parameter)" : " (a bool parameter needs '|b1' data)"));
   if (h.shape.size() != type.dims.size())
     fail(name, path, "the array has rank " + std::to_string(h.shape.size()) + " (shape " + shapeText(h.shape) +
                          "), but the parameter " + type.str() + " has rank " + std::to_string(type.dims.size()));
@@ -407,9 +452,7 @@ Tensor readNpy(const std::string& name, const TypeInfo& type, const std::string&
   int64_t numel = int64_t(need / itemSize);
   const char* p = bytes.data() + dataStart;
   for (int64_t i = 0; i < numel; ++i, p += itemSize)
-    if (!putNpyElement(w, i, kind, p))
-      fail(name, path, "element " + std::to_string(i) + " (dtype '" + h.descr + "') does not convert to " +
-                           dtypeName(type.dtype) + ": the parameter needs " + w.expected());
+    if (!putNpyElement(w, i, dt, p)) fail(name, path, npyElementError(type.dtype, dt, h.descr, i, p));
   return w.tensor();
 }
 

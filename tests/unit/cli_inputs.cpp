@@ -130,8 +130,8 @@ TEST_CASE(".npy files: supported dtypes and conversions", "[cli][npy]") {
   CHECK(readNpy("y", arrayType(DType::I64, {"n"}), p).data<int64_t>()[1] == -3);
   // f8 into i64: only integral values.
   p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2.5})));
-  CHECK(errorOf([&] { readNpy("y", arrayType(DType::I64, {"n"}), p); }).find("element 1 (dtype '<f8') does not convert to i64") !=
-        std::string::npos);
+  CHECK(errorOf([&] { readNpy("y", arrayType(DType::I64, {"n"}), p); })
+            .find("element 1 (dtype '<f8') is 2.5, which is not an integer within the i64 range") != std::string::npos);
 
   p = writeFile(".npy", npyBytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", std::string("\1\0", 2)));
   Tensor b = readNpy("m", arrayType(DType::Bool, {"n"}), p);
@@ -141,6 +141,51 @@ TEST_CASE(".npy files: supported dtypes and conversions", "[cli][npy]") {
   // A 0-d array for a scalar parameter.
   p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", raw<double>({3.25})));
   CHECK(readNpy("s", arrayType(DType::F64, {}), p).data<double>()[0] == 3.25);
+}
+
+TEST_CASE(".npy files: integer dtypes convert exactly or not at all", "[cli][npy]") {
+  auto read = [](const std::string& descr, const std::string& data, int64_t n, DType to) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + std::to_string(n) + ",), }";
+    return readNpy("x", arrayType(to, {"n"}), writeFile(".npy", npyBytes(dict, data)));
+  };
+  Tensor i4 = read("<i4", raw<int32_t>({-2147483647 - 1, 7}), 2, DType::I64);
+  CHECK(i4.data<int64_t>()[0] == INT32_MIN);
+  CHECK(i4.data<int64_t>()[1] == 7);
+  Tensor i2 = read("<i2", raw<int16_t>({-32768, 300}), 2, DType::F32);
+  CHECK(i2.data<float>()[0] == -32768.0f);
+  CHECK(i2.data<float>()[1] == 300.0f);
+  Tensor i1 = read("|i1", raw<int8_t>({-128, 127}), 2, DType::F64);
+  CHECK(i1.data<double>()[0] == -128.0);
+  Tensor u1 = read("|u1", raw<uint8_t>({255, 0}), 2, DType::I64);
+  CHECK(u1.data<int64_t>()[0] == 255);  // unsigned, not -1
+  CHECK(read("<i1", raw<int8_t>({-1}), 1, DType::I64).data<int64_t>()[0] == -1);  // any byte order mark
+  // Into a float parameter only when the float holds the value exactly.
+  Tensor big = read("<i8", raw<int64_t>({9007199254740992LL, int64_t(1) << 60, INT64_MIN}), 3, DType::F64);
+  CHECK(big.data<double>()[1] == 1152921504606846976.0);
+  CHECK(big.data<double>()[2] == -9223372036854775808.0);
+  CHECK(errorOf([&] { read("<i8", raw<int64_t>({1, 9007199254740993LL}), 2, DType::F64); })
+            .find("element 1 (dtype '<i8') is 9007199254740993, which f64 cannot hold exactly (it holds every "
+                  "integer up to 2^53 in magnitude)") != std::string::npos);
+  CHECK(errorOf([&] { read("<i8", raw<int64_t>({INT64_MAX}), 1, DType::F64); }).find("cannot hold exactly") !=
+        std::string::npos);
+  CHECK(read("<i4", raw<int32_t>({16777216}), 1, DType::F32).data<float>()[0] == 16777216.0f);
+  CHECK(errorOf([&] { read("<i4", raw<int32_t>({16777217}), 1, DType::F32); })
+            .find("element 0 (dtype '<i4') is 16777217, which f32 cannot hold exactly (it holds every integer up "
+                  "to 2^24 in magnitude)") != std::string::npos);
+  // f8 into f32 rounds; f4/f8 into i64 only integral values in range.
+  CHECK(read("<f8", raw<double>({0.1}), 1, DType::F32).data<float>()[0] == 0.1f);
+  CHECK(read("<f4", raw<float>({-3}), 1, DType::I64).data<int64_t>()[0] == -3);
+  CHECK(errorOf([&] { read("<f8", raw<double>({9223372036854775808.0}), 1, DType::I64); })
+            .find("is 9223372036854775808, which is not an integer within the i64 range") != std::string::npos);
+  CHECK(errorOf([&] { read("<f8", raw<double>({NAN}), 1, DType::I64); }).find("is nan, which is not an integer") !=
+        std::string::npos);
+  // bool data only for bool parameters, and the other way round.
+  CHECK(errorOf([&] { read("|b1", std::string("\1", 1), 1, DType::F64); })
+            .find("dtype '|b1' data does not convert to the parameter f64[n] (bool data needs a bool parameter)") !=
+        std::string::npos);
+  CHECK(errorOf([&] { read("|u1", std::string("\1", 1), 1, DType::Bool); })
+            .find("dtype '|u1' data does not convert to the parameter bool[n] (a bool parameter needs '|b1' data)") !=
+        std::string::npos);
 }
 
 TEST_CASE(".npy files: every malformed file is an input error", "[cli][npy]") {
@@ -155,8 +200,12 @@ TEST_CASE(".npy files: every malformed file is an input error", "[cli][npy]") {
             "Fortran-order arrays are not supported"));
   CHECK(has(err(npyBytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2}))),
             "big-endian data ('>f8') is not supported"));
-  CHECK(has(err(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", raw<int32_t>({1, 2}))),
-            "dtype '<i4' is not supported"));
+  CHECK(has(err(npyBytes("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", raw<uint16_t>({1, 2}))),
+            "dtype '<u2' is not supported (supported: '<f8', '<f4', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1')"));
+  CHECK(has(err(npyBytes("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", raw<int32_t>({1, 2}))),
+            "big-endian data ('>i4') is not supported; save it little-endian ('<i4')"));
+  CHECK(has(err(npyBytes("{'descr': '|f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2}))),
+            "dtype '|f8' is not supported"));
   CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", raw<double>({1, 2}))),
             "truncated data: shape (3,) needs 24 bytes, the file has 16"));
   CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000,), }", raw<double>({1}))),
