@@ -1,5 +1,7 @@
 // `--args` parsing for the command line. A JSON object (inline or from
-// "@file.json") maps each parameter name to a value; the value is converted
+// "@file.json") maps each parameter name to a value; several `--args` are
+// merged key by key, a later one winning, and each key remembers the folder
+// its relative "@path" values are taken from. The value is converted
 // according to the parameter's TypeInfo: f64/f32 accept any JSON number (and
 // the strings "nan", "inf", "-inf"), i64 accepts integers and integral floats,
 // bool accepts true/false. Array parameters take nested lists, "@x.npy" or
@@ -88,10 +90,10 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 // "@path.npy" / "@path.csv": relative paths from the folder of the args file.
 Tensor readFileArg(const std::string& name, const TypeInfo& type, const std::string& spec,
-                   const ArgsSource& src) {
+                   const std::string& baseDir) {
   std::string path = spec.substr(1);
   if (path.empty()) throw InputError("argument '" + name + "': \"@\" needs a file name");
-  if (path[0] != '/' && src.baseDir != ".") path = src.baseDir + "/" + path;
+  if (path[0] != '/' && baseDir != ".") path = baseDir + "/" + path;
   if (endsWith(path, ".npy")) return readNpy(name, type, path);
   if (endsWith(path, ".csv")) return readCsv(name, type, path);
   throw InputError("argument '" + name + "': '" + spec.substr(1) +
@@ -115,16 +117,16 @@ Value scalarFromTensor(const Tensor& t) {
 
 // An array parameter: nested lists, "@x.npy" or "@x.csv".
 Value convertArray(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
-                   const ArgsSource& src) {
-  if (isFileSpec(j)) return Value(readFileArg(name, type, j.get<std::string>(), src));
+                   const std::string& baseDir) {
+  if (isFileSpec(j)) return Value(readFileArg(name, type, j.get<std::string>(), baseDir));
   return Value(tensorFromJson(name, type, j));
 }
 
 Value convertValue(const std::string& name, const TypeInfo& type, const nlohmann::json& j,
-                   const ArgsSource& src) {
+                   const std::string& baseDir) {
   if (type.isTuple) throw InputError("argument '" + name + "' has tuple type " + type.str() + ", which cannot be passed");
-  if (!type.dims.empty()) return convertArray(name, type, j, src);
-  if (isFileSpec(j)) return scalarFromTensor(readFileArg(name, type, j.get<std::string>(), src));
+  if (!type.dims.empty()) return convertArray(name, type, j, baseDir);
+  if (isFileSpec(j)) return scalarFromTensor(readFileArg(name, type, j.get<std::string>(), baseDir));
   switch (type.dtype) {
     case DType::F64: return Value(toFloat(name, type, j));
     case DType::F32: return Value(static_cast<float>(toFloat(name, type, j)));
@@ -178,12 +180,16 @@ void checkNesting(const std::string& text, const std::string& origin) {
   }
 }
 
-}  // namespace
+// One `--args`: "@path" -> the JSON file (its folder is the base of its
+// relative "@path" values), anything else -> inline JSON.
+struct ArgsObject {
+  nlohmann::json object;
+  std::string baseDir = ".";
+};
 
-ArgsSource readArgs(const std::string& spec) {
-  ArgsSource src;
-  if (spec.empty()) return src;
-  src.given = true;
+ArgsObject readArgsObject(const std::string& spec) {
+  if (spec.empty()) throw InputError("--args is empty: expected a JSON object or @file.json");
+  ArgsObject one;
   std::string text = spec, origin = "--args";
   if (spec[0] == '@') {
     std::string path = spec.substr(1);
@@ -196,17 +202,32 @@ ArgsSource readArgs(const std::string& spec) {
     buf << in.rdbuf();
     text = buf.str();
     origin = path;
-    src.baseDir = parentDir(path);
+    one.baseDir = parentDir(path);
   }
   checkNesting(text, origin);
   try {
-    src.object = nlohmann::json::parse(text);
+    one.object = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw InputError("invalid JSON in " + origin + ": " + jsonMessage(e));
   }
-  if (!src.object.is_object())
+  if (!one.object.is_object())
     throw InputError(origin + " must be a JSON object mapping parameter names to values, got " +
-                     describeJson(src.object));
+                     describeJson(one.object));
+  return one;
+}
+
+}  // namespace
+
+ArgsSource readArgs(const std::vector<std::string>& specs) {
+  ArgsSource src;
+  for (const std::string& spec : specs) {
+    ArgsObject one = readArgsObject(spec);
+    for (auto it = one.object.begin(); it != one.object.end(); ++it) {
+      src.object[it.key()] = std::move(it.value());
+      src.baseDirs[it.key()] = one.baseDir;
+    }
+    src.given = true;
+  }
   return src;
 }
 
@@ -224,7 +245,8 @@ std::vector<Value> bindArgs(const ArgsSource& src, const Function& fn) {
     if (it == src.object.end())
       throw InputError("missing argument '" + names[i] + "' (" + types[i].str() + ") for function '" +
                        fn.name() + "'" + (src.given ? "" : "; pass it with --args"));
-    args.push_back(convertValue(names[i], types[i], *it, src));
+    auto dir = src.baseDirs.find(names[i]);
+    args.push_back(convertValue(names[i], types[i], *it, dir == src.baseDirs.end() ? "." : dir->second));
     if (!types[i].dims.empty()) sizes.bind(names[i], types[i], args.back().tensor().shape());
   }
   return args;

@@ -15,18 +15,21 @@
 
 namespace chain::cli {
 
-// The parsed `--args` object and the folder that relative "@path" values in
-// it are taken from (the args file's folder, or the current folder).
+// The `--args` objects merged into one, and for each key the folder that a
+// relative "@path" value of it is taken from (the folder of the args file
+// that gave the key, or the current folder for inline JSON).
 struct ArgsSource {
   nlohmann::json object = nlohmann::json::object();
-  std::string baseDir = ".";
-  bool given = false;  // false when no --args was passed
+  std::map<std::string, std::string> baseDirs;  // key -> folder; "." when absent
+  bool given = false;                           // false when no --args was passed
 };
 
-// Reads `--args`: empty -> no arguments, "@path" -> a JSON file, anything
-// else -> inline JSON. Throws chain::InputError (unreadable file, malformed
-// JSON, not an object).
-ArgsSource readArgs(const std::string& spec);
+// Reads every `--args` in order: "@path" is a JSON file, anything else inline
+// JSON; each must be an object. A later object's keys replace an earlier
+// one's (a file of fitted parameters laid over the data). No specs -> no
+// arguments. Throws chain::InputError (empty spec, unreadable file,
+// malformed JSON, not an object) naming the file or the --args.
+ArgsSource readArgs(const std::vector<std::string>& specs);
 
 // The arguments in parameter order. Every parameter must be present and no
 // other name; values must fit the parameter types, and arrays sharing a size

@@ -159,6 +159,23 @@ bool ElementWriter::putInt(int64_t i, int64_t v) {
   return false;
 }
 
+namespace {
+
+// True when the float type F holds v exactly. F(v) rounds to nearest; the
+// round trip is compared below 2^63, where converting back is defined.
+template <class F> bool holdsExactly(int64_t v) {
+  F f = static_cast<F>(v);
+  return f < F(9223372036854775808.0) && static_cast<int64_t>(f) == v;
+}
+
+}  // namespace
+
+bool ElementWriter::putExactInt(int64_t i, int64_t v) {
+  if (dtype_ == DType::F64 && !holdsExactly<double>(v)) return false;
+  if (dtype_ == DType::F32 && !holdsExactly<float>(v)) return false;
+  return putInt(i, v);
+}
+
 bool ElementWriter::putBool(int64_t i, bool v) {
   if (dtype_ != DType::Bool) return false;
   t_.data<uint8_t>()[i] = v;

@@ -24,12 +24,17 @@ namespace chain::cli {
 Tensor tensorFromJson(const std::string& name, const TypeInfo& type, const nlohmann::json& j);
 
 // A NumPy .npy file (format v1/v2/v3, C order, little-endian '<f8', '<f4',
-// '<i8' or '|b1'). A rank-0 parameter (a scalar) takes a 0-d array.
+// '<i8', '<i4', '<i2', '|i1', '|u1' or '|b1'), converted to the parameter's
+// dtype when every value converts exactly (f8 into f32 rounds); bool data
+// only for bool parameters. A rank-0 parameter (a scalar) takes a 0-d array.
 Tensor readNpy(const std::string& name, const TypeInfo& type, const std::string& path);
 
-// A CSV file of numbers separated by commas; a first line that is not all
-// numbers is a header and skipped; blank lines are skipped. Rank 2 takes the
-// rows; rank 1 a single row or a single column; rank 0 a single number.
+// A CSV file of numbers separated by ',', ';', tabs or runs of spaces
+// (detected from the data); the first line is skipped as a header only when
+// it has a word and either no number or another field count than the data;
+// any other field that is not a number is an error naming its line and
+// column (FileInput.cpp has the rules). Blank lines are skipped. Rank 2 takes
+// the rows; rank 1 a single row or a single column; rank 0 a single number.
 Tensor readCsv(const std::string& name, const TypeInfo& type, const std::string& path);
 
 // Throws InputError when `numel` elements of `dtype` for parameter `name`

@@ -17,7 +17,7 @@ struct CliOptions {
   std::string model;               // MODEL.chain
   std::string fn;                  // --fn (empty: the last function)
   std::vector<std::string> wrt;    // --wrt (empty: every float parameter)
-  std::string args;                // --args: inline JSON or @file.json
+  std::vector<std::string> args;   // --args, in order: inline JSON or @file.json each
   bool json = false;               // --json
   int optLevel = 2;                // -O0..-O3
   bool noBoundsChecks = false;     // --no-bounds-checks

@@ -56,8 +56,13 @@ void addModel(CLI::App* cmd, CliOptions& o) {
 }
 
 void addArgs(CLI::App* cmd, CliOptions& o) {
+  // One value per occurrence; repeated occurrences are merged by readArgs().
   cmd->add_option("--args", o.args,
-                  "arguments: a JSON object {\"param\": value, ...}, inline or @file.json");
+                  "arguments: a JSON object {\"param\": value, ...}, inline or @file.json; "
+                  "may be repeated, later keys replace earlier ones")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 void addWrt(CLI::App* cmd, CliOptions& o,

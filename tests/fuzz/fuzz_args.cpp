@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   if (text.empty() || text[0] == '@' || text.find('@') != std::string::npos) return 0;
   try {
-    chain::cli::ArgsSource src = chain::cli::readArgs(text);
+    chain::cli::ArgsSource src = chain::cli::readArgs({text});
     std::vector<chain::Value> args = chain::cli::bindArgs(src, target());
     (void)args;
   } catch (const chain::InputError&) {

@@ -130,8 +130,8 @@ TEST_CASE(".npy files: supported dtypes and conversions", "[cli][npy]") {
   CHECK(readNpy("y", arrayType(DType::I64, {"n"}), p).data<int64_t>()[1] == -3);
   // f8 into i64: only integral values.
   p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2.5})));
-  CHECK(errorOf([&] { readNpy("y", arrayType(DType::I64, {"n"}), p); }).find("element 1 (dtype '<f8') does not convert to i64") !=
-        std::string::npos);
+  CHECK(errorOf([&] { readNpy("y", arrayType(DType::I64, {"n"}), p); })
+            .find("element 1 (dtype '<f8') is 2.5, which is not an integer within the i64 range") != std::string::npos);
 
   p = writeFile(".npy", npyBytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", std::string("\1\0", 2)));
   Tensor b = readNpy("m", arrayType(DType::Bool, {"n"}), p);
@@ -141,6 +141,51 @@ TEST_CASE(".npy files: supported dtypes and conversions", "[cli][npy]") {
   // A 0-d array for a scalar parameter.
   p = writeFile(".npy", npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", raw<double>({3.25})));
   CHECK(readNpy("s", arrayType(DType::F64, {}), p).data<double>()[0] == 3.25);
+}
+
+TEST_CASE(".npy files: integer dtypes convert exactly or not at all", "[cli][npy]") {
+  auto read = [](const std::string& descr, const std::string& data, int64_t n, DType to) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + std::to_string(n) + ",), }";
+    return readNpy("x", arrayType(to, {"n"}), writeFile(".npy", npyBytes(dict, data)));
+  };
+  Tensor i4 = read("<i4", raw<int32_t>({-2147483647 - 1, 7}), 2, DType::I64);
+  CHECK(i4.data<int64_t>()[0] == INT32_MIN);
+  CHECK(i4.data<int64_t>()[1] == 7);
+  Tensor i2 = read("<i2", raw<int16_t>({-32768, 300}), 2, DType::F32);
+  CHECK(i2.data<float>()[0] == -32768.0f);
+  CHECK(i2.data<float>()[1] == 300.0f);
+  Tensor i1 = read("|i1", raw<int8_t>({-128, 127}), 2, DType::F64);
+  CHECK(i1.data<double>()[0] == -128.0);
+  Tensor u1 = read("|u1", raw<uint8_t>({255, 0}), 2, DType::I64);
+  CHECK(u1.data<int64_t>()[0] == 255);  // unsigned, not -1
+  CHECK(read("<i1", raw<int8_t>({-1}), 1, DType::I64).data<int64_t>()[0] == -1);  // any byte order mark
+  // Into a float parameter only when the float holds the value exactly.
+  Tensor big = read("<i8", raw<int64_t>({9007199254740992LL, int64_t(1) << 60, INT64_MIN}), 3, DType::F64);
+  CHECK(big.data<double>()[1] == 1152921504606846976.0);
+  CHECK(big.data<double>()[2] == -9223372036854775808.0);
+  CHECK(errorOf([&] { read("<i8", raw<int64_t>({1, 9007199254740993LL}), 2, DType::F64); })
+            .find("element 1 (dtype '<i8') is 9007199254740993, which f64 cannot hold exactly (it holds every "
+                  "integer up to 2^53 in magnitude)") != std::string::npos);
+  CHECK(errorOf([&] { read("<i8", raw<int64_t>({INT64_MAX}), 1, DType::F64); }).find("cannot hold exactly") !=
+        std::string::npos);
+  CHECK(read("<i4", raw<int32_t>({16777216}), 1, DType::F32).data<float>()[0] == 16777216.0f);
+  CHECK(errorOf([&] { read("<i4", raw<int32_t>({16777217}), 1, DType::F32); })
+            .find("element 0 (dtype '<i4') is 16777217, which f32 cannot hold exactly (it holds every integer up "
+                  "to 2^24 in magnitude)") != std::string::npos);
+  // f8 into f32 rounds; f4/f8 into i64 only integral values in range.
+  CHECK(read("<f8", raw<double>({0.1}), 1, DType::F32).data<float>()[0] == 0.1f);
+  CHECK(read("<f4", raw<float>({-3}), 1, DType::I64).data<int64_t>()[0] == -3);
+  CHECK(errorOf([&] { read("<f8", raw<double>({9223372036854775808.0}), 1, DType::I64); })
+            .find("is 9223372036854775808, which is not an integer within the i64 range") != std::string::npos);
+  CHECK(errorOf([&] { read("<f8", raw<double>({NAN}), 1, DType::I64); }).find("is nan, which is not an integer") !=
+        std::string::npos);
+  // bool data only for bool parameters, and the other way round.
+  CHECK(errorOf([&] { read("|b1", std::string("\1", 1), 1, DType::F64); })
+            .find("dtype '|b1' data does not convert to the parameter f64[n] (bool data needs a bool parameter)") !=
+        std::string::npos);
+  CHECK(errorOf([&] { read("|u1", std::string("\1", 1), 1, DType::Bool); })
+            .find("dtype '|u1' data does not convert to the parameter bool[n] (a bool parameter needs '|b1' data)") !=
+        std::string::npos);
 }
 
 TEST_CASE(".npy files: every malformed file is an input error", "[cli][npy]") {
@@ -155,8 +200,12 @@ TEST_CASE(".npy files: every malformed file is an input error", "[cli][npy]") {
             "Fortran-order arrays are not supported"));
   CHECK(has(err(npyBytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2}))),
             "big-endian data ('>f8') is not supported"));
-  CHECK(has(err(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", raw<int32_t>({1, 2}))),
-            "dtype '<i4' is not supported"));
+  CHECK(has(err(npyBytes("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", raw<uint16_t>({1, 2}))),
+            "dtype '<u2' is not supported (supported: '<f8', '<f4', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1')"));
+  CHECK(has(err(npyBytes("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", raw<int32_t>({1, 2}))),
+            "big-endian data ('>i4') is not supported; save it little-endian ('<i4')"));
+  CHECK(has(err(npyBytes("{'descr': '|f8', 'fortran_order': False, 'shape': (2,), }", raw<double>({1, 2}))),
+            "dtype '|f8' is not supported"));
   CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", raw<double>({1, 2}))),
             "truncated data: shape (3,) needs 24 bytes, the file has 16"));
   CHECK(has(err(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000,), }", raw<double>({1}))),
@@ -191,13 +240,97 @@ TEST_CASE("CSV files: header, rows, columns and errors", "[cli][csv]") {
 
   auto err = [&](const TypeInfo& t, const std::string& text) { return errorOf([&] { readCsv("A", t, writeFile(".csv", text)); }); };
   CHECK(err(f64nd, "1,2\n3\n").find("line 2 has 1 fields, expected 2 (like line 1)") != std::string::npos);
-  CHECK(err(f64nd, "1,2\n3,\n").find("line 2, field 2 is missing") != std::string::npos);
-  CHECK(err(f64nd, "1,2\n3,x\n").find("line 2, field 2 is not a number: 'x'") != std::string::npos);
+  CHECK(err(f64nd, "1,2\n3,\n").find("line 2, column 2: empty field, expected a number") != std::string::npos);
+  CHECK(err(f64nd, "1,2\n3,x\n").find("line 2, column 2: 'x' is not a number") != std::string::npos);
   CHECK(err(arrayType(DType::F64, {"n"}), "1,2\n3,4\n").find("needs a single row or a single column") !=
         std::string::npos);
-  CHECK(err(arrayType(DType::I64, {"n"}), "1\n2.5\n").find("line 2, field 1 is 2.5, but the parameter needs an integer") !=
+  CHECK(err(arrayType(DType::I64, {"n"}), "1\n2.5\n").find("line 2, column 1: '2.5', but the parameter needs an integer") !=
         std::string::npos);
   CHECK(err(arrayType(DType::F64, {"a", "b", "c"}), "1\n").find("rank 1 or 2") != std::string::npos);
+}
+
+namespace {
+
+// The values of a CSV file read for f64[n, d], row by row.
+std::vector<std::vector<double>> csvRows(const std::string& text) {
+  Tensor t = readCsv("A", arrayType(DType::F64, {"n", "d"}), writeFile(".csv", text));
+  std::vector<std::vector<double>> rows(size_t(t.shape()[0]));
+  for (int64_t i = 0; i < t.shape()[0]; ++i)
+    for (int64_t j = 0; j < t.shape()[1]; ++j) rows[size_t(i)].push_back(t.data<double>()[i * t.shape()[1] + j]);
+  return rows;
+}
+
+using Rows = std::vector<std::vector<double>>;
+
+// The message of readCsv for f64[n, d] after "argument 'A': PATH: ".
+std::string csvError(const std::string& text) {
+  std::string msg = errorOf([&] { readCsv("A", arrayType(DType::F64, {"n", "d"}), writeFile(".csv", text)); });
+  size_t k = msg.find(".csv: ");
+  return k == std::string::npos ? msg : msg.substr(k + 6);
+}
+
+}  // namespace
+
+TEST_CASE("CSV header: only a first line with a word and no number or another width", "[cli][csv]") {
+  CHECK(csvRows("x1,x2\n1,2\n3,4\n") == Rows{{1, 2}, {3, 4}});
+  CHECK(csvRows("569,30,malignant,benign\n1,2,3\n4,5,6\n") == Rows{{1, 2, 3}, {4, 5, 6}});
+  CHECK(csvRows(",x1,x2\n0,1.5,2\n") == Rows{{0, 1.5, 2}});  // pandas' index column
+  // The first line is data when it has a number and the data's width: a word
+  // in it is an error, never a dropped row (the issue: `1,NA` was skipped).
+  CHECK(csvError("1,NA\n3,4\n5,6\n") ==
+        "line 1, column 2: 'NA' is not a number (a first line is a header only when it has no number, or another "
+        "field count than the data)");
+  CHECK(csvError("150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n").rfind("line 1, column 3: 'setosa' is not a number", 0) == 0);
+  CHECK(csvError("1,2\n3,NA\n") == "line 2, column 2: 'NA' is not a number");
+  CHECK(csvError("1,2\n,4\n") == "line 2, column 1: empty field, expected a number");
+  CHECK(csvError("1,2,\n") == "line 1, column 3: empty field, expected a number");
+  CHECK(csvError("569,30\n1,2,3\n") == "line 2 has 3 fields, expected 2 (like line 1)");  // no word: data
+  // Only the first line can be a header.
+  CHECK(csvError("1,2\nx,y\n") == "line 2, column 1: 'x' is not a number");
+  // A header alone: no rows, its width.
+  Tensor empty = readCsv("A", arrayType(DType::F64, {"n", "d"}), writeFile(".csv", "a,b,c\n"));
+  CHECK(empty.shape() == std::vector<int64_t>{0, 3});
+}
+
+TEST_CASE("CSV separators: one per file, detected from the data", "[cli][csv]") {
+  CHECK(csvRows("1;2;3\n") == Rows{{1, 2, 3}});
+  Tensor row = readCsv("x", arrayType(DType::F64, {"n"}), writeFile(".csv", "1;2;3\n"));
+  CHECK(row.shape() == std::vector<int64_t>{3});
+  CHECK(csvError("x;y\n1,5;2\n") == "line 2, column 2: ';' mixed with ',' in one line; a file uses one separator");
+  CHECK(csvRows("1\t2\n3\t4\n") == Rows{{1, 2}, {3, 4}});
+  CHECK(csvRows("  1  2   3\n4 5 6  \n") == Rows{{1, 2, 3}, {4, 5, 6}});  // runs of spaces
+  CHECK(csvRows("1 , 2\n 3 ,\t4 \r\n") == Rows{{1, 2}, {3, 4}});  // blanks around fields are padding
+  CHECK(csvError("1,2\t3\n") == "line 1, column 2: a tab mixed with ',' in one line; a file uses one separator");
+  CHECK(csvRows("\xEF\xBB\xBF" "a,b\n1,2\n") == Rows{{1, 2}});            // a UTF-8 byte order mark
+  CHECK(csvRows("sepal length,width\n1,2\n") == Rows{{1, 2}});
+  CHECK(csvRows("label\n1\n2\n") == Rows{{1}, {2}});
+  CHECK(csvError("1,2;3\n") == "line 1, column 2: ';' mixed with ',' in one line; a file uses one separator");
+  CHECK(csvError("1;2\n3,4\n") == "line 1, column 1: ';', but the separator is ',' (from line 2); a file uses one separator");
+  CHECK(csvError("1\t2\n3,4\n") == "line 1, column 1: a tab, but the separator is ',' (from line 2); a file uses one separator");
+  CHECK(csvError("a b\n1 2\n3,4\n") == "line 3, column 1: ',', but the separator is spaces (from line 2); a file uses one separator");
+  CHECK(csvError("1\n2\n3,4\n") == "line 3, column 1: ',', but line 2 is a single column; a file uses one separator");
+  CHECK(csvError("1 2,3\n4,5\n").rfind("line 1, column 1: '1 2' is not a number", 0) == 0);
+  CHECK(csvError("1\t\t2\n") == "line 1, column 2: empty field, expected a number");  // tabs do not run together
+}
+
+TEST_CASE("CSV numbers: nan, inf, exact integers; out of range is an error", "[cli][csv]") {
+  Rows r = csvRows("nan,inf,-inf,+3,-Infinity,1e-400,.5,-0\n");
+  REQUIRE(r.size() == 1);
+  CHECK(std::isnan(r[0][0]));
+  CHECK(r[0][1] == INFINITY);
+  CHECK(r[0][2] == -INFINITY);
+  CHECK(r[0][3] == 3.0);
+  CHECK(r[0][4] == -INFINITY);
+  CHECK(r[0][5] == 0.0);  // an underflow rounds, as in JSON
+  CHECK(r[0][6] == 0.5);
+  CHECK(std::signbit(r[0][7]));  // -0 keeps its sign in a float parameter
+  CHECK(csvError("1,1e400\n") == "line 1, column 2: '1e400' is out of the f64 range");
+  CHECK(csvError("-1e400\n") == "line 1, column 1: '-1e400' is out of the f64 range");
+  CHECK(csvError("1,2\n0x10,3\n") == "line 2, column 1: '0x10' is not a number");
+  CHECK(csvError("1,2\n1_0,3\n") == "line 2, column 1: '1_0' is not a number");
+  Tensor big = readCsv("y", arrayType(DType::I64, {"n"}), writeFile(".csv", "9007199254740993\n-9223372036854775808\n"));
+  CHECK(big.data<int64_t>()[0] == 9007199254740993LL);
+  CHECK(big.data<int64_t>()[1] == INT64_MIN);
 }
 
 TEST_CASE("size names bind to shapes and must agree", "[cli][sizes]") {

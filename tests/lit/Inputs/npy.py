@@ -3,8 +3,9 @@
 # arguments, including deliberately broken ones.
 # Usage: npy.py OUT DESCR SHAPE [VALUES] [--fortran] [--version N]
 #                 [--drop BYTES] [--bad-magic]
-#   DESCR  '<f8', '<f4', '<i8', '|b1', or anything (written as given; values
-#          then packed as '<f8')
+#   DESCR  '<f8', '<f4', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1', '>f8',
+#          '>i4', or anything else (written as given; values then packed as
+#          '<f8')
 #   SHAPE  a Python tuple literal: '(2, 3)', '(4,)', '()'
 #   VALUES comma-separated numbers in C order (may be empty)
 #   --drop BYTES  removes that many bytes from the end (a truncated file)
@@ -22,9 +23,10 @@ p.add_argument("--drop", type=int, default=0)
 p.add_argument("--bad-magic", action="store_true")
 a = p.parse_args()
 
-fmt = {"<f8": "<d", "<f4": "<f", "<i8": "<q", "|b1": "<?", ">f8": ">d"}.get(a.descr, "<d")
+fmt = {"<f8": "<d", "<f4": "<f", "<i8": "<q", "<i4": "<i", "<i2": "<h", "|i1": "<b", "|u1": "<B",
+       "|b1": "<?", ">f8": ">d", ">i4": ">i"}.get(a.descr, "<d")
 vals = [v for v in a.values.split(",") if v.strip()]
-conv = (lambda v: v.strip() in ("1", "true", "True")) if fmt == "<?" else (int if fmt == "<q" else float)
+conv = (lambda v: v.strip() in ("1", "true", "True")) if fmt == "<?" else (int if fmt[1] in "qihbB" else float)
 data = b"".join(struct.pack(fmt, conv(v)) for v in vals)
 header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (a.descr, a.fortran, a.shape)
 pre = 10 if a.version == 1 else 12
