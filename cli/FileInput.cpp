@@ -18,7 +18,10 @@
 //    column, never a second way of splitting.
 //  - The first line is a header, and skipped, when one of its fields is not
 //    a number and either none is (x1,x2,label) or it has another field count
-//    than the data (569,30,malignant,benign above 31 columns). Any other
+//    than the data (569,30,malignant,benign above 31 columns), or (beyond
+//    SPEC §7, so that the shared iris.csv loads) it is scikit-learn's
+//    `N,D,name...` whose counts match the file: N data lines of D features
+//    and a class (150,4,setosa,versicolor,virginica). Any other
 //    field that is not a number (NA, an empty field, a word) is an error
 //    naming the file, line and column (the field's 1-based position).
 //  - Numbers: integers (read exactly as i64), decimal floats, nan, inf, -inf
@@ -347,13 +350,29 @@ class CsvReader {
     std::vector<std::string_view> first = splitFields(l.rows[0].text, separatorOf(l.rows[0].text));
     const CsvLine& data = l.rows[std::min<size_t>(1, l.rows.size() - 1)];
     size_t dataCols = splitFields(data.text, l.sep).size(), numbers = countNumbers(first);
-    if (numbers < first.size() && (numbers == 0 || first.size() != dataCols)) {
+    if (numbers < first.size() && (numbers == 0 || first.size() != dataCols || countsHeader(first, l, dataCols))) {
       l.rows.erase(l.rows.begin());
       l.firstIsData = false;
     }
     l.cols = int64_t(l.rows.empty() ? first.size() : splitFields(l.rows[0].text, l.sep).size());
     for (const CsvLine& row : l.rows) checkRow(l, row);
     return l;
+  }
+
+  // The scikit-learn layout `N,D,name...` (150,4,setosa,versicolor,virginica
+  // above iris's 4 features and a class): the first two fields are the
+  // number of data lines and of features (the data's field count minus the
+  // class column), the others names. Counts that match the file make it a
+  // header even at the data's width; a data line with words (1,NA) does not
+  // match them.
+  static bool countsHeader(const std::vector<std::string_view>& first, const CsvLayout& l, size_t dataCols) {
+    if (first.size() < 3 || dataCols < 2) return false;
+    int64_t n = 0, d = 0, scratch = 0;
+    double unused = 0;
+    if (parseField(first[0], n, unused) != Field::Int || parseField(first[1], d, unused) != Field::Int) return false;
+    for (size_t k = 2; k < first.size(); ++k)
+      if (isNumber(parseField(first[k], scratch, unused))) return false;
+    return n == int64_t(l.rows.size()) - 1 && d == int64_t(dataCols) - 1;
   }
 
   // Every field of every row, in C order.
@@ -384,7 +403,7 @@ class CsvReader {
   // Why a first line with a word in it was not skipped as a header.
   static std::string hint(const CsvLayout& l, const CsvLine& row) {
     if (!l.firstIsData || row.number != l.rows[0].number || l.rows.size() < 2) return "";
-    return " (a first line is a header only when it has no number, or another field count than the data)";
+    return " (a first line is a header only when it has no number, another field count than the data, or the counts N,D of its N lines of D features)";
   }
 
   // One separator per file, and every row as wide as the data's first.
