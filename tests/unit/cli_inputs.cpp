@@ -278,8 +278,8 @@ TEST_CASE("CSV header: only a first line with a word and no number or another wi
   // The first line is data when it has a number and the data's width: a word
   // in it is an error, never a dropped row (the issue: `1,NA` was skipped).
   CHECK(csvError("1,NA\n3,4\n5,6\n") ==
-        "line 1, column 2: 'NA' is not a number (a first line is a header only when it has no number, or another "
-        "field count than the data)");
+        "line 1, column 2: 'NA' is not a number (a first line is a header only when it has no number, another "
+        "field count than the data, or the counts N,D of its N lines of D features)");
   CHECK(csvError("150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n").rfind("line 1, column 3: 'setosa' is not a number", 0) == 0);
   CHECK(csvError("1,2\n3,NA\n") == "line 2, column 2: 'NA' is not a number");
   CHECK(csvError("1,2\n,4\n") == "line 2, column 1: empty field, expected a number");
