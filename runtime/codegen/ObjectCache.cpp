@@ -36,6 +36,7 @@ constexpr size_t kKeyChars = 32;       // xxh3-128 in hex
 constexpr size_t kHeaderBytes = 8 + 4 + kKeyChars + 8 + 8 + 8;
 constexpr uint64_t kDefaultMaxBytes = uint64_t(256) << 20;
 constexpr uint32_t kMaxRank = 64;
+constexpr int kPruneIntervalSeconds = 10;
 // pruneCache only considers files named "llvmcache-*": entries and the
 // temporary files a killed writer may leave behind (they age out by LRU).
 constexpr char kEntryPrefix[] = "llvmcache-chain-";
@@ -360,8 +361,12 @@ void DiskObjectCache::store(const std::string& dir, const std::string& key, llvm
     return;
   }
   ++counters().stores;
+  // A scan stats every file of the folder (thousands in a full cache), so it
+  // runs at most once per interval per folder (pruneCache's timestamp file;
+  // the first write into a folder without one scans at once): the bound may
+  // be overshot by what is written within 10 s.
   llvm::CachePruningPolicy policy;
-  policy.Interval = std::chrono::seconds(0);    // after every write
+  policy.Interval = std::chrono::seconds(kPruneIntervalSeconds);
   policy.Expiration = std::chrono::seconds(0);  // no age limit: the size bound only
   policy.MaxSizeBytes = maxBytes(opts_);
   llvm::pruneCache(dir, policy);

@@ -10,9 +10,9 @@
 // functions, then the object file. A missing, damaged, truncated or foreign
 // file is a miss; the compile that follows replaces it. Files are written to a
 // temporary file in the cache folder and renamed over the entry, so
-// concurrent writers and readers only ever see whole entries. After a write,
-// llvm::pruneCache deletes the least recently used entries (access time, set
-// on every hit) beyond the size bound. Nothing here fails a compilation: an
+// concurrent writers and readers only ever see whole entries. After a write
+// (at most once every 10 s per folder), llvm::pruneCache deletes the least
+// recently used entries (access time, set on every hit) beyond the size bound. Nothing here fails a compilation: an
 // unusable folder is one warning on stderr per process.
 #pragma once
 

@@ -288,7 +288,10 @@ TEST_CASE("cache: eviction keeps the folder under its bound, least recently used
   auto model = [](int k) {
     return "fn f(x: f64, y: f64) -> f64 { x * " + std::to_string(k) + ".0 + sin(y) }\n";
   };
+  // Each write prunes: the folder is scanned at most every 10 s, or at once
+  // when pruneCache's timestamp file is missing.
   auto primal = [&](int k, int64_t bound) {
+    fs::remove(d.path / "llvmcache.timestamp");
     chain::Jit(inDir(d, bound)).compile_string(model(k), "cache.chain").function("f")({0.5, 0.25});
   };
   std::vector<fs::path> byModel;  // each model's entry: the file its compilation added
@@ -322,10 +325,13 @@ TEST_CASE("cache: eviction keeps the folder under its bound, least recently used
   // A bound below one entry empties the folder; the code still runs.
   primal(4, 100);
   CHECK(entries(d.path).empty());
+  // Within the interval, a write does not scan the folder again.
+  chain::Jit(inDir(d, 100)).compile_string(model(5), "cache.chain").function("f");
+  CHECK(entries(d.path).size() == 1);
   // CHAIN_CACHE_MAX_BYTES is the bound when Options does not set one.
-  for (int k = 5; k < 7; ++k) primal(k, 0);
+  for (int k = 6; k < 8; ++k) primal(k, 0);
   setenv("CHAIN_CACHE_MAX_BYTES", std::to_string(one + one / 2).c_str(), 1);
-  primal(7, 0);
+  primal(8, 0);
   unsetenv("CHAIN_CACHE_MAX_BYTES");
   CHECK(entries(d.path).size() == 1);
 }
