@@ -124,6 +124,8 @@ TEST_CASE("cache: the second compilation loads both functions from disk", "[cach
   chain::Module m = chain::Jit(inDir(d)).compile_string(kSource, "cache.chain");
   chain::Function f = m.function("f");
   chain::Function df = m.gradient("f");
+  f.compile();
+  df.compile();
   CHECK(second.now().hits == 2);
   CHECK(second.now().misses == 0);
   CHECK(second.now().stores == 0);
@@ -162,7 +164,7 @@ TEST_CASE("cache: a changed source, option, file name or wrt list is a miss", "[
   variant(nan, kSource, "cache.chain");
 
   StatsDelta wrt;
-  chain::Jit(base).compile_string(kSource, "cache.chain").gradient("f", {"y"});
+  chain::Jit(base).compile_string(kSource, "cache.chain").gradient("f", {"y"}).compile();
   CHECK(wrt.now().misses == 1);
   StatsDelta again;
   results(base);
@@ -181,7 +183,7 @@ TEST_CASE("cache: a damaged, truncated or foreign entry is ignored and replaced"
   REQUIRE(good.size() > 200);
   // Another model's entry under this entry's name: a foreign file.
   TempDir other;
-  chain::Jit(inDir(other)).compile_string("fn f(x: f64, y: f64) -> f64 { x - y }", "cache.chain").function("f");
+  chain::Jit(inDir(other)).compile_string("fn f(x: f64, y: f64) -> f64 { x - y }", "cache.chain").function("f")({1.0, 2.0});
   const std::string foreign = readAll(entries(other.path).at(0));
 
   auto flip = [&](size_t at) {
@@ -216,7 +218,7 @@ TEST_CASE("cache: a damaged, truncated or foreign entry is ignored and replaced"
     CHECK(readAll(entry) == good);  // replaced by the same bytes
   }
   StatsDelta s;
-  chain::Jit(o).compile_string(kSource, "cache.chain").function("f");
+  chain::Jit(o).compile_string(kSource, "cache.chain").function("f").compile();
   CHECK(s.now().hits == 1);
   CHECK(s.now().rejected == 0);
 }
@@ -326,7 +328,7 @@ TEST_CASE("cache: eviction keeps the folder under its bound, least recently used
   primal(4, 100);
   CHECK(entries(d.path).empty());
   // Within the interval, a write does not scan the folder again.
-  chain::Jit(inDir(d, 100)).compile_string(model(5), "cache.chain").function("f");
+  chain::Jit(inDir(d, 100)).compile_string(model(5), "cache.chain").function("f").compile();
   CHECK(entries(d.path).size() == 1);
   // CHAIN_CACHE_MAX_BYTES is the bound when Options does not set one.
   for (int k = 6; k < 8; ++k) primal(k, 0);
