@@ -232,12 +232,11 @@ class LLJitEngine final : public JitEngine {
     std::lock_guard<std::mutex> lock(mu_);
     auto ctx = std::make_unique<llvm::LLVMContext>();
     auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
-    if (!cacheKey.empty()) {
-      // The compiler hands the object to cache_ (notifyObjectCompiled).
-      mod->setModuleIdentifier(cacheKey);
-      cache_.configure(opts.cache);
-      cache_.expect(cacheKey, signaturesOf(fns));
-    }
+    // The compiler hands the object to cache_ (notifyObjectCompiled), which
+    // recognises the module by its name.
+    cache_.configure(opts.cache);
+    cache_.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
+    if (!cacheKey.empty()) mod->setModuleIdentifier(cacheKey);
     std::vector<std::string> names;
     for (const ir::Function* f : fns) names.push_back(f->name);
     {
@@ -249,7 +248,6 @@ class LLJitEngine final : public JitEngine {
       // concurrently and later lookups from any thread only read the table.
       if (auto err = materialize(names)) throw std::runtime_error(llvm::toString(std::move(err)));
     }
-    cache_.expect("", {});
     reportTimes(names);
     if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
   }
