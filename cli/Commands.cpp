@@ -65,6 +65,7 @@ Loaded loadModel(const CliOptions& o) {
   opts.optLevel = o.optLevel;
   opts.boundsChecks = !o.noBoundsChecks;
   opts.nanCheck = o.nanCheck;
+  opts.cache = !o.noCache;
   if (o.interp) {
     if (o.nanCheck) throw UsageError("--interp cannot be combined with --nan-check (the interpreter has no NaN check)");
     opts.backend = Backend::Interpreter;

@@ -23,6 +23,7 @@ struct CliOptions {
   bool noBoundsChecks = false;     // --no-bounds-checks
   bool nanCheck = false;           // --nan-check
   bool interp = false;             // --interp: the reference interpreter instead of the JIT
+  bool noCache = false;            // --no-cache: neither read nor write the compile cache
   std::string stage;               // emit --stage
   std::string sizes;               // check --sizes n=10,d=3
   uint64_t seed = 1;               // check --seed

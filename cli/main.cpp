@@ -97,6 +97,7 @@ void setUp(CLI::App& app, CliOptions& o) {
     addArgs(c, o);
     addJson(c, o);
     addCodeFlags(c, o);
+    c->add_flag("--no-cache", o.noCache, "compile everything now: neither read nor write the compile cache");
   }
   for (auto* c : {grad, check, emit, bench}) addWrt(c, o);
   for (auto* c : {jacobian, hessian}) addWrt(c, o, "the one parameter to differentiate (default: the first float parameter)");

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "frontend/Diagnostics.h"
@@ -131,6 +132,9 @@ codegen::CodegenOptions CompiledModule::codegenOptions() const {
   o.boundsChecks = opts.boundsChecks;
   o.nanCheck = opts.nanCheck;
   o.fileName = fe->fileName;
+  o.cache.enabled = opts.cache;
+  o.cache.dir = opts.cacheDir;
+  o.cache.maxBytes = opts.cacheMaxBytes;
   return o;
 }
 
@@ -141,37 +145,65 @@ std::shared_ptr<CompiledFunction> CompiledModule::handle(const std::string& key,
   if (it != cache.end()) return it->second;
   auto cf = std::make_shared<CompiledFunction>();
   cf->backend = opts.backend;
+  cf->key = key;
   make(*cf);
   cache[key] = cf;
   return cf;
 }
+
+namespace {
+
+void setIR(CompiledFunction& cf, const std::string& fileName) {
+  auto holder = std::make_shared<ir::Module>();
+  holder->fileName = fileName;
+  cf.irFn = holder->add(cf.build());
+  cf.irModule = holder;
+}
+
+}  // namespace
 
 void CompiledModule::ensureCompiled(CompiledFunction& cf) {
   if (cf.compiled.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(mu);
   if (cf.compiled.load(std::memory_order_relaxed)) return;  // another thread did it
   auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<ir::Function> f = cf.build();
-  auto holder = std::make_shared<ir::Module>();
-  holder->fileName = fe->fileName;
-  const ir::Function* fp = holder->add(std::move(f));
+  std::string diskKey;
+  std::optional<std::vector<codegen::CachedSignature>> cached;
   if (cf.backend == Backend::Jit) {
     if (!jit) jit = codegen::JitEngine::create();
-    jit->add(*holder, {fp}, codegenOptions());
-    cf.entry = jit->lookup(fp->name);
+    diskKey = codegen::cacheKey(codegenOptions(), fe->source, cf.key);
+    cached = jit->addCached(diskKey, codegenOptions());
   }
-  cf.irModule = holder;
-  cf.irFn = fp;
-  cf.flatResults = fp->resultTypes;
-  for (auto& a : fp->body.args) cf.paramIR.push_back(a->type);
+  if (cached) {
+    cf.entry = jit->lookup(cached->at(0).name);
+    cf.paramIR = cached->at(0).params;
+    cf.flatResults = cached->at(0).results;
+  } else {
+    setIR(cf, fe->fileName);
+    const ir::Function* fp = cf.irFn;
+    if (cf.backend == Backend::Jit) {
+      jit->add(*cf.irModule, {fp}, codegenOptions(), diskKey);
+      cf.entry = jit->lookup(fp->name);
+    }
+    cf.flatResults = fp->resultTypes;
+    for (auto& a : fp->body.args) cf.paramIR.push_back(a->type);
+  }
   compileMs += msSince(t0);
   cf.compiled.store(true, std::memory_order_release);
+}
+
+const CompiledFunction& CompiledModule::withIR(CompiledFunction& cf) {
+  ensureCompiled(cf);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!cf.irFn) setIR(cf, fe->fileName);
+  return cf;
 }
 
 // --- Jit ----------------------------------------------------------------------
 
 Jit::Jit(Options opts) : opts_(opts) {
   if (opts_.optLevel < 0 || opts_.optLevel > 3) throw UsageError("optimisation level must be 0..3");
+  if (opts_.cacheMaxBytes < 0) throw UsageError("the cache size bound must not be negative");
   if (opts_.backend == Backend::Interpreter && opts_.nanCheck)
     throw UsageError("the interpreter does not support the NaN check (use the JIT for it)");
 }
@@ -300,9 +332,9 @@ Value Function::call(const std::vector<Value>& args) const {
 }
 
 Value Function::interpret(const std::vector<Value>& args) const {
-  compile();
+  const CompiledFunction& f = module_->withIR(*fn_);
   tlsTapePeak = 0;
-  return interpretCall(*module_, *fn_, args, tlsPrintStream ? tlsPrintStream : stdout);
+  return interpretCall(*module_, f, args, tlsPrintStream ? tlsPrintStream : stdout);
 }
 
 }  // namespace chain

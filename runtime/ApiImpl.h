@@ -27,6 +27,7 @@ struct CompiledFunction {
   std::vector<TypeInfo> paramTypes;
   TypeInfo resultType;                // structure of the result (tuples nest)
   Backend backend = Backend::Jit;     // what call() runs
+  std::string key;                    // its key in CompiledModule::cache (and the disk cache's)
   // Builds the call-free IR; run by ensureCompiled until it succeeds.
   std::function<std::unique_ptr<ir::Function>()> build;
 
@@ -36,7 +37,8 @@ struct CompiledFunction {
   codegen::EntryFn entry = nullptr;
   std::vector<ir::Type> paramIR;
   std::vector<ir::Type> flatResults;  // the IR function's results
-  // The call-free IR the entry was compiled from, kept for the interpreter.
+  // The call-free IR the entry was compiled from, kept for the interpreter;
+  // none for code loaded from the disk cache until withIR builds it.
   std::shared_ptr<ir::Module> irModule;
   const ir::Function* irFn = nullptr;
 };
@@ -55,9 +57,12 @@ struct CompiledModule {
   // first time; compiles nothing.
   std::shared_ptr<CompiledFunction> handle(const std::string& key,
                                            const std::function<void(CompiledFunction&)>& make);
-  // Builds and JIT-compiles f once (thread-safe); a failure (CompileError)
-  // leaves it uncompiled, so the next call reports it again.
+  // Builds and JIT-compiles f once (thread-safe), or loads its code from the
+  // disk cache without building its IR; a failure (CompileError) leaves it
+  // uncompiled, so the next call reports it again.
   void ensureCompiled(CompiledFunction& f);
+  // f, compiled, with its IR built (for the interpreter).
+  const CompiledFunction& withIR(CompiledFunction& f);
 };
 
 // The argument and result storage of one call, in the entry's ABI.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,44 @@
 
 namespace chain::codegen {
 
+// The persistent compile cache (ObjectCache.h).
+struct CacheOptions {
+  bool enabled = true;
+  std::string dir;       // empty: $CHAIN_CACHE_DIR, else $XDG_CACHE_HOME/chain, else ~/.cache/chain
+  int64_t maxBytes = 0;  // 0: $CHAIN_CACHE_MAX_BYTES, else 256 MiB
+};
+
 struct CodegenOptions {
   int optLevel = 2;          // 0..3
   bool boundsChecks = true;
   bool nanCheck = false;     // check every float result of an op (NaN/Inf)
   std::string fileName;      // for runtime error messages "file:line:col"
+  CacheOptions cache;
 };
+
+// What the caller needs of a compiled function when its IR is not built:
+// the entry's name and the IR types of its arguments and results. Kept with
+// the object in a cache entry.
+struct CachedSignature {
+  std::string name;
+  std::vector<ir::Type> params, results;
+};
+
+// The cache key of function `fnKey` (its name, or its gradient's) of a model
+// whose source text is `source`, compiled with `opts`: source, options, the
+// Chain and LLVM builds, target triple, CPU, features and LLVM's own options.
+// Empty when opts.cache is disabled.
+std::string cacheKey(const CodegenOptions& opts, const std::string& source, const std::string& fnKey);
+
+// Process-wide counts of cache events, for tests and CHAIN_TIME_PASSES.
+struct CacheStats {
+  int64_t hits = 0;           // entries loaded and linked
+  int64_t misses = 0;         // no entry under the key
+  int64_t rejected = 0;       // an entry was there but damaged, truncated, foreign or unlinkable
+  int64_t stores = 0;         // entries written
+  int64_t storeFailures = 0;  // entries that could not be written (folder unusable)
+};
+CacheStats cacheStats();
 
 using EntryFn = int32_t (*)(ChainCallCtx*, void* const*, void* const*);
 
@@ -27,9 +60,14 @@ class JitEngine {
  public:
   static std::unique_ptr<JitEngine> create();  // throws std::runtime_error on failure
   virtual ~JitEngine() = default;
-  // Compiles `fns` (all from `m`, no Call/GradCall ops left) and adds them.
+  // Compiles `fns` (all from `m`, no Call/GradCall ops left) and adds them;
+  // with a `cacheKey` (see cacheKey()), the object is also stored under it.
   virtual void add(const ir::Module& m, const std::vector<const ir::Function*>& fns,
-                   const CodegenOptions& opts) = 0;
+                   const CodegenOptions& opts, const std::string& cacheKey = {}) = 0;
+  // Adds the batch stored under `cacheKey` and returns its signatures, or
+  // std::nullopt when the cache has no usable entry for it (compile then).
+  virtual std::optional<std::vector<CachedSignature>> addCached(const std::string& cacheKey,
+                                                                const CodegenOptions& opts) = 0;
   // The entry point "chain.entry.<name>" of an added function.
   virtual EntryFn lookup(const std::string& name) = 0;
 };

@@ -2,7 +2,8 @@
 // features, so AVX2 / AVX-512 are used where present), the new-PassManager
 // O0..O3 pipeline with the target's TargetIRAnalysis, the ORC LLJIT engine
 // (one per JitEngine; chain_rt_* helpers as absolute symbols, libm from the
-// process), and the text emitters for `chain emit --stage llvm|asm`.
+// process) with the persistent compile cache (ObjectCache.h) as the object
+// cache of its compiler, and the text emitters for `chain emit --stage llvm|asm`.
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -26,6 +27,7 @@
 #include "ir/StageTimer.h"
 #include "runtime/codegen/Codegen.h"
 #include "runtime/codegen/CodegenImpl.h"
+#include "runtime/codegen/ObjectCache.h"
 #include "runtime/codegen/VectorMath.h"
 
 namespace chain::codegen {
@@ -189,15 +191,35 @@ std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::Target
   return mod;
 }
 
+std::vector<CachedSignature> signaturesOf(const std::vector<const ir::Function*>& fns) {
+  std::vector<CachedSignature> sigs;
+  for (const ir::Function* f : fns) {
+    CachedSignature s;
+    s.name = f->name;
+    for (auto& a : f->body.args) s.params.push_back(a->type);
+    s.results = f->resultTypes;
+    sigs.push_back(std::move(s));
+  }
+  return sigs;
+}
+
+// The engine's target machine, its time (with the host detection and LLVM's
+// set-up on a process's first engine) charged to jit.create.
+std::unique_ptr<llvm::TargetMachine> timedTargetMachine() {
+  ir::StageScope timing("jit.create");
+  return makeTargetMachine();
+}
+
 class LLJitEngine final : public JitEngine {
  public:
-  LLJitEngine() : tm_(makeTargetMachine()) {
+  LLJitEngine() : tm_(timedTargetMachine()) {
     ir::StageScope timing("jit.create");
     llvm::orc::LLJITBuilder builder;
     builder.setJITTargetMachineBuilder(hostBuilder());
     llvm::TargetMachine* tm = tm_.get();
-    builder.setCompileFunctionCreator([tm](llvm::orc::JITTargetMachineBuilder) {
-      return std::make_unique<llvm::orc::SimpleCompiler>(*tm);
+    DiskObjectCache* cache = &cache_;
+    builder.setCompileFunctionCreator([tm, cache](llvm::orc::JITTargetMachineBuilder) {
+      return std::make_unique<llvm::orc::SimpleCompiler>(*tm, cache);
     });
     auto jit = builder.create();
     if (!jit) throw std::runtime_error("cannot create the JIT: " + llvm::toString(jit.takeError()));
@@ -206,10 +228,17 @@ class LLJitEngine final : public JitEngine {
   }
 
   void add(const ir::Module& m, const std::vector<const ir::Function*>& fns,
-           const CodegenOptions& opts) override {
+           const CodegenOptions& opts, const std::string& cacheKey) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto ctx = std::make_unique<llvm::LLVMContext>();
     auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
+    // The compiler hands the object to cache_ (notifyObjectCompiled), which
+    // recognises the module by its name.
+    cache_.configure(opts.cache);
+    cache_.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
+    if (!cacheKey.empty()) mod->setModuleIdentifier(cacheKey);
+    std::vector<std::string> names;
+    for (const ir::Function* f : fns) names.push_back(f->name);
     {
       ir::StageScope timing("llvm.codegen+link");
       llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
@@ -217,22 +246,46 @@ class LLJitEngine final : public JitEngine {
         throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
       // Materialise now, under the lock: the single TargetMachine is never used
       // concurrently and later lookups from any thread only read the table.
-      for (const ir::Function* f : fns) {
-        auto sym = jit_->lookup("chain.entry." + f->name);
-        if (!sym) throw std::runtime_error("cannot compile '" + f->name + "': " +
-                                           llvm::toString(sym.takeError()));
+      if (auto err = materialize(names)) throw std::runtime_error(llvm::toString(std::move(err)));
+    }
+    reportTimes(names);
+    if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
+  }
+
+  // A cached object is linked under its own resource tracker, so that one
+  // that does not link is removed again and the batch compiled instead.
+  std::optional<std::vector<CachedSignature>> addCached(const std::string& cacheKey,
+                                                        const CodegenOptions& opts) override {
+    if (cacheKey.empty()) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> names;
+    std::optional<CacheEntry> entry;
+    {
+      ir::StageScope timing("cache.load+link");
+      cache_.configure(opts.cache);
+      entry = cache_.load(cacheKey);
+      if (!entry) return std::nullopt;
+      for (const CachedSignature& s : entry->signatures) names.push_back(s.name);
+      llvm::orc::ResourceTrackerSP rt = jit_->getMainJITDylib().createResourceTracker();
+      llvm::Error err = jit_->addObjectFile(rt, std::move(entry->object));
+      if (!err) err = materialize(names);
+      cache_.noteLinked(!err);
+      if (err) {
+        llvm::consumeError(std::move(err));
+        llvm::consumeError(rt->remove());
+        return std::nullopt;
       }
     }
-    reportTimes(fns);
-    if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
+    reportTimes(names);
+    return std::move(entry->signatures);
   }
 
   // One CHAIN_TIME_PASSES line per batch, covering the IR pipeline that
   // built it too (the stages charged on this thread since the last line).
-  static void reportTimes(const std::vector<const ir::Function*>& fns) {
+  static void reportTimes(const std::vector<std::string>& fns) {
     if (!ir::stageTimingEnabled()) return;
     std::string names;
-    for (const ir::Function* f : fns) names += (names.empty() ? "" : ",") + f->name;
+    for (const std::string& f : fns) names += (names.empty() ? "" : ",") + f;
     ir::printStageReport(names);
   }
 
@@ -246,6 +299,16 @@ class LLJitEngine final : public JitEngine {
   }
 
  private:
+  // Looks every entry point up, which links (and, for IR, compiles) them.
+  llvm::Error materialize(const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      auto sym = jit_->lookup("chain.entry." + name);
+      if (!sym)
+        return llvm::createStringError("cannot compile '" + name + "': " + llvm::toString(sym.takeError()));
+    }
+    return llvm::Error::success();
+  }
+
   void defineRuntimeSymbols() {
     llvm::orc::JITDylib& jd = jit_->getMainJITDylib();
     llvm::orc::SymbolMap syms;
@@ -285,12 +348,27 @@ class LLJitEngine final : public JitEngine {
 
   std::mutex mu_;
   std::unique_ptr<llvm::TargetMachine> tm_;  // outlives jit_ (declared first)
+  DiskObjectCache cache_;                    // outlives jit_ (declared first)
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };
 
 }  // namespace
 
 std::unique_ptr<JitEngine> JitEngine::create() { return std::make_unique<LLJitEngine>(); }
+
+std::string cacheKey(const CodegenOptions& opts, const std::string& source, const std::string& fnKey) {
+  if (!opts.cache.enabled) return "";
+  const llvm::orc::JITTargetMachineBuilder& host = hostBuilder();
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string("=") + v : std::string("unset");
+  };
+  const char* vecLib = vectorMathLibrary();
+  return hashCacheKey({host.getTargetTriple().str(), host.getCPU(), host.getFeatures().getString(),
+                       env("CHAIN_LLVM_ARGS"), env("CHAIN_PASSES"), vecLib ? vecLib : "",
+                       "O" + std::to_string(opts.optLevel), opts.boundsChecks ? "bounds" : "",
+                       opts.nanCheck ? "nan" : "", opts.fileName, fnKey, source});
+}
 
 std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                      const CodegenOptions& opts, bool optimized) {

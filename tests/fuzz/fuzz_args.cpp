@@ -15,10 +15,14 @@
 namespace {
 
 const chain::Function& target() {
-  static chain::Module m = chain::Jit().compile_string(
-      "fn f(a: f64, b: i64, c: bool, d: f32, x: f64[n], M: f64[n, d2], y: i64[n], z: f32[3], t: bool[2],\n"
-      "     L: i64[2, k]) -> f64 { a }\n",
-      "fuzz.chain");
+  static chain::Module m = [] {
+    chain::Options o;
+    o.cache = false;  // a fuzzer never writes to the user's compile cache
+    return chain::Jit(o).compile_string(
+        "fn f(a: f64, b: i64, c: bool, d: f32, x: f64[n], M: f64[n, d2], y: i64[n], z: f32[3], t: bool[2],\n"
+        "     L: i64[2, k]) -> f64 { a }\n",
+        "fuzz.chain");
+  }();
   static chain::Function f = m.function("f");
   return f;
 }

@@ -62,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string src(reinterpret_cast<const char*>(data), size);
   chain::Module m;
   try {
-    m = chain::Jit().compile_string(src, "fuzz.chain");
+    chain::Options o;
+    o.cache = false;  // every input is new: the disk cache would only fill up
+    m = chain::Jit(o).compile_string(src, "fuzz.chain");
   } catch (const chain::CompileError&) {
     return 0;
   }

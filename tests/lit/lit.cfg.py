@@ -13,8 +13,11 @@
 #   %examples      the repository's examples/ folder
 #   %embed         the built examples/embed program (embed_example)
 #   %s %S %t ...   lit's usual ones
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 import lit.formats
 
@@ -41,3 +44,8 @@ config.substitutions.append(tool("not", os.path.join(config.llvm_tools_dir, "not
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])
 # Keep diagnostics free of terminal colours and the tests independent of locale.
 config.environment["LC_ALL"] = "C"
+# The compile cache (SPEC §7) goes to a fresh folder of this run, removed at
+# exit: no test reads or writes the user's ~/.cache/chain or depends on what
+# an earlier run left (tests of the cache itself use their own %t folders).
+config.environment["CHAIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="chain-lit-cache-")
+atexit.register(shutil.rmtree, config.environment["CHAIN_CACHE_DIR"], True)

@@ -111,6 +111,13 @@ struct Options {
   bool boundsChecks = true;  // index checks (arrays)
   bool nanCheck = false;     // stop at the first NaN/Inf produced
   Backend backend = Backend::Jit;
+  // Compiled code is kept on disk and reused by later runs (SPEC §7), keyed
+  // by everything that decides it; a damaged or foreign entry is ignored and
+  // replaced, and an unwritable folder is a warning on stderr, never an error.
+  bool cache = true;
+  std::string cacheDir;       // empty: $CHAIN_CACHE_DIR, else $XDG_CACHE_HOME/chain, else ~/.cache/chain
+  int64_t cacheMaxBytes = 0;  // size bound (least recently used entries go first);
+                              // 0: $CHAIN_CACHE_MAX_BYTES, else 256 MiB
 };
 
 // The model did not compile: what() holds every diagnostic, rendered
