@@ -167,8 +167,16 @@ std::string briefNumber(double v) {
 }
 
 // "grad W[1, 0]" / "grad drag": the gradient entry an error is about.
-std::string entryName(const GradCheckEntry& e) {
-  std::string s = "grad " + e.param;
+// What is checked: "gradient" entries "grad x[1]", or (--order 2) "Hessian"
+// entries "hessian x[1, 0]" (row, then column).
+struct CheckedThing {
+  const char* noun;   // "gradient" / "Hessian"
+  const char* label;  // "grad" / "hessian"
+};
+const CheckedThing kGradient{"gradient", "grad"}, kHessian{"Hessian", "hessian"};
+
+std::string entryName(const GradCheckEntry& e, const CheckedThing& what) {
+  std::string s = std::string(what.label) + " " + e.param;
   if (e.index.empty()) return s;
   s += "[";
   for (size_t a = 0; a < e.index.size(); ++a) s += (a ? ", " : "") + std::to_string(e.index[a]);
@@ -213,9 +221,9 @@ std::string checkInputsText(const Function& fn, const std::vector<Value>& args) 
 }
 
 // Why the worst entry failed and what to do about it.
-std::string failureAdvice(const GradCheckEntry& w) {
+std::string failureAdvice(const GradCheckEntry& w, const CheckedThing& what) {
   if (!std::isfinite(w.analytic))
-    return "  The gradient is not finite here: --nan-check names the operation that produced the first NaN or\n"
+    return std::string("  The ") + what.noun + " is not finite here: --nan-check names the operation that produced the first NaN or\n"
            "  infinity.\n";
   if (!std::isfinite(w.numeric))
     return "  The function is not finite within a step of these inputs (near the edge of its domain, such as\n"
@@ -228,9 +236,9 @@ std::string failureAdvice(const GradCheckEntry& w) {
     advice += w.relError < 1e-2 ? ",\n  or, as the error is small, a --tol above " + briefNumber(w.relError) + ".\n" : ".\n";
   } else {
     advice = "  The finite differences agree across steps, so unless the function has a kink at exactly these\n"
-             "  inputs (other --args or --seed rule that out), the gradient is wrong here. stop_gradient, floor,\n"
+             "  inputs (other --args or --seed rule that out), the " + std::string(what.noun) + " is wrong here. stop_gradient, floor,\n"
              "  ceil and i64() have zero derivative by definition: if " + w.param + " reaches the result through\n"
-             "  one of them, that path is missing from the gradient; if not, it is a bug in chain.\n";
+             "  one of them, that path is missing from the " + what.noun + "; if not, it is a bug in chain.\n";
   }
   if (w.dtype == DType::F32)
     advice += "  f32 differences carry single-precision rounding: if the error is small, --tol can loosen the\n"
@@ -240,10 +248,11 @@ std::string failureAdvice(const GradCheckEntry& w) {
 
 // What was compared, the errors against the tolerance, the worst entry and a
 // verdict the user can act on.
-std::string checkReportText(const GradCheckResult& r) {
+std::string checkReportText(const GradCheckResult& r, const CheckedThing& what) {
   std::ostringstream out;
-  out << "  compared " << r.entries << " gradient entr" << (r.entries == 1 ? "y" : "ies")
-      << " with central finite differences (several steps each, the best-agreeing kept)\n";
+  out << "  compared " << r.entries << " " << what.noun << " entr" << (r.entries == 1 ? "y" : "ies")
+      << " with central finite differences" << (&what == &kHessian ? " of the gradient" : "")
+      << " (several steps each, the best-agreeing kept)\n";
   if (!r.worst) {
     out << "ok: nothing to compare, every parameter checked is empty\n";
     return out.str();
@@ -251,7 +260,7 @@ std::string checkReportText(const GradCheckResult& r) {
   const GradCheckEntry& w = *r.worst;
   out << "  error = |analytic - numeric| / max(1, |analytic|), tolerance " << toleranceText(r) << "\n"
       << "  max error " << briefNumber(r.maxRelError) << " (max |analytic - numeric| " << briefNumber(r.maxAbsError)
-      << ")\n  worst: " << entryName(w) << " = " << formatNumber(w.analytic, w.dtype == DType::F32) << " (analytic) vs "
+      << ")\n  worst: " << entryName(w, what) << " = " << formatNumber(w.analytic, w.dtype == DType::F32) << " (analytic) vs "
       << formatNumber(w.numeric) << " (finite differences), error " << briefNumber(w.relError) << "\n";
   if (w.step == 0) out << "         (no step gave a finite estimate)\n";
   else if (!std::isfinite(w.spread))
@@ -265,9 +274,9 @@ std::string checkReportText(const GradCheckResult& r) {
   }
   out << "FAILED: " << r.failures << " of " << r.entries << (r.entries == 1 ? " entry" : " entries")
       << (r.failures == 1 ? " differs" : " differ")
-      << " from finite differences by more than the tolerance (worst: " << entryName(w) << ", error "
+      << " from finite differences by more than the tolerance (worst: " << entryName(w, what) << ", error "
       << briefNumber(w.relError) << " > " << formatNumber(w.tolerance) << ").\n"
-      << failureAdvice(w);
+      << failureAdvice(w, what);
   return out.str();
 }
 
@@ -277,15 +286,21 @@ int cmdCheck(const CliOptions& o) {
   if (!(o.tolerance > 0) || !std::isfinite(o.tolerance))
     throw UsageError("--tol: the tolerance must be a positive number, not " + formatNumber(o.tolerance));
   Loaded l = loadModel(o);
+  if (o.order != 1 && o.order != 2) throw UsageError("--order: 1 (the gradient) or 2 (the Hessian), not " + std::to_string(o.order));
+  if (o.order == 2 && o.wrt.size() > 1)
+    throw UsageError("--order 2 checks the Hessian with respect to one --wrt parameter, got " + std::to_string(o.wrt.size()));
   std::vector<std::string> wrt = resolveWrt(o, l.fn);
+  if (o.order == 2) wrt.resize(1);  // default: the first float parameter
   std::vector<Value> args = checkArgs(o, l.fn);
   routePrintOutput(o);
-  GradCheckResult r = checkGradient(l.module, l.fnName, wrt, args, o.tolerance);
+  const CheckedThing& what = o.order == 2 ? kHessian : kGradient;
+  GradCheckResult r = o.order == 2 ? checkHessian(l.module, l.fnName, wrt[0], args, o.tolerance)
+                                   : checkGradient(l.module, l.fnName, wrt, args, o.tolerance);
   if (o.json) printJson(checkJson(r));
   else
-    std::cout << "gradient check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n"
+    std::cout << what.noun << " check of " << l.fnName << " with respect to " << joinNames(wrt) << "\n"
               << checkInputsText(l.fn, args) << "\n"
-              << checkReportText(r);
+              << checkReportText(r, what);
   return r.ok ? 0 : 5;
 }
 

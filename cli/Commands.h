@@ -28,6 +28,7 @@ struct CliOptions {
   std::string sizes;               // check --sizes n=10,d=3
   uint64_t seed = 1;               // check --seed
   double tolerance = 1e-6;         // check --tol
+  int order = 1;                   // check --order: 1 gradient, 2 Hessian
   std::string optimizer = "adam";  // fit --optimizer
   int64_t steps = 1000;            // fit --steps
   double lr = -1;                  // fit --lr (< 0: the optimizer's default)

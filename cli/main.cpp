@@ -111,6 +111,7 @@ void setUp(CLI::App& app, CliOptions& o) {
   check->add_option("--sizes", o.sizes, "array sizes for random inputs, e.g. n=10,d=3");
   check->add_option("--seed", o.seed, "seed of the random inputs (default 1)");
   check->add_option("--tol", o.tolerance, "tolerance (default 1e-6)")->check(CLI::PositiveNumber);
+  check->add_option("--order", o.order, "1: the gradient (default); 2: the Hessian, against differences of the gradient");
   fit->add_option("--optimizer", o.optimizer, "adam (default), sgd or lbfgs")
       ->check(CLI::IsMember({"adam", "sgd", "lbfgs"}));
   fit->add_option("--steps", o.steps, "number of steps (default 1000)")->check(CLI::Range(int64_t(0), int64_t(1000000000)));

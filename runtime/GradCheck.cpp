@@ -1,5 +1,6 @@
 // checkGradient: compares a compiled gradient with central finite
-// differences (`chain check`). Each wrt parameter is perturbed on its own; an
+// differences (`chain check`); checkHessian compares a Hessian with central
+// differences of the gradient, row by row (`chain check --order 2`). Each wrt parameter is perturbed on its own; an
 // array parameter element by element, in a private copy so the caller's
 // tensors are never touched.
 //
@@ -166,12 +167,17 @@ double rootMeanSquare(const Tensor& x) {
   return n ? std::sqrt(sum / double(n)) : 0.0;
 }
 
-// Every element of tensor argument `slot`, perturbed in a private copy.
-void checkTensor(const Function& f, std::vector<Value> args, size_t slot, const std::string& name, const Value& grad,
-                 double tol, GradCheckResult& res) {
+// A scalar-valued evaluation of the arguments: the function itself, or one
+// element of its gradient (checkHessian).
+using Eval = std::function<double(const std::vector<Value>&)>;
+
+// Every element of tensor argument `slot`, perturbed in a private copy;
+// analytic(i) is the derivative to compare at element i, reported at index
+// prefix ++ multi-index of i.
+void checkTensor(const Eval& f, std::vector<Value> args, size_t slot, const std::string& name,
+                 const std::function<double(int64_t)>& analytic, const std::vector<int64_t>& prefix, double tol,
+                 GradCheckResult& res) {
   const Tensor& x = args[slot].tensor();
-  if (grad.kind() != Value::Kind::Tensor || grad.tensor().numel() != x.numel())
-    throw std::runtime_error("checkGradient: the gradient of an array parameter is not an array of its shape");
   Tensor work(x.dtype(), x.shape());
   if (x.numel() > 0) std::memcpy(work.data(), x.data(), size_t(x.numel()) * elementBytes(x.dtype()));
   args[slot] = Value(work);  // shares work's buffer: edits below are seen by the calls
@@ -179,7 +185,7 @@ void checkTensor(const Function& f, std::vector<Value> args, size_t slot, const 
   int64_t i = 0;
   Probe p;
   p.single = x.dtype() == DType::F32;
-  p.eval = [&] { return f(args).asDouble(); };
+  p.eval = [&] { return f(args); };
   p.set = [&](double v) {
     if (p.single) work.data<float>()[i] = float(v);
     else work.data<double>()[i] = v;
@@ -188,22 +194,44 @@ void checkTensor(const Function& f, std::vector<Value> args, size_t slot, const 
   for (; i < x.numel(); ++i) {
     double x0 = work.at(i);
     Estimate d = numericDerivative(p, x0, std::max(std::abs(x0), rms));
-    account(res, name, x.dtype(), multiIndex(x.shape(), i), grad.tensor().at(i), d, tol);
+    std::vector<int64_t> index = prefix;
+    for (int64_t k : multiIndex(x.shape(), i)) index.push_back(k);
+    account(res, name, x.dtype(), index, analytic(i), d, tol);
   }
 }
 
-void checkScalar(const Function& f, std::vector<Value> args, size_t slot, const std::string& name, const Value& grad,
-                 double tol, GradCheckResult& res) {
+void checkScalar(const Eval& f, std::vector<Value> args, size_t slot, const std::string& name, double analytic,
+                 const std::vector<int64_t>& prefix, double tol, GradCheckResult& res) {
   Probe p;
   p.single = args[slot].kind() == Value::Kind::F32;
-  p.eval = [&] { return f(args).asDouble(); };
+  p.eval = [&] { return f(args); };
   p.set = [&](double v) {
     args[slot] = p.single ? Value(float(v)) : Value(v);
     return args[slot].asDouble();
   };
   double x0 = args[slot].asDouble();
   Estimate d = numericDerivative(p, x0, std::abs(x0));
-  account(res, name, p.single ? DType::F32 : DType::F64, {}, grad.asDouble(), d, tol);
+  account(res, name, p.single ? DType::F32 : DType::F64, prefix, analytic, d, tol);
+}
+
+// Compares the derivative `d` (a scalar or an array of x's shape, flattened
+// per element by at()) of `f` with respect to argument `slot`.
+void checkArgument(const Eval& f, const std::vector<Value>& args, size_t slot, const std::string& name,
+                   const std::function<double(int64_t)>& at, const std::vector<int64_t>& prefix, double tol,
+                   GradCheckResult& res) {
+  if (args.at(slot).kind() == Value::Kind::Tensor) checkTensor(f, args, slot, name, at, prefix, tol, res);
+  else checkScalar(f, args, slot, name, at(0), prefix, tol, res);
+}
+
+double elementOf(const Value& v, int64_t i) {
+  return v.kind() == Value::Kind::Tensor ? v.tensor().at(i) : v.asDouble();
+}
+
+double toleranceFor(DType t, double tolerance, GradCheckResult& res) {
+  double tol = t == DType::F32 ? std::max(tolerance, kF32Tolerance) : tolerance;
+  if (std::none_of(res.tolerances.begin(), res.tolerances.end(), [&](auto& e) { return e.first == t; }))
+    res.tolerances.emplace_back(t, tol);
+  return tol;
 }
 
 }  // namespace
@@ -215,17 +243,42 @@ GradCheckResult checkGradient(const Module& m, const std::string& fn, const std:
   const ast::FnDecl& d = m.impl_->decl(fn);
   std::vector<int> idx = resolveWrt(d, wrt);
   std::vector<Value> grads = flatten(g(args));
+  Eval value = [&](const std::vector<Value>& a) { return f(a).asDouble(); };
 
   GradCheckResult res;
   for (size_t k = 0; k < idx.size(); ++k) {
     const Value& x = args.at(idx[k]);
-    const std::string& name = f.paramNames().at(idx[k]);
-    DType t = f.paramTypes().at(idx[k]).dtype;
-    double tol = t == DType::F32 ? std::max(tolerance, kF32Tolerance) : tolerance;
-    if (std::none_of(res.tolerances.begin(), res.tolerances.end(), [&](auto& e) { return e.first == t; }))
-      res.tolerances.emplace_back(t, tol);
-    if (x.kind() == Value::Kind::Tensor) checkTensor(f, args, size_t(idx[k]), name, grads.at(k), tol, res);
-    else checkScalar(f, args, size_t(idx[k]), name, grads.at(k), tol, res);
+    const Value& gk = grads.at(k);
+    if (x.kind() == Value::Kind::Tensor && (gk.kind() != Value::Kind::Tensor || gk.tensor().numel() != x.tensor().numel()))
+      throw std::runtime_error("checkGradient: the gradient of an array parameter is not an array of its shape");
+    double tol = toleranceFor(f.paramTypes().at(idx[k]).dtype, tolerance, res);
+    checkArgument(value, args, size_t(idx[k]), f.paramNames().at(idx[k]), [&](int64_t i) { return elementOf(gk, i); },
+                  {}, tol, res);
+  }
+  res.ok = res.failures == 0;
+  return res;
+}
+
+// Row i of the Hessian is the derivative of gradient element i: it is
+// compared with the finite differences of that element (the same ladder of
+// steps), entry (i, j) reported at index (i..., j...).
+GradCheckResult checkHessian(const Module& m, const std::string& fn, const std::string& wrt,
+                             const std::vector<Value>& args, double tolerance) {
+  Function g = m.gradient(fn, wrt.empty() ? std::vector<std::string>{} : std::vector<std::string>{wrt}, false);
+  Function h = m.hessian(fn, wrt);
+  const ast::FnDecl& d = m.impl_->decl(fn);
+  int p = resolveWrt(d, wrt.empty() ? std::vector<std::string>{} : std::vector<std::string>{wrt})[0];
+  const Value& x = args.at(size_t(p));
+  int64_t n = x.kind() == Value::Kind::Tensor ? x.tensor().numel() : 1;
+  std::vector<int64_t> shape = x.kind() == Value::Kind::Tensor ? x.tensor().shape() : std::vector<int64_t>{};
+  Value H = h(args);
+  GradCheckResult res;
+  double tol = toleranceFor(g.paramTypes().at(size_t(p)).dtype, tolerance, res);
+  for (int64_t i = 0; i < n; ++i) {
+    Eval gi = [&](const std::vector<Value>& a) { return elementOf(g(a), i); };
+    std::vector<int64_t> row = shape.empty() ? std::vector<int64_t>{} : multiIndex(shape, i);
+    checkArgument(gi, args, size_t(p), g.paramNames().at(size_t(p)), [&](int64_t j) { return elementOf(H, i * n + j); },
+                  row, tol, res);
   }
   res.ok = res.failures == 0;
   return res;

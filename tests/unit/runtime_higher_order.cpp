@@ -208,3 +208,29 @@ fn c(x: f64) -> i64 { i64(x) }
   CHECK_THROWS_WITH(m.jvp("c"), Catch::Contains("cannot differentiate 'c': its results are not all floats"));
   CHECK_THROWS_AS(m.jacobian("c"), chain::CompileError);
 }
+
+TEST_CASE("higher order: checkHessian passes right Hessians and names a wrong entry", "[ad][higher]") {
+  chain::Module m = chain::Jit().compile_string(R"(
+fn f(x: f64[n], y: f64) -> f64 {
+    var s = 0.0
+    for i in 0..n { s += exp(x[i] * y) * x[(i + 1) % n] }
+    s + y * y * sum(x * x)
+}
+fn hidden(x: f64[n]) -> f64 { sum(x * stop_gradient(x) * x) }
+)", "h.chain");
+  Tensor x = Tensor::fromValues(DType::F64, {3}, {0.3, -0.2, 0.5});
+  chain::GradCheckResult r = chain::checkHessian(m, "f", "x", {x, 0.7});
+  CHECK(r.ok);
+  CHECK(r.entries == 9);
+  CHECK(r.maxRelError < 1e-8);
+  chain::GradCheckResult ry = chain::checkHessian(m, "f", "y", {x, 0.7});
+  CHECK(ry.ok);
+  CHECK(ry.entries == 1);
+  chain::GradCheckResult bad = chain::checkHessian(m, "hidden", "", {Tensor::fromValues(DType::F64, {2}, {1.0, 2.0})});
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.failures == 2);  // the diagonal: 2 x_i against 4 x_i
+  REQUIRE(bad.worst);
+  CHECK(bad.worst->index == std::vector<int64_t>{0, 0});
+  CHECK(bad.worst->analytic == 2.0);
+  CHECK(bad.worst->numeric == Approx(4.0).epsilon(1e-9));
+}

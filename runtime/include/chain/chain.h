@@ -273,6 +273,8 @@ class Module {
  private:
   friend class Jit;
   Function derived(const std::string& name, int kind, const std::vector<int>& wrt) const;
+  friend GradCheckResult checkHessian(const Module&, const std::string&, const std::string&,
+                                      const std::vector<Value>&, double);
   friend GradCheckResult checkGradient(const Module&, const std::string&, const std::vector<std::string>&,
                                        const std::vector<Value>&, double);
   std::shared_ptr<CompiledModule> impl_;
@@ -296,6 +298,12 @@ class Jit {
 // tolerance * max(1, |analytic|), the tolerance being at least 1e-2 for f32.
 GradCheckResult checkGradient(const Module& m, const std::string& fn, const std::vector<std::string>& wrt,
                               const std::vector<Value>& args, double tolerance = 1e-6);
+// The Hessian of scalar `fn` with respect to one parameter (empty: the first
+// float parameter) against central finite differences of its gradient, with
+// the same steps and tolerances as checkGradient; entries are indexed by the
+// row's then the column's multi-index.
+GradCheckResult checkHessian(const Module& m, const std::string& fn, const std::string& wrt,
+                             const std::vector<Value>& args, double tolerance = 1e-6);
 
 template <class T> Tensor Tensor::zeros(std::vector<int64_t> shape) {
   if constexpr (std::is_same_v<T, double>) return Tensor(DType::F64, std::move(shape));
