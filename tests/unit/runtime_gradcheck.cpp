@@ -15,10 +15,10 @@ using namespace chain;
 
 namespace {
 
-const std::string kExamples = [] {
-  std::string f = __FILE__;  // .../tests/unit/runtime_gradcheck.cpp
-  return f.substr(0, f.rfind("/tests/unit/")) + "/examples/";
-}();
+// The repository's examples folder, absolute (CMake's CHAIN_SOURCE_DIR):
+// __FILE__ may be relative (ccache's base_dir rewrites it), and ctest runs
+// the tests from build/tests.
+const std::string kExamples = std::string(CHAIN_SOURCE_DIR) + "/examples/";
 
 Tensor vec(std::vector<double> xs) {
   Tensor t(DType::F64, {int64_t(xs.size())});

@@ -25,10 +25,10 @@ using chain::Value;
 
 namespace {
 
-const std::string kExamples = [] {
-  std::string f = __FILE__;  // .../tests/unit/runtime_interp.cpp
-  return f.substr(0, f.rfind("/tests/unit/")) + "/examples/";
-}();
+// The repository's examples folder, absolute (CMake's CHAIN_SOURCE_DIR):
+// __FILE__ may be relative (ccache's base_dir rewrites it), and ctest runs
+// the tests from build/tests.
+const std::string kExamples = std::string(CHAIN_SOURCE_DIR) + "/examples/";
 
 chain::Options interpOptions() {
   chain::Options o;
