@@ -216,4 +216,13 @@ std::unique_ptr<Function> cloneFunction(const Function& f, const std::string& ne
   return g;
 }
 
+bool containsTapeOps(const Block& b) {
+  for (auto& op : b.ops) {
+    if (op->kind == OpKind::TapePush || op->kind == OpKind::TapePop) return true;
+    for (auto& r : op->regions)
+      if (containsTapeOps(*r)) return true;
+  }
+  return false;
+}
+
 }  // namespace chain::ir

@@ -231,6 +231,10 @@ class Builder {
 };
 
 bool isComparison(OpKind k);
+// Whether `b` (at any region depth) holds a tape.push or tape.pop: a
+// gradient's code, which forward mode differentiates again and reverse mode
+// cannot (yet).
+bool containsTapeOps(const Block& b);
 // Deep-copies a function (new name optional).
 std::unique_ptr<Function> cloneFunction(const Function& f, const std::string& newName = "");
 

@@ -68,14 +68,6 @@ namespace {
   throw std::logic_error("internal error: forward AD: " + what);
 }
 
-bool containsTapeOps(const Block& b) {
-  for (auto& op : b.ops) {
-    if (op->kind == OpKind::TapePush || op->kind == OpKind::TapePop) return true;
-    for (auto& r : op->regions)
-      if (containsTapeOps(*r)) return true;
-  }
-  return false;
-}
 
 // A new op like `o` (same kind and attributes) on `operands`.
 Operation* likeOp(Builder& b, const Operation& o, std::vector<Value*> operands, std::vector<Type> types) {
@@ -306,7 +298,7 @@ void Forward::loopOp(Builder& b, const Operation& o) {
 void Forward::mapOp(Builder& b, const Operation& o) {
   b.clone(o, env_);
   if (!slot(o.result())) return;
-  if (containsTapeOps(*o.region(0))) internalError("tape ops inside a map");
+  if (ir::containsTapeOps(*o.region(0))) internalError("tape ops inside a map");
   Operation* m = b.create(OpKind::Map, mappedAll(o.operands), {o.result()->type}, 1);
   const Block& src = *o.region(0);
   for (auto& a : src.args) env_[a.get()] = m->region(0)->addArg(Type::i64(), a->name);
@@ -350,7 +342,7 @@ Value* Forward::bodyTangentAt(Builder& b, const Operation& o, Value* i) {
 void Forward::reduceOp(Builder& b, const Operation& o) {
   Operation* c = b.clone(o, env_);
   if (!slot(o.result())) return;
-  if (containsTapeOps(*o.region(0))) internalError("tape ops inside a reduce");
+  if (ir::containsTapeOps(*o.region(0))) internalError("tape ops inside a reduce");
   Value* y = c->result();
   Type t = y->type;
   const Value* e = o.region(0)->terminator()->operand(0);

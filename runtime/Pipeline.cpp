@@ -113,14 +113,6 @@ std::unique_ptr<ir::Module> materialize(const ir::Module& m, const std::string& 
 }
 
 
-bool containsTapeOps(const ir::Block& b) {
-  for (auto& op : b.ops) {
-    if (op->kind == OpKind::TapePush || op->kind == OpKind::TapePop) return true;
-    for (auto& r : op->regions)
-      if (containsTapeOps(*r)) return true;
-  }
-  return false;
-}
 
 // The registered passes over a derived function; `work` holds the functions
 // its calls name (jacobianByForward's sweeps).
@@ -152,7 +144,7 @@ std::unique_ptr<Function> deriveLevel(const Function& f, const ir::DiffLevel& l,
   std::unique_ptr<Function> g;
   auto gradientOf = [&](const Function& h, bool withValue, const std::string& gname) {
     std::unique_ptr<Function> r;
-    if (containsTapeOps(h.body)) {
+    if (ir::containsTapeOps(h.body)) {
       if (h.name != f.name) work.add(ir::cloneFunction(h));
       r = passes::jacobianByForward(work, h, l.wrt, 0, withValue, gname);
     } else {

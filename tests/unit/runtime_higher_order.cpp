@@ -10,18 +10,14 @@
 #include <cmath>
 #include <random>
 
+#include "runtime_tensor_util.h"
+
 using chain::DType;
+using chain_test::randomTensor;
 using chain::Tensor;
 using chain::Value;
 
 namespace {
-
-Tensor randomTensor(std::vector<int64_t> shape, std::mt19937& rng, double lo = -1, double hi = 1) {
-  Tensor t(DType::F64, shape);
-  std::uniform_real_distribution<double> u(lo, hi);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<double>()[i] = u(rng);
-  return t;
-}
 
 Tensor copyOf(const Tensor& t) {
   Tensor c(t.dtype(), t.shape());
