@@ -210,6 +210,11 @@ bool FnChecker::diffTarget(Expr& fe, const std::string& name, FnRef& ref) {
   if (b && b->isFn) {
     ref = b->fn;
   } else if ((ref.fn = m_.lookupFn(fe.text)) < 0) {
+    if (!b && isBuiltinName(fe.text)) {
+      m_.diag.error(fe.loc, "'" + name + "' differentiates functions defined in the file, and '" + fe.text +
+                                "' is a built-in: wrap it, e.g. fn g(x: f64) -> f64 { " + fe.text + "(x) }");
+      return false;
+    }
     if (!b || b->type.ok())
       m_.diag.error(fe.loc, b ? "'" + fe.text + "' is not a function"
                               : "unknown function '" + fe.text + "'" + suggestion(fe.text, NameUse::GradTarget));
