@@ -4,7 +4,10 @@
 // IR interpreter, the JIT gradient vs the interpreted reverse-AD output and vs
 // finite differences). The environment variables CHAIN_RANDOM_PROGRAMS,
 // CHAIN_RANDOM_SEED and CHAIN_RANDOM_OUT (a folder for failing programs) turn
-// the same test into the longer campaign of scripts/random-programs.sh.
+// the same test into the longer campaign of scripts/random-programs.sh;
+// CHAIN_RANDOM_HESSIAN=K checks the Hessian of one program in K (default 8)
+// besides half of those that call derivatives; CHAIN_RANDOM_MAX_ORDER bounds
+// the derivative order of the generated calls (GenOptions::maxOrder, 2).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -34,19 +37,22 @@ std::vector<std::string> campaign(uint64_t seed, int count, bool arrays, int thr
   std::mutex mu;
   std::atomic<int> next{0};
   const char* outDir = std::getenv("CHAIN_RANDOM_OUT");
+  const int hessEvery = std::max(1, int(envOr("CHAIN_RANDOM_HESSIAN", 8)));
+  const int maxOrder = int(envOr("CHAIN_RANDOM_MAX_ORDER", uint64_t(GenOptions{}.maxOrder)));
   auto worker = [&] {
     DiffStats local;
     for (int k = next++; k < count; k = next++) {
       uint64_t s = seed + uint64_t(k);
       GenOptions g;
       g.arrays = arrays;
+      g.maxOrder = maxOrder;
       if (arrays) g.maxStmts = 3;  // array gradients take longer to compile
       Program p = ProgramGenerator(s, g).generate();
       DiffOptions d;
       d.checkPrimal = d.checkO0 = k % 4 == 0;  // a quarter: JIT compiles dominate the time
-      // An eighth, and half of those calling derivatives (up to fourth order
-      // then): forward over reverse compiles slowest.
-      d.checkHessian = k % 8 == 3 || (p.usesGrad && k % 2 == 1);
+      // An eighth (one in CHAIN_RANDOM_HESSIAN), and half of those calling
+      // derivatives (up to fourth order then): forward over reverse compiles slowest.
+      d.checkHessian = k % hessEvery == 3 % hessEvery || (p.usesGrad && k % 2 == 1);
       std::string r;
       try {
         r = checkProgram(p, s, d, local);
