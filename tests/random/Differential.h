@@ -248,12 +248,11 @@ class ProgramChecker {
   std::string compile() {
     try {
       m2_ = Jit().compile_string(p_.source, file_);
-      Module& m2 = m2_;
-      g2_ = m2.gradient(p_.entry, {}, true);
+      g2_ = m2_.gradient(p_.entry, {}, true);
       g2_.compile();  // handles compile lazily: a compile error belongs here
       if (opts_.checkHessian) compileHessian(seed_);
       if (opts_.checkPrimal) {
-        f2_ = m2.function(p_.entry);
+        f2_ = m2_.function(p_.entry);
         f2_.compile();
       }
       if (opts_.checkO0) {
