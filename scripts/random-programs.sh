@@ -3,13 +3,17 @@
 # 2,000 programs from seed 1): N generated programs from SEED, seven eighths
 # scalar and one eighth with arrays, each checked JIT -O2 (and -O0 on a
 # quarter) against the IR interpreter, and the reverse-AD gradient against
-# the interpreter and finite differences. Failing programs are written to
+# the interpreter and finite differences; on a fraction, the Hessian against
+# finite differences of the gradient and hvp == H v (JIT and interpreter).
+# Failing programs are written to
 # BUILD/random-failures/seed-S[-arrays].chain with what differed in a comment.
 #
 #   bash scripts/random-programs.sh [N] [SEED]        (default 20000 1)
 #
 # Environment: CHAIN_BUILD_DIR (default build), CHAIN_RANDOM_THREADS (default
-# the number of cores).
+# the number of cores), CHAIN_RANDOM_HESSIAN=K (the Hessian of one program in
+# K besides half of those calling derivatives; default 8), CHAIN_RANDOM_MAX_ORDER
+# (the highest derivative order of the generated calls; default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}

@@ -9,6 +9,13 @@
 //   FD:       gradient == central differences (Richardson-extrapolated) to
 //             ~1e-5, skipping points where the steps h and 2h disagree (a kink
 //             or jump nearby) and programs that use stop_gradient.
+//   Hessian:  on the programs asked for (DiffOptions::checkHessian), with
+//             respect to one float parameter of the entry function, at the
+//             first point: hvp(f)(x, v) == hessian(f)(x) v (rel 1e-9), JIT
+//             and interpreter alike and equal; and chain::checkHessian (finite
+//             differences of the gradient) to 1e-5, skipping a point where
+//             the gradient's central differences with steps h and 2h disagree
+//             (a kink of the gradient) and programs that use stop_gradient.
 //
 // A dead operation that fails (an unused `1 / 0`) raises an error in the
 // interpreter on the lowered IR while the optimised code has dropped it; such
@@ -35,7 +42,12 @@ namespace chain::testgen {
 
 struct DiffStats {
   int programs = 0, points = 0, runtimeErrors = 0, gradChecked = 0, fdChecked = 0, fdSkipped = 0,
-      nonFinite = 0, deadTraps = 0, primalOnly = 0;
+      nonFinite = 0, deadTraps = 0, hessChecked = 0, hessSkipped = 0, hvpChecked = 0;
+  void add(const DiffStats& o) {
+    programs += o.programs, points += o.points, runtimeErrors += o.runtimeErrors, gradChecked += o.gradChecked;
+    fdChecked += o.fdChecked, fdSkipped += o.fdSkipped, nonFinite += o.nonFinite, deadTraps += o.deadTraps;
+    hessChecked += o.hessChecked, hessSkipped += o.hessSkipped, hvpChecked += o.hvpChecked;
+  }
 };
 
 struct DiffOptions {
@@ -44,6 +56,8 @@ struct DiffOptions {
   double primalTol = 1e-12;
   double fdTol = 1e-5;
   int points = 3;  // argument points per program
+  bool checkHessian = false;  // the Hessian and hvp of one float parameter (first point)
+  double hessTol = 1e-5, hvpTol = 1e-9;
 };
 
 namespace detail {
@@ -160,6 +174,20 @@ inline std::vector<Value> withSlot(const std::vector<Value>& args, const FloatSl
   return a;
 }
 
+// Central differences from f(x + h), f(x - h), f(x + 2h), f(x - 2h): smooth
+// when the steps h and 2h agree (no kink or jump within 2h); fd is their
+// Richardson extrapolation, noise the rounding error to allow for.
+struct Central {
+  double d1, d2, fd, noise;
+  bool smooth;
+  Central(const double fv[4], double h) {
+    d1 = (fv[0] - fv[1]) / (2 * h), d2 = (fv[2] - fv[3]) / (4 * h), fd = (4 * d1 - d2) / 3;
+    noise = 1e3 * std::numeric_limits<double>::epsilon() *
+            std::max({std::abs(fv[0]), std::abs(fv[1]), std::abs(fv[2]), std::abs(fv[3])}) / h;
+    smooth = std::isfinite(d1) && std::isfinite(d2) && std::abs(d1 - d2) <= 2e-6 * std::max(1.0, std::abs(d1)) + noise;
+  }
+};
+
 inline double slotValue(const std::vector<Value>& args, const FloatSlot& s) {
   return s.elem < 0 ? args[s.param].asDouble() : args[s.param].tensor().at(s.elem);
 }
@@ -196,24 +224,35 @@ class ProgramChecker {
   std::unique_ptr<pipeline::FrontendResult> fe_;
   const ir::Function* irf_ = nullptr;
   std::unique_ptr<ir::Function> gir_, pir_;  // interpreted gradient; optimised primal
-  Function f2_, f0_, g2_;
-  bool noGradient_ = false;
+  Module m2_;
+  Function f2_, f0_, g2_, hess_, hvp_;  // hess_, hvp_: of parameter hessParam_ (-1: not checked)
+  int hessParam_ = -1;
+  bool hessDone_ = false;
+
+  // The Hessian and hvp of one float parameter of the entry function, drawn from the seed.
+  void compileHessian(uint64_t seed) {
+    std::vector<int> fs;
+    for (size_t k = 0; k < p_.params.size(); ++k)
+      if (p_.params[k].kind != 'i') fs.push_back(int(k));
+    if (fs.empty()) return;
+    hessParam_ = fs[size_t((seed >> 3) % fs.size())];
+    const std::string& w = p_.params[size_t(hessParam_)].name;
+    hess_ = m2_.hessian(p_.entry, w);
+    hess_.compile();
+    hvp_ = m2_.hvp(p_.entry, w);
+    hvp_.compile();
+  }
 
   // One JIT compile of the value-and-gradient (-O2); the primal alone at -O2
   // and -O0 when asked; the frontend again for the interpreter.
   std::string compile() {
     try {
-      Module m2 = Jit().compile_string(p_.source, file_);
-      try {
-        g2_ = m2.gradient(p_.entry, {}, true);
-        g2_.compile();  // handles compile lazily: a compile error belongs here
-      } catch (const CompileError& e) {
-        if (!p_.usesGrad || std::string(e.what()).find("nested differentiation") == std::string::npos) throw;
-        noGradient_ = true;  // (not supported yet: check the primal only)
-        ++st_.primalOnly;
-      }
-      if (opts_.checkPrimal || noGradient_) {
-        f2_ = m2.function(p_.entry);
+      m2_ = Jit().compile_string(p_.source, file_);
+      g2_ = m2_.gradient(p_.entry, {}, true);
+      g2_.compile();  // handles compile lazily: a compile error belongs here
+      if (opts_.checkHessian) compileHessian(seed_);
+      if (opts_.checkPrimal) {
+        f2_ = m2_.function(p_.entry);
         f2_.compile();
       }
       if (opts_.checkO0) {
@@ -230,7 +269,7 @@ class ProgramChecker {
     std::vector<int> wrt;
     for (size_t k = 0; k < p_.params.size(); ++k)
       if (p_.params[k].kind != 'i') wrt.push_back(int(k));
-    if (!noGradient_) gir_ = pipeline::buildGradient(*fe_->module, p_.entry, wrt, true);
+    gir_ = pipeline::buildGradient(*fe_->module, p_.entry, wrt, true);
     if (p_.usesGrad) pir_ = pipeline::buildPrimal(*fe_->module, p_.entry);  // grad calls materialised
     return irf_ ? "" : "entry function missing from the IR module\n";
   }
@@ -255,23 +294,7 @@ class ProgramChecker {
     }
   }
 
-  // Programs whose gradient is not supported yet: JIT primal against the
-  // interpreted primal pipeline output (its grad calls materialised).
-  std::string checkPrimalOnly(const detail::Point& pt) {
-    std::vector<double> v2, vi, v0;
-    std::string e2 = call(f2_, pt.api, v2), ei = interp(*pir_, pt.ir, vi);
-    if (e2 != ei) return "runtime error differs: JIT primal '" + e2 + "', interpreter '" + ei + "'\n";
-    if (opts_.checkO0 && call(f0_, pt.api, v0) != e2) return "runtime error differs at -O0\n";
-    if (!e2.empty()) return "";
-    if (!detail::close(v2[0], vi[0], opts_.primalTol))
-      return "primal: interpreter " + detail::fmt(vi[0]) + ", JIT -O2 " + detail::fmt(v2[0]) + "\n";
-    if (opts_.checkO0 && !detail::close(v0[0], vi[0], opts_.primalTol))
-      return "primal: interpreter " + detail::fmt(vi[0]) + ", JIT -O0 " + detail::fmt(v0[0]) + "\n";
-    return "";
-  }
-
   std::string checkPoint(const detail::Point& pt) {
-    if (noGradient_) return checkPrimalOnly(pt);
     using detail::fmt;
     std::vector<double> gj, gi, vi, v2, v0;
     std::string eg = call(g2_, pt.api, gj), ei = interp(p_.usesGrad ? *pir_ : *irf_, pt.ir, vi);
@@ -308,12 +331,99 @@ class ProgramChecker {
       if (!detail::close(gj[j], gi[j], tol))
         return "gradient element " + std::to_string(j - 1) + ": interpreter " + fmt(gi[j]) + ", JIT " + fmt(gj[j]) + "\n";
     ++st_.gradChecked;
-    if (p_.hasStopGradient) return "";
+    if (p_.hasStopGradient) return hessianChecks(pt);
     if (!std::isfinite(gj[0])) {
       ++st_.nonFinite;
       return "";
     }
-    return finiteDifferences(pt, gj);
+    std::string r = finiteDifferences(pt, gj);
+    return r.empty() ? hessianChecks(pt) : r;
+  }
+
+  // At the first point without a runtime error: H v == hvp, JIT and
+  // interpreter, then H against finite differences of the gradient.
+  std::string hessianChecks(const detail::Point& pt) {
+    if (hessParam_ < 0 || hessDone_) return "";
+    hessDone_ = true;
+    using detail::fmt;
+    Rng rng(seed_ ^ 0x4E55ull);
+    const Value& x = pt.api[size_t(hessParam_)];
+    std::vector<double> vs;
+    Value v;
+    if (x.kind() == Value::Kind::Tensor) {
+      for (int64_t j = 0; j < x.tensor().numel(); ++j) vs.push_back(-1.0 + 2.0 * rng.unit());
+      v = Value(Tensor::fromValues(DType::F64, x.tensor().shape(), vs));
+    } else {
+      vs.push_back(-1.0 + 2.0 * rng.unit());
+      v = Value(vs[0]);
+    }
+    std::vector<Value> hargs = pt.api;
+    hargs.push_back(v);
+    std::vector<double> H, hv, Hi, hvi;
+    try {
+      detail::flatten(hess_(pt.api), H);
+      detail::flatten(hvp_(hargs), hv);
+      detail::flatten(hess_.interpret(pt.api), Hi);
+      detail::flatten(hvp_.interpret(hargs), hvi);
+    } catch (const RuntimeError& e) {
+      return std::string("hessian or hvp raised where the gradient did not: ") + e.what() + "\n";
+    }
+    size_t n = vs.size();
+    if (H.size() != n * n || hv.size() != n || Hi.size() != n * n || hvi.size() != n)
+      return "hessian or hvp has the wrong number of elements\n";
+    for (size_t i = 0; i < n * n; ++i)
+      if (!std::isfinite(H[i])) {
+        ++st_.nonFinite;
+        return "";
+      }
+    for (size_t i = 0; i < n * n; ++i)
+      if (!detail::close(H[i], Hi[i], opts_.hvpTol))
+        return "hessian element " + std::to_string(i) + ": interpreter " + fmt(Hi[i]) + ", JIT " + fmt(H[i]) + "\n";
+    for (size_t i = 0; i < n; ++i) {
+      double s = 0, scale = 1;
+      for (size_t j = 0; j < n; ++j) s += H[i * n + j] * vs[j], scale += std::abs(H[i * n + j] * vs[j]);
+      if (std::abs(hv[i] - s) > opts_.hvpTol * std::max(scale, std::abs(hv[i])))
+        return "hvp element " + std::to_string(i) + ": JIT " + fmt(hv[i]) + ", H v " + fmt(s) + "\n";
+      if (!detail::close(hvi[i], hv[i], opts_.hvpTol))
+        return "hvp element " + std::to_string(i) + ": interpreter " + fmt(hvi[i]) + ", JIT " + fmt(hv[i]) + "\n";
+    }
+    ++st_.hvpChecked;
+    if (p_.hasStopGradient) return "";
+    if (!gradientSmooth(pt)) {
+      ++st_.hessSkipped;
+      return "";
+    }
+    GradCheckResult r = checkHessian(m2_, p_.entry, p_.params[size_t(hessParam_)].name, pt.api, opts_.hessTol);
+    ++st_.hessChecked;
+    if (r.ok) return "";
+    std::string at;
+    if (r.worst)
+      for (int64_t k : r.worst->index) at += " " + std::to_string(k);
+    return "hessian vs finite differences: " + std::to_string(r.failures) + " of " + std::to_string(r.entries) +
+           " entries off" + (r.worst ? ", worst [" + at + " ]: numeric " + fmt(r.worst->numeric) + ", analytic " +
+                                           fmt(r.worst->analytic) : std::string()) + "\n";
+  }
+
+  // Whether the gradient entries of the Hessian's parameter have central
+  // differences with steps h and 2h that agree along each of its elements
+  // (no kink or jump of the gradient nearby).
+  bool gradientSmooth(const detail::Point& pt) {
+    std::vector<detail::FloatSlot> slots = detail::floatSlots(p_, pt);
+    for (const detail::FloatSlot& s : slots) {
+      if (s.param != size_t(hessParam_)) continue;
+      double x = detail::slotValue(pt.api, s), h = 1e-5 * std::max(1.0, std::abs(x));
+      const double steps[4] = {h, -h, 2 * h, -2 * h};
+      std::vector<double> g[4];
+      for (int q = 0; q < 4; ++q)
+        if (!call(g2_, detail::withSlot(pt.api, s, x + steps[q]), g[q]).empty()) return false;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        if (slots[i].param != size_t(hessParam_)) continue;
+        double gv[4];
+        for (int q = 0; q < 4; ++q) gv[q] = g[q][i + 1];
+        if (!detail::Central(gv, h).smooth) return false;
+      }
+    }
+    return true;
   }
 
   // Every float input (scalar or array element) against central differences
@@ -326,20 +436,16 @@ class ProgramChecker {
       double x = detail::slotValue(pt.api, slots[s]), h = 1e-5 * std::max(1.0, std::abs(x));
       const double steps[4] = {h, -h, 2 * h, -2 * h};
       double fv[4];
-      bool finite = true;
       for (int q = 0; q < 4; ++q) {
         std::vector<double> r;
         fv[q] = call(g2_, detail::withSlot(pt.api, slots[s], x + steps[q]), r).empty() ? r[0] : NAN;
-        finite &= std::isfinite(fv[q]);
       }
-      double d1 = (fv[0] - fv[1]) / (2 * h), d2 = (fv[2] - fv[3]) / (4 * h);
-      double noise = 1e3 * std::numeric_limits<double>::epsilon() *
-                     std::max({std::abs(fv[0]), std::abs(fv[1]), std::abs(fv[2]), std::abs(fv[3])}) / h;
-      if (!finite || std::abs(d1 - d2) > 2e-6 * std::max(1.0, std::abs(d1)) + noise) {
+      detail::Central c(fv, h);
+      if (!c.smooth) {
         ++st_.fdSkipped;
         continue;
       }
-      double fd = (4 * d1 - d2) / 3, g = gj[s + 1];
+      double fd = c.fd, d1 = c.d1, d2 = c.d2, noise = c.noise, g = gj[s + 1];
       ++st_.fdChecked;
       if (std::abs(g - fd) > opts_.fdTol * std::max({1.0, std::abs(g), std::abs(fd)}) + noise)
         return "gradient of input " + std::to_string(s) + ": finite differences " + detail::fmt(fd) + " (h: " +

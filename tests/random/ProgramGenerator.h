@@ -6,7 +6,9 @@
 // use f64 parameters, i64 loop bounds, let/var, nested for loops with small
 // trip counts, while loops bounded by a counter, if/else statements and
 // expressions, tuples, comparisons, and/or/not, casts, stop_gradient, calls
-// of `grad(helper, wrt=a0)` (nested AD) and the
+// of derivatives of helpers (nested AD: `grad(helper, wrt=a0)` and, with
+// `higherOrder`, `grad(grad(helper, ...), ...)`, `hessian`, `hvp` and the
+// tangent of `jvp`, up to a bounded total order) and the
 // scalar built-ins with their inputs kept inside their domains (log and sqrt
 // of `abs(x) + 0.5`, pow of a positive base, division by `1.0 + abs(...)`,
 // tan of a value in (-1, 1)). With `arrays` on, the entry function also takes
@@ -21,6 +23,7 @@
 // zero exercises runtime errors on purpose.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
@@ -53,6 +56,8 @@ struct GenOptions {
   int maxStmts = 4;     // statements per block (top level)
   int maxDepth = 3;     // expression depth
   bool grad = true;     // grad(helper, wrt=...) calls (need the pipeline's grad materialisation)
+  bool higherOrder = true;  // with grad: also jvp, hvp, hessian and grad of grad calls
+  int maxOrder = 2;     // the highest derivative order a function's calls reach
 };
 
 // A parameter of the entry function: kind 'f' (f64), 'i' (i64 >= 0, small),
@@ -69,10 +74,10 @@ struct Program {
   // stop_gradient makes finite differences disagree with the gradient on
   // purpose: such programs are checked JIT against interpreter only.
   bool hasStopGradient = false;
-  // The entry function calls grad (directly or not): differentiating it is
-  // nested differentiation, not supported yet; such programs are checked on
-  // their primal only until it is.
+  // The entry function calls a derivative (directly or not): the interpreter
+  // runs it after the pipeline has materialised those calls.
   bool usesGrad = false;
+  int order = 0;  // the highest derivative order its calls reach (0: none)
 };
 
 class ProgramGenerator {
@@ -90,8 +95,10 @@ class ProgramGenerator {
     p.source = out_.str();
     out_.str("");
     usesGrad_ = false;
+    order_ = 0;
     function("f", p.params, false);
     p.usesGrad = usesGrad_;
+    p.order = order_;
     p.source += out_.str();
     return p;
   }
@@ -108,6 +115,7 @@ class ProgramGenerator {
     bool iarg;   // one trailing i64 parameter
     bool tuple;  // returns (f64, f64)
     bool usesGrad = false;  // calls grad, directly or through another helper
+    int order = 0;          // the highest derivative order reached by its calls
   };
 
   Rng rng_;
@@ -120,6 +128,7 @@ class ProgramGenerator {
   bool useStopGradient_ = false;
   bool useGrad_ = false;   // calls of grad(helper, wrt=...) allowed in this program
   bool usesGrad_ = false;  // the function being generated calls grad (maybe indirectly)
+  int order_ = 0;          // and the highest derivative order so reached
 
   // --- names, literals, scopes ------------------------------------------------
   std::string freshName(const char* prefix) { return prefix + std::to_string(fresh_++); }
@@ -158,8 +167,10 @@ class ProgramGenerator {
     for (int j = 0; j < h.nf; ++j) ps.push_back({"a" + std::to_string(j), 'f'});
     if (h.iarg) ps.push_back({"m", 'i'});
     usesGrad_ = false;
+    order_ = 0;
     function(h.name, ps, h.tuple);
     h.usesGrad = usesGrad_;
+    h.order = order_;
     helpers_.push_back(h);  // callable from later functions only
   }
 
@@ -259,8 +270,21 @@ class ProgramGenerator {
     }
   }
 
-  // let (p, q) = helper(...)   (falls back to a declaration)
+  // let (p, q) = helper(...) | let (p, q) = jvp(helper, wrt=aK)(..., t)
+  // (falls back to a declaration)
   void tupleLet(int indent) {
+    if (useGrad_ && opt_.higherOrder && rng_.chance(0.3))
+      if (const Helper* h = derivable(1)) {
+        std::string a = freshName("p"), b = freshName("q");
+        std::string call = callArgs(*h);
+        call.insert(call.size() - 1, ", " + fexpr(1));  // the tangent of wrt
+        out_ << pad(indent) << "let (" << a << ", " << b << ") = jvp(" << h->name << ", wrt=" << param(*h) << ")"
+             << call.substr(h->name.size()) << "\n";
+        noteOrder(*h, 1);
+        vars_.push_back({a, 'f', false});
+        vars_.push_back({b, 'f', false});
+        return;
+      }
     std::vector<const Helper*> ts;
     for (auto& h : helpers_)
       if (h.tuple) ts.push_back(&h);
@@ -331,6 +355,7 @@ class ProgramGenerator {
   // --- expressions ----------------------------------------------------------
   std::string callArgs(const Helper& h) {
     usesGrad_ |= h.usesGrad;
+    order_ = std::max(order_, h.order);
     std::string s = h.name + "(";
     for (int j = 0; j < h.nf; ++j) s += (j ? ", " : "") + fexpr(1);
     if (h.iarg) s += ", " + iexpr(1);
@@ -383,19 +408,46 @@ class ProgramGenerator {
     }
   }
 
-  // A call of a scalar helper, or of its gradient (nested AD), else sin(a).
+  // A call of a scalar helper, or of a derivative of it (nested AD), else sin(a).
   std::string helperCall(const std::string& a) {
     std::vector<const Helper*> hs;
     for (auto& h : helpers_)
       if (!h.tuple) hs.push_back(&h);
     if (hs.empty()) return "sin(" + a + ")";
     const Helper& h = *hs[size_t(rng_.range(0, int(hs.size()) - 1))];
-    if (useGrad_ && !h.usesGrad && rng_.chance(0.5)) {  // (grad of a grad: not supported yet)
-      usesGrad_ = true;
-      return "grad(" + h.name + ", wrt=a" + std::to_string(rng_.range(0, h.nf - 1)) + ")" +
-             callArgs(h).substr(h.name.size());
-    }
+    if (useGrad_ && h.order < opt_.maxOrder && rng_.chance(0.5)) return derivativeCall(h);
     return callArgs(h);
+  }
+
+  // grad(h, wrt=aK)(args); with higherOrder also grad(grad(h, wrt=aK),
+  // wrt=aJ)(args), hessian(h, wrt=aK)(args) and hvp(h, wrt=aK)(args, v),
+  // the second-order ones while h's own order leaves room. All are f64 (the
+  // helpers' float parameters are scalars).
+  std::string derivativeCall(const Helper& h) {
+    int c = opt_.higherOrder && h.order + 2 <= opt_.maxOrder ? rng_.range(0, 4) : 0;
+    std::string w = param(h), call = callArgs(h).substr(h.name.size());
+    noteOrder(h, c == 0 ? 1 : 2);
+    switch (c) {
+      case 0: case 1: return "grad(" + h.name + ", wrt=" + w + ")" + call;
+      case 2: return "grad(grad(" + h.name + ", wrt=" + w + "), wrt=" + param(h) + ")" + call;
+      case 3: return "hessian(" + h.name + ", wrt=" + w + ")" + call;
+      default: return "hvp(" + h.name + ", wrt=" + w + ")" + call.insert(call.size() - 1, ", " + fexpr(1));
+    }
+  }
+
+  // A random float parameter of helper h, and the bookkeeping of a
+  // derivative of order k of h.
+  std::string param(const Helper& h) { return "a" + std::to_string(rng_.range(0, h.nf - 1)); }
+  void noteOrder(const Helper& h, int k) {
+    usesGrad_ = true;
+    order_ = std::max(order_, h.order + k);
+  }
+  // A scalar helper whose order leaves room for k more, or null.
+  const Helper* derivable(int k) {
+    std::vector<const Helper*> hs;
+    for (auto& h : helpers_)
+      if (!h.tuple && h.order + k <= opt_.maxOrder) hs.push_back(&h);
+    return hs.empty() ? nullptr : hs[size_t(rng_.range(0, int(hs.size()) - 1))];
   }
 
   // An i64 expression of small magnitude. Rarely, a division whose divisor

@@ -4,7 +4,10 @@
 // IR interpreter, the JIT gradient vs the interpreted reverse-AD output and vs
 // finite differences). The environment variables CHAIN_RANDOM_PROGRAMS,
 // CHAIN_RANDOM_SEED and CHAIN_RANDOM_OUT (a folder for failing programs) turn
-// the same test into the longer campaign of scripts/random-programs.sh.
+// the same test into the longer campaign of scripts/random-programs.sh;
+// CHAIN_RANDOM_HESSIAN=K checks the Hessian of one program in K (default 8)
+// besides half of those that call derivatives; CHAIN_RANDOM_MAX_ORDER bounds
+// the derivative order of the generated calls (GenOptions::maxOrder, 2).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -34,16 +37,22 @@ std::vector<std::string> campaign(uint64_t seed, int count, bool arrays, int thr
   std::mutex mu;
   std::atomic<int> next{0};
   const char* outDir = std::getenv("CHAIN_RANDOM_OUT");
+  const int hessEvery = std::max(1, int(envOr("CHAIN_RANDOM_HESSIAN", 8)));
+  const int maxOrder = int(envOr("CHAIN_RANDOM_MAX_ORDER", uint64_t(GenOptions{}.maxOrder)));
   auto worker = [&] {
     DiffStats local;
     for (int k = next++; k < count; k = next++) {
       uint64_t s = seed + uint64_t(k);
       GenOptions g;
       g.arrays = arrays;
+      g.maxOrder = maxOrder;
       if (arrays) g.maxStmts = 3;  // array gradients take longer to compile
       Program p = ProgramGenerator(s, g).generate();
       DiffOptions d;
       d.checkPrimal = d.checkO0 = k % 4 == 0;  // a quarter: JIT compiles dominate the time
+      // An eighth (one in CHAIN_RANDOM_HESSIAN), and half of those calling
+      // derivatives (up to fourth order then): forward over reverse compiles slowest.
+      d.checkHessian = k % hessEvery == 3 % hessEvery || (p.usesGrad && k % 2 == 1);
       std::string r;
       try {
         r = checkProgram(p, s, d, local);
@@ -59,9 +68,7 @@ std::vector<std::string> campaign(uint64_t seed, int count, bool arrays, int thr
             << "# " << r.substr(0, r.find("--- program")) << p.source;
     }
     std::lock_guard<std::mutex> lock(mu);
-    st.programs += local.programs, st.points += local.points, st.runtimeErrors += local.runtimeErrors;
-    st.gradChecked += local.gradChecked, st.fdChecked += local.fdChecked, st.fdSkipped += local.fdSkipped;
-    st.nonFinite += local.nonFinite, st.deadTraps += local.deadTraps, st.primalOnly += local.primalOnly;
+    st.add(local);
   };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
@@ -78,10 +85,11 @@ void run(const char* label, uint64_t seed, int count, bool arrays) {
   int threads = int(envOr("CHAIN_RANDOM_THREADS", 2));
   std::vector<std::string> failures = campaign(seed, count, arrays, threads, st);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << label << ": " << st.programs << " programs (" << st.primalOnly
-            << " checked on the primal only: nested grad), " << st.points << " points (" << st.runtimeErrors
+  std::cout << label << ": " << st.programs << " programs, " << st.points << " points (" << st.runtimeErrors
             << " runtime errors), " << st.gradChecked << " gradients JIT==interpreter, " << st.fdChecked
             << " partials vs finite differences (" << st.fdSkipped << " skipped as non-smooth), "
+            << st.hessChecked << " hessians vs finite differences (" << st.hessSkipped << " skipped as non-smooth), "
+            << st.hvpChecked << " hvp == H v, "
             << st.nonFinite << " non-finite values, " << st.deadTraps << " dead failing ops removed, "
             << failures.size() << " failures, " << secs << " s\n";
   for (size_t k = 0; k < failures.size() && k < 5; ++k) {
@@ -121,6 +129,19 @@ TEST_CASE("random programs: the differential checker detects a wrong gradient", 
   p.params = {{"x0", 'f'}, {"n0", 'i'}};
   CHECK(checkProgram(p, 7, DiffOptions{}, st) == "");
   CHECK(st.runtimeErrors == 3);
+  // The Hessian checks run once per program asked for, on a point without an error.
+  DiffOptions h;
+  h.checkHessian = true;
+  p.source = "fn h0(a0: f64, a1: f64) -> f64 {\n    a0 * a0 * sin(a1)\n}\n\n"
+             "fn f(x0: f64, u0: f64[n]) -> f64 {\n    hessian(h0, wrt=a1)(x0, sum(u0)) * sum(u0 * u0)\n}\n";
+  p.params = {{"x0", 'f'}, {"u0", 'a'}};
+  p.hasStopGradient = false;
+  p.usesGrad = true;
+  DiffStats sh;
+  CHECK(checkProgram(p, 8, h, sh) == "");
+  CHECK(checkProgram(p, 1, h, sh) == "");  // (seed 8: wrt u0, seed 1: wrt x0)
+  CHECK(sh.hvpChecked == 2);
+  CHECK(sh.hessChecked + sh.hessSkipped == 2);
 }
 
 // 8 threads at once: each compiles its own generated programs (frontend, AD,
@@ -141,7 +162,7 @@ TEST_CASE("threads: compiling modules while calling shared compiled functions", 
     threads.emplace_back([&, t] {
       for (int k = 0; k < 3; ++k) {
         GenOptions opts;
-        opts.grad = false;  // the gradient of a program that uses grad is nested AD: rejected
+        opts.grad = false;  // (nested derivatives compile slowly under ThreadSanitizer)
         Program p = ProgramGenerator(uint64_t(9000 + 10 * t + k), opts).generate();
         try {
           chain::Module m = chain::Jit().compile_string(p.source, "thread.chain");
