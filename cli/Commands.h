@@ -30,7 +30,14 @@ struct CliOptions {
   double tolerance = 1e-6;         // check --tol
   int order = 1;                   // check --order: 1 gradient, 2 Hessian
   std::string optimizer = "adam";  // fit --optimizer
-  int64_t steps = 1000;            // fit --steps
+  int64_t steps = -1;              // fit --steps (< 0: not given; 1000 for full-batch fits)
+  std::vector<std::string> data;   // fit --data X,y: the example arrays
+  int64_t batch = 0;               // fit --batch B (0: full batch)
+  int64_t epochs = 0;              // fit --epochs E (0: not given; 10 with --batch)
+  double validation = -1;          // fit --validation F (< 0: none)
+  std::string combine;             // fit --combine mean|sum (with --data)
+  std::string history;             // fit --history FILE.csv
+  std::string plot;                // fit --plot FILE.svg
   double lr = -1;                  // fit --lr (< 0: the optimizer's default)
   std::string out;                 // fit --out
 };

@@ -16,7 +16,10 @@
 //                  loss (40 halvings of the line search), or the accepted
 //                  step left it unchanged; SGD/Adam: a step changed no
 //                  parameter (the update rounded away);
-//   "step limit"   --steps updates were made.
+//   "step limit"   --steps updates were made;
+//   "epoch limit"  with --batch: --epochs passes over the training examples
+//                  (minibatch(): seeded shuffles, --validation keeps the
+//                  parameters of the best epoch; cli/FitData.cpp).
 // A fit that fails is exit 4 (RuntimeError), naming the step and, past step
 // 0, suggesting a smaller --lr: a loss or gradient that is NaN or infinite,
 // or (SGD/Adam) a loss that runs away, i.e. exceeds L0 + kRunaway *
@@ -40,6 +43,7 @@
 
 #include "cli/Args.h"
 #include "cli/Commands.h"
+#include "cli/FitData.h"
 #include "cli/Output.h"
 
 namespace chain::cli {
@@ -112,6 +116,10 @@ class Objective {
     ++evals_;
     return parts[0].asDouble();
   }
+  // Replaces the example arrays (parameters `slots`) by `values`: a minibatch.
+  void setData(const std::vector<size_t>& slots, std::vector<Value> values) {
+    for (size_t i = 0; i < slots.size(); ++i) args_[slots[i]] = std::move(values[i]);
+  }
   const Value& arg(size_t slot) const { return args_[slots_[slot]]; }
   int64_t evals() const { return evals_; }
   // The --wrt parameter that flat entry `flat` belongs to.
@@ -177,6 +185,7 @@ class Progress {
   // The state after `step` updates; `last` draws it whatever the schedule.
   void update(int64_t step, double loss, double gnorm, bool last = false) {
     double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    record(step, loss, gnorm);
     if (step == drawn_) return;
     if (tty_) {
       if (!last && step > 1 && secs - lastDraw_ < 0.05) return;
@@ -192,6 +201,17 @@ class Progress {
     drawn_ = step;
     std::fflush(stderr);
   }
+  // Adds a --history row (once per step; epoch = step without --batch).
+  void record(int64_t step, double loss, double gnorm) {
+    if (!rows_.empty() && rows_.back().step == step) return;
+    double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    rows_.push_back({step, epoch_ < 0 ? step : epoch_, loss, gnorm, NAN, secs});
+  }
+  void setEpoch(int64_t e) { epoch_ = e; }
+  void setValidation(double v) {
+    if (!rows_.empty()) rows_.back().validLoss = v;
+  }
+  const std::vector<HistoryRow>& rows() const { return rows_; }
   // The final state, drawn if it was not; ends the terminal line.
   void finish(int64_t step, double loss, double gnorm) {
     if (step > 0) update(step, loss, gnorm, true);
@@ -203,6 +223,8 @@ class Progress {
   int64_t steps_;
   bool tty_;
   Clock::time_point start_;
+  int64_t epoch_ = -1;
+  std::vector<HistoryRow> rows_;
   double lastDraw_ = -1;
   int64_t drawn_ = -1;
 };
@@ -231,12 +253,13 @@ Vec lbfgsDirection(const Vec& g, const std::deque<std::pair<Vec, Vec>>& hist) {
 }
 
 // The fixed strings of SPEC §7's "stop" (see the opening comment).
-enum class Stop { Converged, NoProgress, StepLimit };
+enum class Stop { Converged, NoProgress, StepLimit, EpochLimit };
 const char* stopName(Stop s) {
   switch (s) {
     case Stop::Converged: return "converged";
     case Stop::NoProgress: return "no progress";
     case Stop::StepLimit: return "step limit";
+    case Stop::EpochLimit: return "epoch limit";
   }
   return "";
 }
@@ -251,11 +274,12 @@ struct FitState {
 };
 
 // Evaluates the start (step 0) into a fresh state.
-FitState start(Objective& obj, Guard& guard) {
+FitState start(Objective& obj, Guard& guard, Progress& progress) {
   FitState st;
   st.theta = obj.initial();
   st.loss = st.firstLoss = obj.eval(st.theta, st.grad);
   guard.check(0, st.loss, st.grad);
+  progress.record(0, st.loss, norm(st.grad));
   return st;
 }
 
@@ -274,31 +298,38 @@ bool stopsBefore(FitState& st, int64_t step, int64_t maxSteps) {
   return true;
 }
 
+// One SGD or Adam update of theta along g (update number `step`, from 1);
+// false when it changed no parameter.
+bool firstOrderUpdate(Vec& theta, const Vec& g, Vec& m, Vec& v, int64_t step, double lr, bool adam) {
+  bool moved = false;
+  for (size_t i = 0; i < g.size(); ++i) {
+    double old = theta[i];
+    if (!adam) {
+      theta[i] -= lr * g[i];
+    } else {
+      m[i] = 0.9 * m[i] + 0.1 * g[i];
+      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+      double mh = m[i] / (1 - std::pow(0.9, double(step))), vh = v[i] / (1 - std::pow(0.999, double(step)));
+      theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
+    }
+    moved |= theta[i] != old;
+  }
+  return moved;
+}
+
+double firstOrderRate(const CliOptions& o) { return o.lr > 0 ? o.lr : 0.01; }
+
 // SGD and Adam: one gradient evaluation per step.
 FitState firstOrder(Objective& obj, const CliOptions& o, Progress& progress) {
   bool adam = o.optimizer == "adam";
-  double lr = o.lr > 0 ? o.lr : 0.01;
+  double lr = firstOrderRate(o);
   Guard guard(obj, lr, /*runaway=*/true);
-  FitState st = start(obj, guard);
+  FitState st = start(obj, guard, progress);
   Vec m(st.theta.size()), v(st.theta.size());
   for (int64_t step = 1; !stopsBefore(st, step, o.steps); ++step) {
-    const Vec& g = st.grad;
-    bool moved = false;
-    for (size_t i = 0; i < g.size(); ++i) {
-      double old = st.theta[i];
-      if (!adam) {
-        st.theta[i] -= lr * g[i];
-      } else {
-        m[i] = 0.9 * m[i] + 0.1 * g[i];
-        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-        double mh = m[i] / (1 - std::pow(0.9, step)), vh = v[i] / (1 - std::pow(0.999, step));
-        st.theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
-      }
-      moved |= st.theta[i] != old;
-    }
-    if (!moved) {
+    if (!firstOrderUpdate(st.theta, st.grad, m, v, step, lr, adam)) {
       st.stop = Stop::NoProgress;
-      st.why = "the step changed no parameter; gradient norm " + shortNumber(norm(g));
+      st.why = "the step changed no parameter; gradient norm " + shortNumber(norm(st.grad));
       break;
     }
     st.loss = obj.eval(st.theta, st.grad);
@@ -306,6 +337,67 @@ FitState firstOrder(Objective& obj, const CliOptions& o, Progress& progress) {
     st.steps = step;
     progress.update(step, st.loss, norm(st.grad));
   }
+  return st;
+}
+
+// The loss (and gradient) of theta on the examples `rows`.
+double lossOn(Objective& obj, const ExampleData& d, const std::vector<int64_t>& rows, const Vec& theta, Vec& grad) {
+  obj.setData(d.slots, gatherRows(d, rows));
+  return obj.eval(theta, grad);
+}
+
+// Minibatch SGD/Adam (--batch): each epoch shuffles the training examples
+// (seeded by --seed and the epoch) and takes one step per batch of --batch of
+// them (the last batch of an epoch may be smaller); with --validation the
+// held-out loss is measured after every epoch and the parameters with the
+// best one are returned. The loss of a step is its batch's, before the
+// update; the final loss is over every training example.
+FitState minibatch(Objective& obj, const CliOptions& o, const ExampleData& d, Progress& progress) {
+  bool adam = o.optimizer == "adam";
+  double lr = firstOrderRate(o);
+  int64_t epochs = o.epochs > 0 ? o.epochs : 10, ntrain = int64_t(d.train.size());
+  Guard guard(obj, lr, /*runaway=*/true);
+  FitState st;
+  st.theta = obj.initial();
+  Vec m(st.theta.size()), v(st.theta.size()), best = st.theta;
+  double bestValid = INFINITY;
+  int64_t bestEpoch = 0, step = 0;
+  st.stop = Stop::EpochLimit;
+  st.why = "--epochs " + std::to_string(epochs);
+  for (int64_t epoch = 1; epoch <= epochs && st.stop == Stop::EpochLimit; ++epoch) {
+    progress.setEpoch(epoch);
+    std::vector<int64_t> order = permutation(ntrain, o.seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch));
+    for (int64_t b = 0; b < ntrain; b += o.batch) {
+      if (o.steps >= 0 && step >= o.steps) {
+        st.stop = Stop::StepLimit;
+        st.why = "--steps " + std::to_string(o.steps);
+        break;
+      }
+      std::vector<int64_t> rows;
+      for (int64_t k = b; k < std::min(ntrain, b + o.batch); ++k) rows.push_back(d.train[size_t(order[size_t(k)])]);
+      double loss = lossOn(obj, d, rows, st.theta, st.grad);
+      guard.check(step, loss, st.grad);
+      if (step == 0) st.firstLoss = loss;
+      if (!firstOrderUpdate(st.theta, st.grad, m, v, step + 1, lr, adam)) {
+        st.stop = Stop::NoProgress;
+        st.why = "the step changed no parameter; gradient norm " + shortNumber(norm(st.grad));
+        break;
+      }
+      st.steps = ++step;
+      progress.update(step, loss, norm(st.grad));
+    }
+    if (d.valid.empty()) continue;
+    Vec unused;
+    double vl = lossOn(obj, d, d.valid, st.theta, unused);
+    progress.setValidation(vl);
+    if (vl < bestValid) bestValid = vl, best = st.theta, bestEpoch = epoch;
+  }
+  if (!d.valid.empty() && bestEpoch > 0) {
+    st.theta = best;
+    st.why += "; the parameters of epoch " + std::to_string(bestEpoch) + ", validation loss " + shortNumber(bestValid);
+  }
+  st.loss = lossOn(obj, d, d.train, st.theta, st.grad);
+  if (std::isnan(st.firstLoss)) st.firstLoss = st.loss;
   return st;
 }
 
@@ -326,7 +418,7 @@ bool lineSearch(Objective& obj, const FitState& st, const Vec& d, double t, doub
 FitState lbfgs(Objective& obj, const CliOptions& o, Progress& progress) {
   double scale = o.lr > 0 ? o.lr : 1.0;
   Guard guard(obj, scale, /*runaway=*/false);
-  FitState st = start(obj, guard);
+  FitState st = start(obj, guard, progress);
   std::deque<std::pair<Vec, Vec>> hist;
   for (int64_t step = 1; !stopsBefore(st, step, o.steps); ++step) {
     double gnorm = norm(st.grad);
@@ -384,15 +476,15 @@ void writeParams(const std::string& path, const nlohmann::ordered_json& params) 
   }
 }
 
-// Fails before any work when --out cannot be written: it names a folder, or
+// Fails before any work when --out (--history, --plot) cannot be written: it names a folder, or
 // its folder does not exist.
-void checkOutPath(const std::string& path) {
+void checkOutPath(const std::string& path, const std::string& flag) {
   std::error_code ec;
   std::filesystem::path p(path);
-  if (std::filesystem::is_directory(p, ec)) throw UsageError("--out: '" + path + "' is a directory");
+  if (std::filesystem::is_directory(p, ec)) throw UsageError(flag + ": '" + path + "' is a directory");
   std::filesystem::path dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
   if (!std::filesystem::is_directory(dir, ec))
-    throw UsageError("--out: the folder '" + dir.string() + "' does not exist");
+    throw UsageError(flag + ": the folder '" + dir.string() + "' does not exist");
 }
 
 // The --wrt list of fit: required, and the error lists the candidates.
@@ -417,20 +509,30 @@ void printText(const CliOptions& o, const FitState& st, const Objective& obj, co
 
 }  // namespace
 
-int cmdFit(const CliOptions& o) {
-  if (o.steps < 0) throw UsageError("--steps must be at least 0");
-  if (!o.out.empty()) checkOutPath(o.out);
+int cmdFit(const CliOptions& given) {
+  CliOptions o = given;
+  if (o.batch <= 0 && o.steps < 0) o.steps = 1000;  // full batch: the default step limit
+  if (o.batch > 0 && o.optimizer == "lbfgs")
+    throw UsageError("--batch needs --optimizer sgd or adam (L-BFGS needs the full-batch loss)");
+  for (auto [path, flag] : {std::pair{&o.out, "--out"}, {&o.history, "--history"}, {&o.plot, "--plot"}})
+    if (!path->empty()) checkOutPath(*path, flag);
   Loaded l = loadModel(o);
   std::vector<std::string> wrt = fitWrt(o, l.fn);
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
+  ExampleData data = resolveData(o, l.fn, args, wrt);
   std::vector<size_t> slots;
   const auto& names = l.fn.paramNames();
   for (const auto& w : wrt) slots.push_back(std::find(names.begin(), names.end(), w) - names.begin());
   Objective obj(l.module.gradient(l.fnName, wrt, /*withValue=*/true), args, slots, wrt);
   Function::setPrintStream(stderr);  // keep stdout for the result
-  Progress progress(o.steps);
-  FitState st = o.optimizer == "lbfgs" ? lbfgs(obj, o, progress) : firstOrder(obj, o, progress);
+  int64_t perEpoch = o.batch > 0 ? (int64_t(data.train.size()) + o.batch - 1) / o.batch : 0;
+  Progress progress(o.batch > 0 ? (o.steps >= 0 ? o.steps : perEpoch * (o.epochs > 0 ? o.epochs : 10)) : o.steps);
+  FitState st = o.batch > 0 ? minibatch(obj, o, data, progress)
+                : o.optimizer == "lbfgs" ? lbfgs(obj, o, progress)
+                                         : firstOrder(obj, o, progress);
   progress.finish(st.steps, st.loss, norm(st.grad));
+  if (!o.history.empty()) writeHistoryCsv(o.history, progress.rows());
+  if (!o.plot.empty()) writeLossPlotSvg(o.plot, progress.rows(), "chain fit " + l.fnName + " (" + o.optimizer + ")");
   obj.set(st.theta);  // the last evaluation may have been a rejected trial
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
   for (size_t i = 0; i < wrt.size(); ++i) params[wrt[i]] = toJson(obj.arg(i));
