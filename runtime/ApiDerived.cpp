@@ -61,9 +61,9 @@ Function Module::derived(const std::string& name, int kind, const std::vector<in
     TypeInfo wrtType = ps.size() == 1 ? ps[0] : tupleOf(ps);
     switch (DiffKind(kind)) {
       case DiffKind::Jvp:
-        for (int w : wrt) {
-          cf.paramNames.push_back("d" + d.params[size_t(w)].name);
-          cf.paramTypes.push_back(ps[0]);
+        for (size_t k = 0; k < wrt.size(); ++k) {
+          cf.paramNames.push_back("d" + d.params[size_t(wrt[k])].name);
+          cf.paramTypes.push_back(ps[k]);
         }
         cf.resultType = tupleOf({result, result});
         break;

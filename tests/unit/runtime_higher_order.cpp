@@ -192,6 +192,19 @@ fn loop(x: f64) -> f64 {
   CHECK(flat(vj.tuple()[0]) == std::vector<double>{-0.5, -2.0, 1.0});
 }
 
+TEST_CASE("higher order: jvp with respect to parameters of different types", "[ad][higher]") {
+  chain::Module m = chain::Jit().compile_string("fn f(x: f64[n], y: f64) -> f64 { sum(x * x) * y }", "j.chain");
+  chain::Function j = m.jvp("f", {"x", "y"});
+  REQUIRE(j.paramTypes().size() == 4);
+  CHECK(j.paramNames()[2] == "dx");
+  CHECK(j.paramTypes()[2].str() == "f64[n]");
+  CHECK(j.paramNames()[3] == "dy");
+  CHECK(j.paramTypes()[3].str() == "f64");
+  // d(sum(x^2) y) = 2 y x.dx + sum(x^2) dy = 2*3*(1*1 + 2*0) + 5*0.5
+  Tensor x = Tensor::fromValues(DType::F64, {2}, {1.0, 2.0}), dx = Tensor::fromValues(DType::F64, {2}, {1.0, 0.0});
+  CHECK(j({x, 3.0, dx, 0.5}).tuple()[1].asDouble() == Approx(6.0 + 2.5).epsilon(1e-14));
+}
+
 TEST_CASE("higher order: bad requests are compile errors naming the function", "[ad][higher]") {
   chain::Module m = chain::Jit().compile_string(R"(
 fn v(x: f64[n]) -> f64[n] { x * x }
