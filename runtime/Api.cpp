@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "frontend/Diagnostics.h"
+#include "ir/DiffSpec.h"
 #include "runtime/ApiImpl.h"
 
 namespace chain {
@@ -26,14 +27,6 @@ thread_local int64_t tlsTapePeak = 0;
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void setParams(CompiledFunction& cf, const ast::FnDecl& d) {
-  cf.name = d.name;
-  for (auto& p : d.params) {
-    cf.paramNames.push_back(p.name);
-    cf.paramTypes.push_back(typeInfoOf(p.type));
-  }
 }
 
 bool isFloatScalar(const TypeInfo& t) {
@@ -245,6 +238,14 @@ Function Module::function(const std::string& name) const {
   return Function(impl_, cf);
 }
 
+void setParams(CompiledFunction& cf, const ast::FnDecl& d) {
+  cf.name = d.name;
+  for (auto& p : d.params) {
+    cf.paramNames.push_back(p.name);
+    cf.paramTypes.push_back(typeInfoOf(p.type));
+  }
+}
+
 std::vector<int> resolveWrt(const ast::FnDecl& d, const std::vector<std::string>& wrt) {
   std::vector<int> idx;
   if (wrt.empty()) {
@@ -272,25 +273,7 @@ Function Module::gradient(const std::string& name, const std::vector<std::string
   const ast::FnDecl& d = impl_->decl(name);
   std::vector<int> idx = resolveWrt(d, wrt);
   checkDifferentiable(d, idx, impl_->fe->fileName);
-  const ir::Module* irm = impl_->fe->module.get();
-  auto cf = impl_->handle(pipeline::gradientName(name, idx, withValue), [&](CompiledFunction& f) {
-    setParams(f, d);
-    TypeInfo grads;
-    if (idx.size() == 1) {
-      grads = typeInfoOf(d.params[idx[0]].type);
-    } else {
-      grads.isTuple = true;
-      for (int i : idx) grads.elems.push_back(typeInfoOf(d.params[i].type));
-    }
-    if (withValue) {
-      f.resultType.isTuple = true;
-      f.resultType.elems = {resultTypeOf(d), grads};
-    } else {
-      f.resultType = grads;
-    }
-    f.build = [irm, name, idx, withValue] { return pipeline::buildGradient(*irm, name, idx, withValue); };
-  });
-  return Function(impl_, cf);
+  return derived(name, int(withValue ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad), idx);
 }
 
 double Module::compileMs() const {

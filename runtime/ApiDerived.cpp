@@ -1,5 +1,6 @@
-// Module::jvp, vjp, jacobian, hessian and hvp: derived functions compiled on
-// request like gradients (runtime/Pipeline.h buildDerived), each with its
+// Module::jvp, vjp, jacobian, hessian, hvp and (through Module::derived) the
+// grad / value_and_grad levels of Module::gradient: derived functions
+// compiled on request (runtime/Pipeline.h buildDerived), each with its
 // signature in the public types: the extra parameters a level adds (tangents
 // d<p>, cotangents dy, the vector v of hvp) and the result's structure.
 #include <algorithm>
@@ -49,11 +50,7 @@ Function Module::derived(const std::string& name, int kind, const std::vector<in
   const ir::Module* irm = impl_->fe->module.get();
   pipeline::checkDerivable(*irm, name, levels);  // what the signature shows, now
   auto cf = impl_->handle(ir::derivedName(name, levels), [&](CompiledFunction& cf) {
-    cf.name = name;
-    for (auto& p : d.params) {
-      cf.paramNames.push_back(p.name);
-      cf.paramTypes.push_back(typeInfoOf(p.type));
-    }
+    setParams(cf, d);
     cf.build = [irm, name, levels] { return pipeline::buildDerived(*irm, name, levels); };
     TypeInfo result = resultTypeOf(d);
     std::vector<TypeInfo> ps;

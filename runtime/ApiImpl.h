@@ -104,6 +104,8 @@ TypeInfo typeInfoOf(const ast::TypeExpr& t);
 TypeInfo typeInfoOf(const ast::SemType& t);
 TypeInfo typeInfoOf(const ir::Type& t);
 TypeInfo resultTypeOf(const ast::FnDecl& fn);
+// The name and parameters of d, as the handle of d or of a derivative of d shows them.
+void setParams(CompiledFunction& cf, const ast::FnDecl& d);
 // Parameter indices for `wrt` names (empty: every float parameter).
 std::vector<int> resolveWrt(const ast::FnDecl& d, const std::vector<std::string>& wrt);
 

@@ -197,10 +197,6 @@ std::unique_ptr<Function> deriveLevel(const Function& f, const ir::DiffLevel& l,
 
 }  // namespace
 
-std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue) {
-  return ir::derivedName(fn, {{withValue ? ir::DiffKind::ValueAndGrad : ir::DiffKind::Grad, wrt}});
-}
-
 std::unique_ptr<FrontendResult> runFrontend(std::string source, std::string fileName) {
   auto r = std::make_unique<FrontendResult>();
   r->fileName = std::move(fileName);

@@ -63,7 +63,4 @@ std::unique_ptr<ir::Function> buildDerived(const ir::Module& m, const std::strin
 // `name` (as buildDerived would), from the signatures alone.
 void checkDerivable(const ir::Module& m, const std::string& name, const std::vector<ir::DiffLevel>& levels);
 
-// The symbol name of a generated gradient: "f.grad.0.2", "f.vgrad.1".
-std::string gradientName(const std::string& fn, const std::vector<int>& wrt, bool withValue);
-
 }  // namespace chain::pipeline
