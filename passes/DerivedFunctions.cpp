@@ -134,6 +134,7 @@ Value* innerProduct(Builder& b, Value* x, Value* y, std::vector<Value*> idx = {}
 
 std::unique_ptr<Function> jacobianByForward(ir::Module& work, const Function& f, const std::vector<int>& wrt,
                                             int result, bool keepResults, const std::string& name) {
+  if (!work.lookup(f.name)) work.add(ir::cloneFunction(f));
   auto g = signatureOf(f, name);
   Builder b(&g->body);
   b.setLoc(f.loc);

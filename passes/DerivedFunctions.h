@@ -18,7 +18,8 @@ namespace chain::passes {
 // shape (result's shape ++ p's shape), a scalar when both are scalars. It is
 // assembled column by column from `tangent` (= forwardAD(f, {p}) for each p,
 // in wrt order, added to `work`): one forward sweep per element of p, each
-// seeded with a unit tangent. f itself must be in `work` under f.name.
+// seeded with a unit tangent. A copy of f is added to `work` too (under
+// f.name) unless `work` already has one.
 std::unique_ptr<ir::Function> jacobianByForward(ir::Module& work, const ir::Function& f,
                                                 const std::vector<int>& wrt, int result, bool keepResults,
                                                 const std::string& name);

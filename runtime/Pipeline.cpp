@@ -139,13 +139,11 @@ void optimise(ir::Module& work, Function& g, const std::string& what) {
 std::unique_ptr<Function> deriveLevel(const Function& f, const ir::DiffLevel& l, const std::string& name,
                                       const StageHook& hook) {
   using ir::DiffKind;
-  ir::Module work;
-  work.add(ir::cloneFunction(f));
+  ir::Module work;  // the functions jacobianByForward's calls name
   std::unique_ptr<Function> g;
   auto gradientOf = [&](const Function& h, bool withValue, const std::string& gname) {
     std::unique_ptr<Function> r;
     if (ir::containsTapeOps(h.body)) {
-      if (h.name != f.name) work.add(ir::cloneFunction(h));
       r = passes::jacobianByForward(work, h, l.wrt, 0, withValue, gname);
     } else {
       ir::StageScope timing("reverse-ad");
@@ -179,7 +177,6 @@ std::unique_ptr<Function> deriveLevel(const Function& f, const ir::DiffLevel& l,
     case DiffKind::ValueHessian: {
       bool withValue = l.kind == DiffKind::ValueHessian;
       auto grad = gradientOf(f, withValue, name + ".g");
-      work.add(ir::cloneFunction(*grad));
       g = passes::jacobianByForward(work, *grad, l.wrt, withValue ? 1 : 0, withValue, name);
       break;
     }
