@@ -144,19 +144,6 @@ std::string parentDir(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// splitmix64: a small, fully specified generator, so `--seed` gives the same
-// inputs on every platform and standard library.
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-};
-
 // nlohmann's parser and destructor recurse once per nesting level: refuse
 // absurdly deep input before parsing it, so no input can exhaust the stack.
 void checkNesting(const std::string& text, const std::string& origin) {

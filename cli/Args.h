@@ -46,6 +46,20 @@ std::vector<Value> bindArgs(const ArgsSource& src, const Function& fn);
 std::vector<Value> randomArgs(const Function& fn, const std::map<std::string, int64_t>& sizes,
                               uint64_t seed);
 
+// splitmix64: a small, fully specified generator, so `--seed` gives the same
+// random inputs (check) and shuffles (fit --batch) on every platform and
+// standard library.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+};
+
 // Parses "n=10,d=3". Throws chain::UsageError on malformed text.
 std::map<std::string, int64_t> parseSizes(const std::string& text);
 

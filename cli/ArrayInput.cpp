@@ -10,7 +10,6 @@
 #include "cli/ElementWriter.h"
 
 namespace chain::cli {
-namespace {
 
 size_t elementBytes(DType t) {
   switch (t) {
@@ -21,6 +20,8 @@ size_t elementBytes(DType t) {
   }
   return 8;
 }
+
+namespace {
 
 // The machine's physical memory in bytes (a generous bound when unknown).
 uint64_t physicalMemory() {

@@ -18,6 +18,9 @@
 
 namespace chain::cli {
 
+// Bytes per element of a tensor of dtype t.
+size_t elementBytes(DType t);
+
 // A nested JSON list of the parameter's rank. Elements: numbers for f64/f32
 // (integers accepted, also "nan"/"inf"/"-inf"), integers for i64 (integral
 // floats accepted), true/false for bool.

@@ -18,13 +18,14 @@
 #include "cli/Output.h"
 
 namespace chain::cli {
-namespace {
 
 std::string joinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "(none)" : out;
 }
+
+namespace {
 
 bool isFloatParam(const TypeInfo& t) {
   return !t.isTuple && (t.dtype == DType::F64 || t.dtype == DType::F32);

@@ -67,6 +67,8 @@ std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn);
 // Splits the result of Module::gradient(..., withValue=true) for k wrt
 // parameters into {value, gradient 1, ..., gradient k}.
 std::vector<Value> splitValueAndGrads(const Value& result, size_t k);
+// "a, b, c" for error messages; "(none)" when empty.
+std::string joinNames(const std::vector<std::string>& names);
 // Where print() output goes: stderr under --json so stdout holds one object.
 void routePrintOutput(const CliOptions& o);
 

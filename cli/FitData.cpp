@@ -12,32 +12,12 @@
 #include <limits>
 #include <sstream>
 
+#include "cli/Args.h"
+#include "cli/ArrayInput.h"
 #include "cli/Output.h"
 
 namespace chain::cli {
 namespace {
-
-std::string joinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
-size_t elementBytes(DType t) {
-  switch (t) {
-    case DType::F64: case DType::I64: return 8;
-    case DType::F32: return 4;
-    case DType::Bool: return 1;
-  }
-  return 8;
-}
-
-uint64_t splitmix64(uint64_t& s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 size_t paramIndex(const Function& fn, const std::string& name) {
   const auto& names = fn.paramNames();
@@ -134,8 +114,8 @@ std::vector<Value> gatherRows(const ExampleData& d, const std::vector<int64_t>& 
 std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> p(size_t(std::max<int64_t>(n, 0)));
   for (int64_t i = 0; i < n; ++i) p[size_t(i)] = i;
-  uint64_t s = seed;
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[size_t(i)], p[size_t(splitmix64(s) % uint64_t(i + 1))]);
+  Rng rng{seed};
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[size_t(i)], p[size_t(rng.next() % uint64_t(i + 1))]);
   return p;
 }
 
