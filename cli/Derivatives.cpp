@@ -23,8 +23,18 @@ std::string singleWrt(const CliOptions& o, const Function& fn, const char* comma
   return resolveWrt(o, fn)[0];
 }
 
-void printLine(const std::string& label, const Value& v) {
-  std::cout << label << toText(v, label.size()) << "\n";
+// The elements of tuple r, one per (JSON key, text label): one object under
+// --json, else one labelled line each.
+int printParts(const CliOptions& o, const Value& r, const std::vector<std::pair<std::string, std::string>>& parts) {
+  if (o.json) {
+    nlohmann::ordered_json j;
+    for (size_t k = 0; k < parts.size(); ++k) j[parts[k].first] = toJson(r.tuple()[k]);
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  for (size_t k = 0; k < parts.size(); ++k)
+    std::cout << parts[k].second << toText(r.tuple()[k], parts[k].second.size()) << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -35,16 +45,7 @@ int cmdJacobian(const CliOptions& o) {
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
   Function jac = l.module.jacobian(l.fnName, p, /*withValue=*/true);
   routePrintOutput(o);
-  Value r = jac(args);
-  const Value& value = r.tuple()[0];
-  const Value& j = r.tuple()[1];
-  if (o.json) {
-    std::cout << nlohmann::ordered_json{{"value", toJson(value)}, {"jacobian", toJson(j)}}.dump() << "\n";
-    return 0;
-  }
-  printLine("value: ", value);
-  printLine("jacobian " + p + ": ", j);
-  return 0;
+  return printParts(o, jac(args), {{"value", "value: "}, {"jacobian", "jacobian " + p + ": "}});
 }
 
 int cmdHessian(const CliOptions& o) {
@@ -53,19 +54,7 @@ int cmdHessian(const CliOptions& o) {
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
   Function hess = l.module.hessian(l.fnName, p, /*withValue=*/true);
   routePrintOutput(o);
-  Value r = hess(args);
-  const Value& value = r.tuple()[0];
-  const Value& g = r.tuple()[1];
-  const Value& h = r.tuple()[2];
-  if (o.json) {
-    std::cout << nlohmann::ordered_json{{"value", toJson(value)}, {"grad", toJson(g)}, {"hessian", toJson(h)}}.dump()
-              << "\n";
-    return 0;
-  }
-  printLine("value: ", value);
-  printLine("grad " + p + ": ", g);
-  printLine("hessian " + p + ": ", h);
-  return 0;
+  return printParts(o, hess(args), {{"value", "value: "}, {"grad", "grad " + p + ": "}, {"hessian", "hessian " + p + ": "}});
 }
 
 }  // namespace chain::cli
