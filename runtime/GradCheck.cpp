@@ -77,10 +77,11 @@ size_t elementBytes(DType t) {
 
 // One entry under test: set(v) stores v in the entry (rounded to its type)
 // and returns the value stored; eval() calls the function at the current
-// arguments.
+// arguments and returns its outputs (one for a gradient check, every
+// gradient element for a Hessian check).
 struct Probe {
   std::function<double(double)> set;
-  std::function<double()> eval;
+  std::function<std::vector<double>()> eval;
   bool single = false;
 };
 
@@ -96,30 +97,42 @@ int ladderLength(double scale) {
   return kMinSteps + int(std::min(extra, double(kMaxSteps - kMinSteps)));
 }
 
-// The numeric derivative of the entry at x0 with scale `scale` (see the
-// opening comment); the entry holds x0 again on return.
-Estimate numericDerivative(const Probe& p, double x0, double scale) {
+// The numeric derivative of each output with respect to the entry at x0,
+// scale `scale` (see the opening comment); every output shares the ladder's
+// evaluations, and each keeps its own best-agreeing pair. The entry holds x0
+// again on return.
+std::vector<Estimate> numericDerivatives(const Probe& p, double x0, double scale) {
   double eps = p.single ? double(std::numeric_limits<float>::epsilon()) : std::numeric_limits<double>::epsilon();
   if (!(scale > 0) || !std::isfinite(scale)) scale = 1;
   double h = std::cbrt(eps) * std::max(1.0, scale);
-  std::vector<Estimate> ladder;
+  std::vector<std::vector<Estimate>> ladder;  // per step, per output
   for (int k = 0, n = ladderLength(scale); k < n; ++k, h /= kStepRatio) {
     double up = p.set(x0 + h);
-    double hi = p.eval();
+    std::vector<double> hi = p.eval();
     double down = p.set(x0 - h);
-    double lo = p.eval();
-    if (up != down) ladder.push_back({(hi - lo) / (up - down), (up - down) / 2, 0});
+    std::vector<double> lo = p.eval();
+    if (up == down) continue;
+    std::vector<Estimate> rung;
+    for (size_t r = 0; r < hi.size(); ++r) rung.push_back({(hi[r] - lo[r]) / (up - down), (up - down) / 2, 0});
+    ladder.push_back(std::move(rung));
   }
   p.set(x0);
-  Estimate best;
-  for (size_t k = 0; k + 1 < ladder.size(); ++k) {
-    double gap = std::abs(ladder[k].value - ladder[k + 1].value);
-    if (gap < best.spread) best = {ladder[k].value, ladder[k].step, gap};
+  size_t outputs = ladder.empty() ? p.eval().size() : ladder[0].size();
+  std::vector<Estimate> out(outputs);
+  for (size_t r = 0; r < outputs; ++r) {
+    Estimate& best = out[r];
+    for (size_t k = 0; k + 1 < ladder.size(); ++k) {
+      double gap = std::abs(ladder[k][r].value - ladder[k + 1][r].value);
+      if (gap < best.spread) best = {ladder[k][r].value, ladder[k][r].step, gap};
+    }
+    if (std::isinf(best.spread))  // no two finite estimates agree: the first finite one, if any
+      for (const auto& rung : ladder)
+        if (std::isfinite(rung[r].value)) {
+          best = rung[r];
+          break;
+        }
   }
-  if (std::isinf(best.spread))  // no two finite estimates agree: the first finite one, if any
-    for (const Estimate& e : ladder)
-      if (std::isfinite(e.value)) return e;
-  return best;
+  return out;
 }
 
 std::vector<int64_t> multiIndex(const std::vector<int64_t>& shape, int64_t flat) {
@@ -167,60 +180,54 @@ double rootMeanSquare(const Tensor& x) {
   return n ? std::sqrt(sum / double(n)) : 0.0;
 }
 
-// A scalar-valued evaluation of the arguments: the function itself, or one
-// element of its gradient (checkHessian).
-using Eval = std::function<double(const std::vector<Value>&)>;
+// The outputs compared at some arguments: the function's value (a gradient
+// check), or every element of its gradient (a Hessian check).
+using Eval = std::function<std::vector<double>(const std::vector<Value>&)>;
 
-// Every element of tensor argument `slot`, perturbed in a private copy;
-// analytic(i) is the derivative to compare at element i, reported at index
-// prefix ++ multi-index of i.
-void checkTensor(const Eval& f, std::vector<Value> args, size_t slot, const std::string& name,
-                 const std::function<double(int64_t)>& analytic, const std::vector<int64_t>& prefix, double tol,
-                 GradCheckResult& res) {
-  const Tensor& x = args[slot].tensor();
-  Tensor work(x.dtype(), x.shape());
-  if (x.numel() > 0) std::memcpy(work.data(), x.data(), size_t(x.numel()) * elementBytes(x.dtype()));
-  args[slot] = Value(work);  // shares work's buffer: edits below are seen by the calls
-  double rms = rootMeanSquare(work);
-  int64_t i = 0;
+// The derivatives to compare for output r and element j of the argument, and
+// the index that names entry (r, j).
+struct Expected {
+  std::function<double(size_t r, int64_t j)> analytic;
+  std::function<std::vector<int64_t>(size_t r, int64_t j)> index;
+};
+
+// Every element j of argument `slot` (a scalar is element 0), perturbed in a
+// private copy: one ladder of evaluations per element, compared with
+// expected.analytic(r, j) for every output r.
+void checkArgument(const Eval& f, std::vector<Value> args, size_t slot, const std::string& name,
+                   const Expected& expected, double tol, GradCheckResult& res) {
+  bool array = args[slot].kind() == Value::Kind::Tensor;
+  Tensor work;
+  int64_t j = 0, n = 1;
   Probe p;
-  p.single = x.dtype() == DType::F32;
-  p.eval = [&] { return f(args); };
-  p.set = [&](double v) {
-    if (p.single) work.data<float>()[i] = float(v);
-    else work.data<double>()[i] = v;
-    return work.at(i);
-  };
-  for (; i < x.numel(); ++i) {
-    double x0 = work.at(i);
-    Estimate d = numericDerivative(p, x0, std::max(std::abs(x0), rms));
-    std::vector<int64_t> index = prefix;
-    for (int64_t k : multiIndex(x.shape(), i)) index.push_back(k);
-    account(res, name, x.dtype(), index, analytic(i), d, tol);
+  double rms = 0;
+  if (array) {
+    const Tensor& x = args[slot].tensor();
+    work = Tensor(x.dtype(), x.shape());
+    if (x.numel() > 0) std::memcpy(work.data(), x.data(), size_t(x.numel()) * elementBytes(x.dtype()));
+    args[slot] = Value(work);  // shares work's buffer: edits below are seen by the calls
+    rms = rootMeanSquare(work);
+    n = x.numel();
+    p.single = x.dtype() == DType::F32;
+    p.set = [&](double v) {
+      if (p.single) work.data<float>()[j] = float(v);
+      else work.data<double>()[j] = v;
+      return work.at(j);
+    };
+  } else {
+    p.single = args[slot].kind() == Value::Kind::F32;
+    p.set = [&](double v) {
+      args[slot] = p.single ? Value(float(v)) : Value(v);
+      return args[slot].asDouble();
+    };
   }
-}
-
-void checkScalar(const Eval& f, std::vector<Value> args, size_t slot, const std::string& name, double analytic,
-                 const std::vector<int64_t>& prefix, double tol, GradCheckResult& res) {
-  Probe p;
-  p.single = args[slot].kind() == Value::Kind::F32;
   p.eval = [&] { return f(args); };
-  p.set = [&](double v) {
-    args[slot] = p.single ? Value(float(v)) : Value(v);
-    return args[slot].asDouble();
-  };
-  double x0 = args[slot].asDouble();
-  Estimate d = numericDerivative(p, x0, std::abs(x0));
-  account(res, name, p.single ? DType::F32 : DType::F64, prefix, analytic, d, tol);
-}
-
-// Compares the derivative `d` (a scalar or an array of x's shape, flattened
-// per element by at()) of `f` with respect to argument `slot`.
-void checkArgument(const Eval& f, const std::vector<Value>& args, size_t slot, const std::string& name,
-                   const std::function<double(int64_t)>& at, const std::vector<int64_t>& prefix, double tol,
-                   GradCheckResult& res) {
-  if (args.at(slot).kind() == Value::Kind::Tensor) checkTensor(f, args, slot, name, at, prefix, tol, res);
-  else checkScalar(f, args, slot, name, at(0), prefix, tol, res);
+  DType dtype = p.single ? DType::F32 : DType::F64;
+  for (; j < n; ++j) {
+    double x0 = array ? work.at(j) : args[slot].asDouble();
+    std::vector<Estimate> d = numericDerivatives(p, x0, array ? std::max(std::abs(x0), rms) : std::abs(x0));
+    for (size_t r = 0; r < d.size(); ++r) account(res, name, dtype, expected.index(r, j), expected.analytic(r, j), d[r], tol);
+  }
 }
 
 double elementOf(const Value& v, int64_t i) {
@@ -243,7 +250,7 @@ GradCheckResult checkGradient(const Module& m, const std::string& fn, const std:
   const ast::FnDecl& d = m.impl_->decl(fn);
   std::vector<int> idx = resolveWrt(d, wrt);
   std::vector<Value> grads = flatten(g(args));
-  Eval value = [&](const std::vector<Value>& a) { return f(a).asDouble(); };
+  Eval value = [&](const std::vector<Value>& a) { return std::vector<double>{f(a).asDouble()}; };
 
   GradCheckResult res;
   for (size_t k = 0; k < idx.size(); ++k) {
@@ -252,34 +259,44 @@ GradCheckResult checkGradient(const Module& m, const std::string& fn, const std:
     if (x.kind() == Value::Kind::Tensor && (gk.kind() != Value::Kind::Tensor || gk.tensor().numel() != x.tensor().numel()))
       throw std::runtime_error("checkGradient: the gradient of an array parameter is not an array of its shape");
     double tol = toleranceFor(f.paramTypes().at(idx[k]).dtype, tolerance, res);
-    checkArgument(value, args, size_t(idx[k]), f.paramNames().at(idx[k]), [&](int64_t i) { return elementOf(gk, i); },
-                  {}, tol, res);
+    std::vector<int64_t> shape = x.kind() == Value::Kind::Tensor ? x.tensor().shape() : std::vector<int64_t>{};
+    Expected e{[&](size_t, int64_t j) { return elementOf(gk, j); },
+               [&](size_t, int64_t j) { return shape.empty() ? std::vector<int64_t>{} : multiIndex(shape, j); }};
+    checkArgument(value, args, size_t(idx[k]), f.paramNames().at(idx[k]), e, tol, res);
   }
   res.ok = res.failures == 0;
   return res;
 }
 
-// Row i of the Hessian is the derivative of gradient element i: it is
-// compared with the finite differences of that element (the same ladder of
-// steps), entry (i, j) reported at index (i..., j...).
+// Column j of the Hessian is the derivative of the gradient with respect to
+// element j: one ladder of gradient evaluations per element, the same steps
+// and tolerances as checkGradient, entry (i, j) reported at index (i..., j...).
 GradCheckResult checkHessian(const Module& m, const std::string& fn, const std::string& wrt,
                              const std::vector<Value>& args, double tolerance) {
-  Function g = m.gradient(fn, wrt.empty() ? std::vector<std::string>{} : std::vector<std::string>{wrt}, false);
+  std::vector<std::string> wrtList = wrt.empty() ? std::vector<std::string>{} : std::vector<std::string>{wrt};
+  Function g = m.gradient(fn, wrtList, false);
   Function h = m.hessian(fn, wrt);
-  const ast::FnDecl& d = m.impl_->decl(fn);
-  int p = resolveWrt(d, wrt.empty() ? std::vector<std::string>{} : std::vector<std::string>{wrt})[0];
+  int p = resolveWrt(m.impl_->decl(fn), wrtList)[0];
   const Value& x = args.at(size_t(p));
   int64_t n = x.kind() == Value::Kind::Tensor ? x.tensor().numel() : 1;
   std::vector<int64_t> shape = x.kind() == Value::Kind::Tensor ? x.tensor().shape() : std::vector<int64_t>{};
   Value H = h(args);
   GradCheckResult res;
   double tol = toleranceFor(g.paramTypes().at(size_t(p)).dtype, tolerance, res);
-  for (int64_t i = 0; i < n; ++i) {
-    Eval gi = [&](const std::vector<Value>& a) { return elementOf(g(a), i); };
-    std::vector<int64_t> row = shape.empty() ? std::vector<int64_t>{} : multiIndex(shape, i);
-    checkArgument(gi, args, size_t(p), g.paramNames().at(size_t(p)), [&](int64_t j) { return elementOf(H, i * n + j); },
-                  row, tol, res);
-  }
+  Eval gradient = [&](const std::vector<Value>& a) {
+    Value gv = g(a);
+    std::vector<double> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) out[size_t(i)] = elementOf(gv, i);
+    return out;
+  };
+  Expected e{[&](size_t i, int64_t j) { return elementOf(H, int64_t(i) * n + j); },
+             [&](size_t i, int64_t j) {
+               if (shape.empty()) return std::vector<int64_t>{};
+               std::vector<int64_t> index = multiIndex(shape, int64_t(i));
+               for (int64_t k : multiIndex(shape, j)) index.push_back(k);
+               return index;
+             }};
+  checkArgument(gradient, args, size_t(p), g.paramNames().at(size_t(p)), e, tol, res);
   res.ok = res.failures == 0;
   return res;
 }
