@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Chain needs to build and test on Debian 12 (bookworm): LLVM 19
 # and clang 19 (from Debian's own bookworm packages), LLVM's test tools (lit,
-# FileCheck), Catch2, CLI11, nlohmann-json, CMake, Ninja, ccache and python3.
+# FileCheck), Catch2, CLI11, nlohmann-json, oneTBB (parallel loops), OpenMPI
+# (`chain fit` across processes), CMake, Ninja, ccache and python3.
 # Idempotent: packages already installed are left alone, and `apt-get update`
 # runs only when something is missing. Run as root (or with sudo available).
 set -euo pipefail
 
 packages=(llvm-19-dev clang-19 llvm-19-tools catch2 libcli11-dev nlohmann-json3-dev
-          cmake ninja-build ccache python3)
+          libtbb-dev libopenmpi-dev openmpi-bin cmake ninja-build ccache python3)
 
 missing=()
 for p in "${packages[@]}"; do
