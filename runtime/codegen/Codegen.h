@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ir/IR.h"
-#include "runtime/codegen/RuntimeABI.h"
+#include "runtime/rt/ChainRT.h"
 
 namespace chain::codegen {
 

@@ -11,7 +11,7 @@
 
 #include "ir/IR.h"
 #include "runtime/codegen/Codegen.h"
-#include "runtime/codegen/RuntimeABI.h"
+#include "runtime/rt/ChainRT.h"
 
 namespace cgtest {
 

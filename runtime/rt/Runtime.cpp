@@ -1,7 +1,14 @@
-// The runtime helpers that JIT-compiled code calls (RuntimeABI.h): tape
-// growth, print (scalars and nested lists), error reporting (with "{}"
+// chain_rt: the runtime helpers that compiled code calls (ChainRT.h), in a
+// library of their own with no LLVM dependency, linked by the JIT
+// (chain_codegen) and by programs that link code written by `chain export`:
+// tape growth, print (scalars and nested lists), error reporting (with "{}"
 // formatting), the per-call arena and result allocation, the per-call
-// context set-up and the random numbers (ir/Philox.h). None of them throws: errors are recorded in the context.
+// context set-up, the random numbers (ir/Philox.h, header-only) and the body
+// of every exported C function (chain_rt_call_exported, chain_last_error).
+// None of them throws: errors are recorded in the context. It uses nothing of
+// the C++ library that needs libstdc++ at link time (no exceptions, no
+// thread_local destructors: the per-thread caches are freed by a pthread key's
+// destructor), so a C program links it with `cc ... libchain_rt.a -lm`.
 //
 // The arena is a singly linked list of blocks, newest first: each block is a
 // 64-byte header (the link) followed by the buffer, so buffers stay 64-byte
@@ -11,7 +18,7 @@
 // temporaries of a loop (a 14-element row per LSTM gate) cost a list pop and
 // push instead of posix_memalign and free (~850 instructions each, measured
 // with callgrind). The AD tape's buffer is kept per thread across calls too.
-#include "runtime/codegen/RuntimeABI.h"
+#include "runtime/rt/ChainRT.h"
 
 #include "ir/Philox.h"
 
@@ -21,6 +28,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <pthread.h>
 
 namespace {
 
@@ -114,24 +123,36 @@ struct SpareTape {
 };
 thread_local SpareTape spareTape{};
 
-// Frees the thread's cached blocks and spare tape when the thread ends.
-struct CacheCleanup {
-  ~CacheCleanup() {
-    for (ArenaBlock*& head : blockCache.free)
-      while (head) {
-        ArenaBlock* next = head->prev;
-        std::free(head);
-        head = next;
-      }
-    blockCache.closed = true;
-    std::free(spareTape.base);
-    spareTape.base = nullptr;
-    spareTape.cap = 0;
-  }
-};
-thread_local CacheCleanup cacheCleanup;  // registered by its first use (useCache)
+// Frees the thread's cached blocks and spare tape when the thread ends: the
+// destructor of a pthread key whose value useCache() sets on the thread's
+// first use (a thread_local object's destructor would need libstdc++'s
+// __cxa_thread_atexit). The main thread's caches are left to the process's
+// exit; they stay reachable from its thread-local storage.
+void freeThreadCache(void*) {
+  for (ArenaBlock*& head : blockCache.free)
+    while (head) {
+      ArenaBlock* next = head->prev;
+      std::free(head);
+      head = next;
+    }
+  blockCache.closed = true;
+  std::free(spareTape.base);
+  spareTape.base = nullptr;
+  spareTape.cap = 0;
+}
 
-void useCache() { (void)&cacheCleanup; }
+pthread_key_t cacheKey;
+pthread_once_t cacheKeyOnce = PTHREAD_ONCE_INIT;
+void makeCacheKey() { pthread_key_create(&cacheKey, freeThreadCache); }
+thread_local bool cacheRegistered = false;
+
+void useCache() {
+  if (cacheRegistered) return;
+  cacheRegistered = true;
+  pthread_once(&cacheKeyOnce, makeCacheKey);
+  static char token;  // any non-null value: the destructor runs for it
+  pthread_setspecific(cacheKey, &token);
+}
 
 // A block with room for `total` bytes (header included), or null.
 ArenaBlock* takeBlock(size_t total) {
