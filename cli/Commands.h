@@ -40,6 +40,10 @@ struct CliOptions {
   std::string plot;                // fit --plot FILE.svg
   double lr = -1;                  // fit --lr (< 0: the optimizer's default)
   std::string out;                 // fit --out
+  std::vector<std::string> fns;    // export --fn, repeated
+  std::vector<std::string> grads;  // export --grad NAME[:P1,P2], repeated
+  std::string outDir;              // export -o DIR
+  std::string targetCpu;           // export --target-cpu (empty: the host)
 };
 
 int cmdRun(const CliOptions& o);
@@ -50,6 +54,7 @@ int cmdBench(const CliOptions& o);  // Bench.cpp
 int cmdFit(const CliOptions& o);    // Fit.cpp
 int cmdJacobian(const CliOptions& o);  // Derivatives.cpp
 int cmdHessian(const CliOptions& o);   // Derivatives.cpp
+int cmdExport(const CliOptions& o);    // Export.cpp
 
 // Shared by the commands: the compiled model and the chosen function.
 struct Loaded {

@@ -81,6 +81,24 @@ void addCodeFlags(CLI::App* cmd, CliOptions& o) {
   cmd->add_flag("--nan-check", o.nanCheck, "stop at the first NaN or infinity produced and name its source position");
 }
 
+// `chain export MODEL --fn NAME ... --grad NAME[:P1,P2] ... -o DIR [--target-cpu CPU]`
+void addExport(CLI::App& app, CliOptions& o) {
+  auto* ex = app.add_subcommand("export", "write C functions (object + header) linked with chain_rt alone, no LLVM");
+  ex->add_option("MODEL", o.model, "the model file (.chain)")->required();
+  auto repeated = [&](const char* name, std::vector<std::string>& into, const char* help) {
+    ex->add_option(name, into, help)->expected(1)->allow_extra_args(false)->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeAll);
+  };
+  repeated("--fn", o.fns, "a function to export, as itself; may be repeated (default: the last one in the file)");
+  repeated("--grad", o.grads,
+           "NAME[:P1,P2]: export NAME_grad, NAME's value and gradient (default: every float parameter); "
+           "may be repeated");
+  ex->add_option("-o", o.outDir, "the output folder: MODEL.h and MODEL.o go there (created if missing)")->required();
+  ex->add_option("--target-cpu", o.targetCpu, "LLVM's CPU name, e.g. x86-64-v3 (default: the host's)");
+  addCodeFlags(ex, o);
+  addJson(ex, o);
+}
+
 void setUp(CLI::App& app, CliOptions& o) {
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
@@ -93,6 +111,7 @@ void setUp(CLI::App& app, CliOptions& o) {
   auto* jacobian = app.add_subcommand("jacobian", "print a function's value and Jacobian with respect to one parameter");
   auto* hessian = app.add_subcommand("hessian", "print a function's value, gradient and Hessian with respect to one parameter");
   for (auto* c : {run, grad, check, emit, bench, fit, jacobian, hessian}) addModel(c, o);
+  addExport(app, o);
   for (auto* c : {run, grad, check, bench, fit, jacobian, hessian}) {
     addArgs(c, o);
     addJson(c, o);
@@ -148,6 +167,7 @@ int dispatch(const CLI::App& app, const CliOptions& o) {
   if (app.got_subcommand("bench")) return chain::cli::cmdBench(o);
   if (app.got_subcommand("jacobian")) return chain::cli::cmdJacobian(o);
   if (app.got_subcommand("hessian")) return chain::cli::cmdHessian(o);
+  if (app.got_subcommand("export")) return chain::cli::cmdExport(o);
   return chain::cli::cmdFit(o);
 }
 
@@ -161,11 +181,11 @@ int main(int argc, char** argv) {
     setUp(app, o);
     // CLI11 would call an unknown command an extra positional: name it.
     static const std::set<std::string> commands = {"run", "grad", "check", "emit", "bench", "fit", "jacobian",
-                                                   "hessian"};
+                                                   "hessian", "export"};
     if (argc > 1 && argv[1][0] != '-' && !commands.count(argv[1]))
       return fail(json, 2, "chain: error: ",
                   "unknown command '" + std::string(argv[1]) +
-                      "' (commands: run, grad, check, emit, bench, fit, jacobian, hessian)");
+                      "' (commands: run, grad, check, emit, bench, fit, jacobian, hessian, export)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

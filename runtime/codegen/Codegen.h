@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,44 @@ std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>
                      const CodegenOptions& opts, bool optimized);
 std::string emitAsm(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                     const CodegenOptions& opts);
+
+// --- object files for `chain export` (ObjectEmit.cpp) ----------------------
+
+// One dimension of an exported function's array parameter or result.
+struct ExportDim {
+  enum Kind { Literal, Size, Param } kind = Literal;
+  int64_t value = 0;  // the literal; the index of the size argument; the index of the i64 parameter
+};
+
+// A C function written into the object: the parameters of the entry
+// "chain.entry.<entry>" in order (scalars by value, arrays as pointers to
+// their elements), then one int64_t per size name, then one pointer per
+// (flat) result; it returns 0, 3 (a negative size, a null output) or 4 (an
+// error of the compiled code), see chain_rt_call_exported.
+struct ExportedFunction {
+  std::string cName;
+  std::string entry;
+  std::vector<ir::Type> params, results;                      // the entry's, flat
+  std::vector<std::vector<ExportDim>> paramDims, resultDims;  // per parameter / result; empty for scalars
+  std::vector<std::string> sizeNames;                         // the size arguments, in order
+  std::vector<std::string> paramNames;                        // for messages about i64 parameters used as sizes
+};
+
+// An unknown --target-cpu (or a target LLVM cannot build).
+class TargetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The relocatable object (ELF bytes, position independent) holding `fns`
+// compiled exactly as the JIT compiles them (same code generation and
+// optimisation pipeline) for CPU `cpu` ("" or "native": the host, with its
+// features; else that CPU with its default features), plus one C function
+// per `exported`. Every symbol but those C functions is internal. Throws
+// TargetError for an unknown CPU.
+std::string emitObject(const ir::Module& m, const std::vector<const ir::Function*>& fns,
+                       const std::vector<ExportedFunction>& exported, const CodegenOptions& opts,
+                       const std::string& cpu);
 
 // Whether the host CPU has `feature` (LLVM's name: "avx2", "avx512f", ...),
 // as the JIT's target sees it.

@@ -34,6 +34,10 @@
 #include "runtime/codegen/BufferPlan.h"
 #include "runtime/codegen/Codegen.h"
 
+namespace llvm {
+class TargetMachine;
+}
+
 namespace chain::codegen::detail {
 
 // Field indices of ChainCallCtx in its LLVM struct type (see ctxType()).
@@ -63,6 +67,17 @@ struct Selection {
 
 // A compiler bug: prints the message and aborts (also in release builds).
 [[noreturn]] void internalError(const std::string& msg);
+
+// Jit.cpp, shared with ObjectEmit.cpp: the target machine for `cpu` ("" or
+// "native": the host; throws TargetError for an unknown CPU), and code
+// generation + verification (+ the O-level pipeline) of `fns` for it,
+// `extend` adding to the module before it is verified and optimised.
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string& cpu = "");
+std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::TargetMachine& tm,
+                                            const ir::Module& m,
+                                            const std::vector<const ir::Function*>& fns,
+                                            const CodegenOptions& opts, bool optimized,
+                                            const std::function<void(llvm::Module&)>& extend = {});
 
 class FnEmitter {
  public:

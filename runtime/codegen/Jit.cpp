@@ -4,6 +4,8 @@
 // (one per JitEngine; chain_rt_* helpers as absolute symbols, libm from the
 // process) with the persistent compile cache (ObjectCache.h) as the object
 // cache of its compiler, and the text emitters for `chain emit --stage llvm|asm`.
+// compileModule and makeTargetMachine are shared with `chain export`'s object
+// emission (ObjectEmit.cpp), so an exported function is the JIT's code.
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -15,6 +17,8 @@
 #include <llvm/Pass.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Passes/StandardInstrumentations.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -100,12 +104,29 @@ const llvm::orc::JITTargetMachineBuilder& hostBuilder() {
   return *jtmb;
 }
 
-std::unique_ptr<llvm::TargetMachine> makeTargetMachine() {
+}  // namespace
+
+// The host's (cpu "" or "native"), else CPU `cpu` of the host's triple with
+// that CPU's default features; PIC and the small code model either way.
+std::unique_ptr<llvm::TargetMachine> detail::makeTargetMachine(const std::string& cpu) {
   llvm::orc::JITTargetMachineBuilder jtmb = hostBuilder();
+  if (!cpu.empty() && cpu != "native") {
+    const llvm::Triple& triple = jtmb.getTargetTriple();
+    std::string err;
+    const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple.str(), err);
+    if (!target) throw TargetError("no target for " + triple.str() + ": " + err);
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple.str(), "", ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      throw TargetError("unknown CPU '" + cpu + "' for " + triple.str());
+    jtmb.setCPU(cpu);
+    jtmb.setFeatures("");
+  }
   auto tm = jtmb.createTargetMachine();
   if (!tm) throw std::runtime_error("cannot create the target machine: " + llvm::toString(tm.takeError()));
   return std::move(*tm);
 }
+
+namespace {
 
 void verifyOrDie(const llvm::Module& m) {
   std::string err;
@@ -169,16 +190,21 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   mpm.run(m, mam);
 }
 
-// Codegen + verify (+ optimise) for `tm`.
-std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::TargetMachine& tm,
-                                            const ir::Module& m,
-                                            const std::vector<const ir::Function*>& fns,
-                                            const CodegenOptions& opts, bool optimized) {
+}  // namespace
+
+// Codegen + verify (+ optimise) for `tm`; `extend` may add to the module
+// before it is verified and optimised (ObjectEmit.cpp's C functions).
+std::unique_ptr<llvm::Module> detail::compileModule(llvm::LLVMContext& ctx, llvm::TargetMachine& tm,
+                                                    const ir::Module& m,
+                                                    const std::vector<const ir::Function*>& fns,
+                                                    const CodegenOptions& opts, bool optimized,
+                                                    const std::function<void(llvm::Module&)>& extend) {
   std::unique_ptr<llvm::Module> mod;
   {
     ir::StageScope timing("llvm.build");
     mod = detail::buildModule(ctx, tm.createDataLayout(), m, fns, opts);
     mod->setTargetTriple(tm.getTargetTriple().str());
+    if (extend) extend(*mod);
   }
   {
     ir::StageScope timing("llvm.verify");
@@ -190,6 +216,8 @@ std::unique_ptr<llvm::Module> compileModule(llvm::LLVMContext& ctx, llvm::Target
   }
   return mod;
 }
+
+namespace {
 
 std::vector<CachedSignature> signaturesOf(const std::vector<const ir::Function*>& fns) {
   std::vector<CachedSignature> sigs;
@@ -207,7 +235,7 @@ std::vector<CachedSignature> signaturesOf(const std::vector<const ir::Function*>
 // set-up on a process's first engine) charged to jit.create.
 std::unique_ptr<llvm::TargetMachine> timedTargetMachine() {
   ir::StageScope timing("jit.create");
-  return makeTargetMachine();
+  return detail::makeTargetMachine();
 }
 
 class LLJitEngine final : public JitEngine {
@@ -231,7 +259,7 @@ class LLJitEngine final : public JitEngine {
            const CodegenOptions& opts, const std::string& cacheKey) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto ctx = std::make_unique<llvm::LLVMContext>();
-    auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
+    auto mod = detail::compileModule(*ctx, *tm_, m, fns, opts, true);
     // The compiler hands the object to cache_ (notifyObjectCompiled), which
     // recognises the module by its name.
     cache_.configure(opts.cache);
@@ -372,9 +400,9 @@ std::string cacheKey(const CodegenOptions& opts, const std::string& source, cons
 
 std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                      const CodegenOptions& opts, bool optimized) {
-  auto tm = makeTargetMachine();
+  auto tm = detail::makeTargetMachine();
   llvm::LLVMContext ctx;
-  auto mod = compileModule(ctx, *tm, m, fns, opts, optimized);
+  auto mod = detail::compileModule(ctx, *tm, m, fns, opts, optimized);
   std::string s;
   llvm::raw_string_ostream os(s);
   mod->print(os, nullptr);
@@ -390,9 +418,9 @@ bool hostHasFeature(const std::string& feature) {
 
 std::string emitAsm(const ir::Module& m, const std::vector<const ir::Function*>& fns,
                     const CodegenOptions& opts) {
-  auto tm = makeTargetMachine();
+  auto tm = detail::makeTargetMachine();
   llvm::LLVMContext ctx;
-  auto mod = compileModule(ctx, *tm, m, fns, opts, true);
+  auto mod = detail::compileModule(ctx, *tm, m, fns, opts, true);
   llvm::SmallString<4096> buf;
   llvm::raw_svector_ostream os(buf);
   llvm::legacy::PassManager pm;

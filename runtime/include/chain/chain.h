@@ -194,6 +194,29 @@ struct GradCheckResult {
   std::vector<std::pair<DType, double>> tolerances;  // the tolerance used per dtype, in wrt order
 };
 
+// What Module::exportC writes (`chain export`, SPEC §8): plain C functions in
+// a relocatable object, callable from C or C++ and linked with the chain_rt
+// library alone (CMake: chain::rt; no LLVM), and a C header declaring them.
+struct ExportOptions {
+  // Primal functions, each exported under its own name.
+  std::vector<std::string> functions;
+  // Gradients, each exported as <function>_grad: the value, then one
+  // gradient per wrt parameter (empty wrt: every float parameter, as
+  // Module::gradient and `chain grad`).
+  struct Gradient {
+    std::string function;
+    std::vector<std::string> wrt;
+  };
+  std::vector<Gradient> gradients;
+  std::string dir;        // where <model>.h and <model>.o go; created when missing
+  std::string modelName;  // <model>; empty: the model file's name without folder and extension
+  std::string targetCpu;  // LLVM's CPU name (e.g. "x86-64-v3"); empty or "native": the host
+};
+struct ExportResult {
+  std::string headerPath, objectPath;
+  std::vector<std::string> functions;  // the C functions written, in order
+};
+
 struct CompiledFunction;  // internal
 struct CompiledModule;    // internal
 
@@ -266,6 +289,14 @@ class Module {
   std::string emit(const std::string& stage, const std::string& fn,
                    const std::vector<std::string>& wrt = {}) const;
   static std::vector<std::string> stageNames();
+  // Writes the C header and the object (see ExportOptions) with the module's
+  // options (opt level, bounds and NaN checks; never the compile cache).
+  // Throws UsageError for an unknown function, parameter or CPU, a C name
+  // that clashes (a C keyword, chain_*, two functions of one name) or a
+  // folder or file that cannot be written, and CompileError for a function
+  // whose result's shape is not known from its parameters before the call
+  // (the caller could not size the buffer: declare the result type).
+  ExportResult exportC(const ExportOptions& options) const;
   // Time spent compiling so far: the frontend, plus every function compiled
   // by a call or Function::compile() (a handle that never ran adds nothing).
   double compileMs() const;
