@@ -3,7 +3,9 @@
 # scripts/build.sh) into a temporary prefix, builds examples/embed against it
 # as a separate project (find_package(chain REQUIRED), chain::runtime), runs it
 # and checks the values it prints, then runs the installed `chain` command
-# line. The temporary folders are removed on exit. Exits non-zero on failure.
+# line, then runs scripts/test-export.sh on the same prefix (chain export,
+# chain::rt, examples/export). The temporary folders are removed on exit.
+# Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,4 +55,7 @@ expect 'rosenbrock(0.5, 0.5) = 6.5' 'gradient = (-51, 50)' -- "$tmp/embed/embed"
 printf 'fn f(x: f64) -> f64 {\n    x * x\n}\n' >"$tmp/square.chain"
 expect 'value: 9.0' 'grad x: 6.0' -- "$prefix/bin/chain" grad "$tmp/square.chain" --args '{"x": 3.0}'
 
-echo "test-install: ok (find_package(chain) from $prefix; embed and chain ran)"
+# chain export and chain::rt (C programs linked without LLVM, examples/export).
+bash scripts/test-export.sh "$prefix"
+
+echo "test-install: ok (find_package(chain) from $prefix; embed, chain and exported code ran)"
