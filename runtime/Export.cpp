@@ -137,6 +137,10 @@ Planned Planner::plan(const std::string& cName, const std::vector<std::string>& 
     const TypeInfo& t = cf_.paramTypes[i];
     if (!t.isTuple && t.dims.empty() && t.dtype == DType::I64) i64Params_[cf_.paramNames[i]] = int64_t(i);
   }
+  std::vector<TypeInfo> all = cf_.paramTypes;
+  all.insert(all.end(), results.begin(), results.end());
+  for (const TypeInfo& t : all)  // a ChainArray holds 8 dims
+    if (t.dims.size() > 8) throw notExportable(m_, d_, "arrays of rank above 8 are not supported");
   std::vector<std::string> args;
   for (size_t i = 0; i < cf_.paramTypes.size(); ++i) {
     const TypeInfo& t = cf_.paramTypes[i];
