@@ -34,6 +34,8 @@ TypeInfo jacobianType(const TypeInfo& of, const TypeInfo& p) {
   return j;
 }
 
+}  // namespace
+
 std::vector<TypeInfo> flatten(const TypeInfo& t) {
   if (!t.isTuple) return {t};
   std::vector<TypeInfo> out;
@@ -41,8 +43,6 @@ std::vector<TypeInfo> flatten(const TypeInfo& t) {
     for (const TypeInfo& x : flatten(e)) out.push_back(x);
   return out;
 }
-
-}  // namespace
 
 Function Module::derived(const std::string& name, int kind, const std::vector<int>& wrt) const {
   const ast::FnDecl& d = impl_->decl(name);

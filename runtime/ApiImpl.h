@@ -106,6 +106,9 @@ TypeInfo typeInfoOf(const ir::Type& t);
 TypeInfo resultTypeOf(const ast::FnDecl& fn);
 // The name and parameters of d, as the handle of d or of a derivative of d shows them.
 void setParams(CompiledFunction& cf, const ast::FnDecl& d);
+// The elements of a (nested) tuple type in order, as the IR's flat results;
+// {t} for a type that is not a tuple.
+std::vector<TypeInfo> flatten(const TypeInfo& t);
 // Parameter indices for `wrt` names (empty: every float parameter).
 std::vector<int> resolveWrt(const ast::FnDecl& d, const std::vector<std::string>& wrt);
 

@@ -61,14 +61,6 @@ const char* cElemType(DType t) {
 
 bool isLiteral(const std::string& d) { return !d.empty() && std::isdigit(static_cast<unsigned char>(d[0])); }
 
-std::vector<TypeInfo> flatTypes(const TypeInfo& t) {
-  if (!t.isTuple) return {t};
-  std::vector<TypeInfo> out;
-  for (const TypeInfo& e : t.elems)
-    for (const TypeInfo& x : flatTypes(e)) out.push_back(x);
-  return out;
-}
-
 // A CompileError at function d's position.
 CompileError notExportable(const CompiledModule& m, const ast::FnDecl& d, const std::string& why) {
   DiagEngine diag(m.fe->fileName, &m.fe->source);
@@ -129,7 +121,7 @@ Planned Planner::plan(const std::string& cName, const std::vector<std::string>& 
   e_.paramNames = cf_.paramNames;
   for (auto& a : irFn.body.args) e_.params.push_back(a->type);
   e_.results = irFn.resultTypes;
-  std::vector<TypeInfo> results = flatTypes(cf_.resultType);
+  std::vector<TypeInfo> results = flatten(cf_.resultType);
   if (e_.params.size() != cf_.paramTypes.size() || results.size() != e_.results.size() ||
       outputs.size() != results.size())
     throw std::logic_error("internal error: export signature of '" + cName + "' does not match its IR");
@@ -259,7 +251,7 @@ ExportResult Module::exportC(const ExportOptions& o) const {
   for (const std::string& f : o.functions) {
     Function h = function(f);
     handles.push_back({h, f});
-    size_t n = flatTypes(h.resultType()).size();
+    size_t n = flatten(h.resultType()).size();
     std::vector<std::string> outs;
     for (size_t j = 0; j < n; ++j) outs.push_back(n == 1 ? "result" : "result_" + std::to_string(j));
     outputs.push_back(outs);

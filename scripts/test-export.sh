@@ -33,7 +33,9 @@ rt=$(find "$prefix" -name libchain_rt.a | head -n 1)
 [ -x "$chain" ] || fail "no $chain"
 [ -n "$rt" ] || fail "no libchain_rt.a under $prefix"
 export CHAIN_CACHE_DIR=$tmp/cache
-cc=${CC:-cc}
+# `cc` is the system's C compiler; clang-19 (which setup.sh installs) where there is none.
+cc=${CC:-$(command -v cc || command -v clang-19)}
+nm=$(command -v nm || command -v llvm-nm-19)
 here=tests/export
 
 # program NAME MODEL ARGS EXPORT-FLAGS...: exports MODEL into $tmp/NAME, writes
@@ -114,7 +116,7 @@ entry 7 rhs 8
 WANT
 diff -u "$tmp/errors.want" "$tmp/errors/out" || fail "errors.c printed something else"
 # Only the C functions are global symbols of an object (no entry, no helper).
-defined=$(nm -g --defined-only "$tmp/errors/errors.o" | awk '{print $3}' | sort | tr '\n' ' ')
+defined=$("$nm" -g --defined-only "$tmp/errors/errors.o" | awk '{print $3}' | sort | tr '\n' ' ')
 [ "$defined" = "at make pick sized " ] || fail "errors.o defines global symbols: $defined"
 grep -q "index 5 is out of bounds" <<<"$bounds" || fail "unexpected bounds message: $bounds"
 
