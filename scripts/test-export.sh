@@ -46,8 +46,9 @@ program() {
   mkdir -p "$dir"
   "$chain" export "$model" "$@" -o "$dir" >/dev/null || fail "chain export $model $* failed"
   [ "$args" = - ] || python3 "$here/json_to_c.py" "$args" >"$dir/args.h"
-  local src=$here/${name%%.*}.c
-  "$cc" -std=c11 -O2 -Wall -Werror -I"$dir" -I"$here" "$src" "$dir"/*.o "$rt" -lm -o "$dir/prog" \
+  local src=$here/${name%%.*}.c threads=
+  [ "$name" != errors ] || threads=-pthread  # errors.c starts threads of its own
+  "$cc" -std=c11 -O2 -Wall -Werror -I"$dir" -I"$here" "$src" "$dir"/*.o "$rt" -lm $threads -o "$dir/prog" \
     || fail "cc $src against $dir/*.o and libchain_rt.a failed"
   if ldd "$dir/prog" | grep -qi llvm; then fail "$name links LLVM: $(ldd "$dir/prog")"; fi
   "$dir/prog" >"$dir/out" || fail "$dir/prog failed"
@@ -113,6 +114,7 @@ sized ok: 0
 sized values: 4 5 6
 sized negative: 3 sized: size n is negative (-2)
 entry 7 rhs 8
+threads: 0 wrong
 WANT
 diff -u "$tmp/errors.want" "$tmp/errors/out" || fail "errors.c printed something else"
 # Only the C functions are global symbols of an object (no entry, no helper).
