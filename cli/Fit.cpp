@@ -311,6 +311,8 @@ bool stopsBefore(FitState& st, int64_t step, int64_t maxSteps) {
 // false when it changed no parameter.
 bool firstOrderUpdate(Vec& theta, const Vec& g, Vec& m, Vec& v, int64_t step, double lr, bool adam) {
   bool moved = false;
+  // Adam's bias corrections, once per step rather than per parameter.
+  double mScale = 1 - std::pow(0.9, double(step)), vScale = 1 - std::pow(0.999, double(step));
   for (size_t i = 0; i < g.size(); ++i) {
     double old = theta[i];
     if (!adam) {
@@ -318,7 +320,7 @@ bool firstOrderUpdate(Vec& theta, const Vec& g, Vec& m, Vec& v, int64_t step, do
     } else {
       m[i] = 0.9 * m[i] + 0.1 * g[i];
       v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      double mh = m[i] / (1 - std::pow(0.9, double(step))), vh = v[i] / (1 - std::pow(0.999, double(step)));
+      double mh = m[i] / mScale, vh = v[i] / vScale;
       theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
     }
     moved |= theta[i] != old;

@@ -120,11 +120,17 @@ double shareWeight(const CliOptions& o, size_t share, size_t count) {
 }
 
 void appendFlat(const Value& v, std::vector<double>& out) {
-  if (v.kind() == Value::Kind::Tensor) {
-    for (int64_t i = 0; i < v.tensor().numel(); ++i) out.push_back(v.tensor().at(i));
-  } else {
+  if (v.kind() != Value::Kind::Tensor) {
     out.push_back(v.asDouble());
+    return;
   }
+  const Tensor& t = v.tensor();
+  int64_t n = t.numel();
+  if (t.dtype() == DType::F64) {
+    out.insert(out.end(), t.data<double>(), t.data<double>() + n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out.push_back(t.at(i));
 }
 
 Value rebuild(const Value& like, const std::vector<double>& data, size_t& offset) {
@@ -132,10 +138,13 @@ Value rebuild(const Value& like, const std::vector<double>& data, size_t& offset
   if (like.kind() != Value::Kind::Tensor) return Value(data[offset++]);
   const Tensor& old = like.tensor();
   Tensor t(old.dtype(), old.shape());
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (t.dtype() == DType::F32) t.data<float>()[i] = static_cast<float>(data[offset++]);
-    else t.data<double>()[i] = data[offset++];
+  int64_t n = t.numel();
+  if (t.dtype() == DType::F64) {
+    std::copy(data.begin() + offset, data.begin() + offset + n, t.data<double>());
+    offset += size_t(n);
+    return Value(t);
   }
+  for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = static_cast<float>(data[offset++]);
   return Value(t);
 }
 
