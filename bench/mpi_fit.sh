@@ -6,17 +6,17 @@
 # start-up and compilation are left out; each count of ranks is run RUNS
 # times, alternating, and the median is kept.
 #
-#   bash bench/mpi_fit.sh [RUNS=7] [BATCH=512] [EPOCHS=40]
+#   bash bench/mpi_fit.sh [RUNS=7] [BATCH=512] [EPOCHS=60]
 #
 # Needs build/chain built with MPI and mpirun (scripts/setup.sh installs
 # OpenMPI). Meaningful on an otherwise idle machine with at least 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-7} batch=${2:-512} epochs=${3:-40}
+runs=${1:-7} batch=${2:-512} epochs=${3:-60}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 flags=(fit examples/mlp_digits.chain --fn loss --wrt dW1,b1,dW2,b2 --args @examples/mlp_digits.json
-       --data data --batch "$batch" --epochs "$epochs" --validation 0.2 --lr 0.01)
+       --data data --batch "$batch" --epochs "$epochs" --validation 0.2 --lr 0.03)
 mpirun=(mpirun -q --oversubscribe)
 [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
 ./build/chain "${flags[@]}" >/dev/null 2>&1  # warm the compile cache
