@@ -26,10 +26,20 @@ namespace chain::cli::mpi {
 namespace {
 
 int gRank = 0, gSize = 1;
-bool gStarted = false;  // MPI_Init_thread was called
-bool gShared = false;   // an error was agreed on: every rank is unwinding, no more collectives
 
 bool launchedByMpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK"); }
+
+}  // namespace
+
+int rank() { return gRank; }
+int size() { return gSize; }
+
+#ifdef CHAIN_HAVE_MPI
+
+namespace {
+
+bool gStarted = false;  // MPI_Init_thread was called
+bool gShared = false;   // an error was agreed on: every rank is unwinding, no more collectives
 
 // Sends this rank's stdout and stderr to /dev/null: rank 0 alone prints.
 void silence() {
@@ -86,8 +96,6 @@ nlohmann::json describe(const std::exception_ptr& error) {
   throw RuntimeError(what + note, diag.insert(eol == std::string::npos ? diag.size() : eol, note));
 }
 
-#ifdef CHAIN_HAVE_MPI
-
 // The status word of a sync point: whether any rank failed.
 bool anyFailed(bool failed) {
   int mine = failed ? 1 : 0, any = 0;
@@ -109,51 +117,33 @@ bool anyFailed(bool failed) {
   rethrow(nlohmann::json::parse(blob, nullptr, /*allow_exceptions=*/false), from);
 }
 
-#endif
-
 }  // namespace
 
 Session::Session(int& argc, char**& argv) {
   if (!launchedByMpirun()) return;
-#ifdef CHAIN_HAVE_MPI
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   gStarted = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &gRank);
   MPI_Comm_size(MPI_COMM_WORLD, &gSize);
   if (gRank != 0) silence();
-#else
-  std::fprintf(stderr,
-               "chain: warning: started by mpirun, but this chain was built without MPI: every process runs the "
-               "whole command alone\n");
-#endif
 }
 
 Session::~Session() {
-#ifdef CHAIN_HAVE_MPI
   if (gStarted) MPI_Finalize();
-#endif
 }
 
-int rank() { return gRank; }
-int size() { return gSize; }
-
 void sum(std::vector<double>& buf) {
-#ifdef CHAIN_HAVE_MPI
   if (gSize == 1) return;
   if (anyFailed(false)) shareError(nullptr);
   constexpr size_t kChunk = size_t(1) << 30;  // MPI counts are ints
   for (size_t at = 0; at < buf.size(); at += kChunk)
     MPI_Allreduce(MPI_IN_PLACE, buf.data() + at, int(std::min(kChunk, buf.size() - at)), MPI_DOUBLE, MPI_SUM,
                   MPI_COMM_WORLD);
-#else
-  (void)buf;
-#endif
 }
 
 int runCommand(const std::function<int()>& command) {
   if (gSize == 1) return command();
-#ifdef CHAIN_HAVE_MPI
   std::exception_ptr error;
   int status = 0;
   try {
@@ -164,9 +154,23 @@ int runCommand(const std::function<int()>& command) {
   }
   if (anyFailed(error != nullptr)) shareError(error);
   return status;
-#else
-  return command();
-#endif
 }
+
+#else  // built without MPI: one rank
+
+Session::Session(int&, char**&) {
+  if (launchedByMpirun())
+    std::fprintf(stderr,
+                 "chain: warning: started by mpirun, but this chain was built without MPI: every process runs the "
+                 "whole command alone\n");
+}
+
+Session::~Session() = default;
+
+void sum(std::vector<double>&) {}
+
+int runCommand(const std::function<int()>& command) { return command(); }
+
+#endif
 
 }  // namespace chain::cli::mpi
