@@ -9,7 +9,11 @@
 #   bash bench/mpi_fit.sh [RUNS=7] [BATCH=512] [EPOCHS=60]
 #
 # Needs build/chain built with MPI and mpirun (scripts/setup.sh installs
-# OpenMPI). Meaningful on an otherwise idle machine with at least 2 cores.
+# OpenMPI). Meaningful on an otherwise idle machine with at least 2 cores: the
+# ranks meet at every step, so on a busy one each step waits until both are
+# scheduled at once (at load 9 on 2 cores, 2 ranks were 5x slower than one).
+# There, `chrt -f 10 bash bench/mpi_fit.sh` (root) gives both counts of
+# ranks whole cores for the few seconds it runs, as on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7} batch=${2:-512} epochs=${3:-60}
