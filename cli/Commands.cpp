@@ -1,5 +1,5 @@
-// `chain run`, `grad`, `check` and `emit`, plus the helpers every subcommand
-// shares (compiling the model, choosing --fn and --wrt). Text output is meant
+// `chain run`, `grad` (with --data, data-parallel under mpirun: FitData.h),
+// `check` and `emit`, plus the helpers every subcommand shares (compiling the model, choosing --fn and --wrt). Text output is meant
 // for people; --json output is exactly one JSON object on stdout (SPEC §7),
 // with the model's print() output moved to stderr.
 #include "cli/Commands.h"
@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/Args.h"
+#include "cli/FitData.h"
 #include "cli/Output.h"
 
 namespace chain::cli {
@@ -138,10 +139,21 @@ int cmdRun(const CliOptions& o) {
 int cmdGrad(const CliOptions& o) {
   Loaded l = loadModel(o);
   std::vector<std::string> wrt = resolveWrt(o, l.fn);
+  if (o.wrt.empty() && !o.data.empty()) {  // the default: every float parameter that is not data
+    wrt.erase(std::remove_if(wrt.begin(), wrt.end(),
+                             [&](const std::string& p) {
+                               return std::find(o.data.begin(), o.data.end(), p) != o.data.end();
+                             }),
+              wrt.end());
+    if (wrt.empty())
+      throw UsageError("function '" + l.fn.name() + "' has no float parameter to differentiate besides --data");
+  }
   std::vector<Value> args = bindArgs(readArgs(o.args), l.fn);
+  ExampleData data = resolveData(o, l.fn, args, wrt);  // --data: each MPI rank's share, summed
   Function g = l.module.gradient(l.fnName, wrt, /*withValue=*/true);
   routePrintOutput(o);
-  std::vector<Value> parts = splitValueAndGrads(g(args), wrt.size());
+  std::vector<Value> parts = data.slots.empty() ? splitValueAndGrads(g(args), wrt.size())
+                                                : valueAndGradsOfShares(g, args, data, o, wrt.size());
   if (o.json) {
     nlohmann::ordered_json grads = nlohmann::ordered_json::object();
     for (size_t i = 0; i < wrt.size(); ++i) grads[wrt[i]] = toJson(parts[i + 1], Zeros::Unsigned);

@@ -29,6 +29,12 @@
 // caught within a few steps of crossing it, before it overflows. L-BFGS
 // accepts only steps that lower the loss, so it cannot run away; a trial
 // step whose loss is not finite is just shortened.
+//
+// Under mpirun with --data (SPEC §7, "Beyond one machine"), every rank runs
+// this same loop on the same parameters; the Objective evaluates its rank's
+// share of the examples (of each minibatch) and sums the share-weighted
+// losses and gradients over the ranks (cli/Mpi.h), so every rank takes the
+// same step and the same stopping decision. Rank 0 alone prints and writes.
 #include <unistd.h>
 
 #include <chrono>
@@ -44,6 +50,7 @@
 #include "cli/Args.h"
 #include "cli/Commands.h"
 #include "cli/FitData.h"
+#include "cli/Mpi.h"
 #include "cli/Output.h"
 
 namespace chain::cli {
@@ -51,27 +58,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Vec = std::vector<double>;
-
-void appendFlat(const Value& v, Vec& out) {
-  if (v.kind() == Value::Kind::Tensor) {
-    for (int64_t i = 0; i < v.tensor().numel(); ++i) out.push_back(v.tensor().at(i));
-  } else {
-    out.push_back(v.asDouble());
-  }
-}
-
-// A value shaped like `like` holding data[offset...]; advances offset.
-Value rebuild(const Value& like, const Vec& data, size_t& offset) {
-  if (like.kind() == Value::Kind::F32) return Value(static_cast<float>(data[offset++]));
-  if (like.kind() != Value::Kind::Tensor) return Value(data[offset++]);
-  const Tensor& old = like.tensor();
-  Tensor t(old.dtype(), old.shape());
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (t.dtype() == DType::F32) t.data<float>()[i] = static_cast<float>(data[offset++]);
-    else t.data<double>()[i] = data[offset++];
-  }
-  return Value(t);
-}
 
 double dot(const Vec& a, const Vec& b) {
   double s = 0;
@@ -91,7 +77,10 @@ std::string shortNumber(double v) {
 double norm(const Vec& g) { return std::sqrt(dot(g, g)); }
 double tolerance(double loss) { return kGradTol * std::max(1.0, std::fabs(loss)); }
 
-// The loss and its gradient as functions of the flat parameter vector.
+// The loss and its gradient as functions of the flat parameter vector. With
+// --data, of the examples given to useExamples(): under mpirun each rank
+// evaluates its share of them (none: loss and gradient 0) and eval() returns
+// the share-weighted sum over the ranks (Mpi.h), the same on every rank.
 class Objective {
  public:
   Objective(Function vg, std::vector<Value> args, std::vector<size_t> slots, std::vector<std::string> names)
@@ -110,15 +99,32 @@ class Objective {
   // Sets the parameters to theta; returns the loss and fills grad.
   double eval(const Vec& theta, Vec& grad) {
     set(theta);
-    std::vector<Value> parts = splitValueAndGrads(vg_(args_), slots_.size());
-    grad.clear();
-    for (size_t i = 1; i < parts.size(); ++i) appendFlat(parts[i], grad);
     ++evals_;
-    return parts[0].asDouble();
+    double loss = 0;
+    grad.assign(theta.size(), 0.0);
+    if (share_ > 0) {
+      std::vector<Value> parts = splitValueAndGrads(vg_(args_), slots_.size());
+      grad.clear();
+      for (size_t i = 1; i < parts.size(); ++i) appendFlat(parts[i], grad);
+      loss = parts[0].asDouble();
+    }
+    if (!combined_) return loss;
+    Vec buf(1 + grad.size());
+    buf[0] = weight_ * loss;
+    for (size_t i = 0; i < grad.size(); ++i) buf[i + 1] = weight_ * grad[i];
+    mpi::sum(buf);
+    std::copy(buf.begin() + 1, buf.end(), grad.begin());
+    return buf[0];
   }
-  // Replaces the example arrays (parameters `slots`) by `values`: a minibatch.
-  void setData(const std::vector<size_t>& slots, std::vector<Value> values) {
-    for (size_t i = 0; i < slots.size(); ++i) args_[slots[i]] = std::move(values[i]);
+  // From now on the loss is over the examples `rows` of d (a minibatch, the
+  // validation or the training examples): this rank's share of them.
+  void useExamples(const ExampleData& d, const std::vector<int64_t>& rows, const CliOptions& o) {
+    std::vector<int64_t> mine = rankShare(rows);
+    std::vector<Value> arrays = shareArrays(d, mine);
+    for (size_t i = 0; i < d.slots.size(); ++i) args_[d.slots[i]] = std::move(arrays[i]);
+    share_ = mine.size();
+    weight_ = shareWeight(o, mine.size(), rows.size());
+    combined_ = true;
   }
   const Value& arg(size_t slot) const { return args_[slots_[slot]]; }
   int64_t evals() const { return evals_; }
@@ -139,6 +145,9 @@ class Objective {
   std::vector<size_t> slots_;
   std::vector<std::string> names_;
   int64_t evals_ = 0;
+  size_t share_ = 1;      // this rank's examples (1 without --data: all of them)
+  double weight_ = 1;     // its shareWeight
+  bool combined_ = false; // summed over the ranks (--data)
 };
 
 // Throws the exit-4 error of a loss or gradient that is not finite at
@@ -302,6 +311,8 @@ bool stopsBefore(FitState& st, int64_t step, int64_t maxSteps) {
 // false when it changed no parameter.
 bool firstOrderUpdate(Vec& theta, const Vec& g, Vec& m, Vec& v, int64_t step, double lr, bool adam) {
   bool moved = false;
+  // Adam's bias corrections, once per step rather than per parameter.
+  double mScale = 1 - std::pow(0.9, double(step)), vScale = 1 - std::pow(0.999, double(step));
   for (size_t i = 0; i < g.size(); ++i) {
     double old = theta[i];
     if (!adam) {
@@ -309,7 +320,7 @@ bool firstOrderUpdate(Vec& theta, const Vec& g, Vec& m, Vec& v, int64_t step, do
     } else {
       m[i] = 0.9 * m[i] + 0.1 * g[i];
       v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      double mh = m[i] / (1 - std::pow(0.9, double(step))), vh = v[i] / (1 - std::pow(0.999, double(step)));
+      double mh = m[i] / mScale, vh = v[i] / vScale;
       theta[i] -= lr * mh / (std::sqrt(vh) + 1e-8);
     }
     moved |= theta[i] != old;
@@ -341,8 +352,9 @@ FitState firstOrder(Objective& obj, const CliOptions& o, Progress& progress) {
 }
 
 // The loss (and gradient) of theta on the examples `rows`.
-double lossOn(Objective& obj, const ExampleData& d, const std::vector<int64_t>& rows, const Vec& theta, Vec& grad) {
-  obj.setData(d.slots, gatherRows(d, rows));
+double lossOn(Objective& obj, const ExampleData& d, const std::vector<int64_t>& rows, const CliOptions& o,
+              const Vec& theta, Vec& grad) {
+  obj.useExamples(d, rows, o);
   return obj.eval(theta, grad);
 }
 
@@ -375,7 +387,7 @@ FitState minibatch(Objective& obj, const CliOptions& o, const ExampleData& d, Pr
       }
       std::vector<int64_t> rows;
       for (int64_t k = b; k < std::min(ntrain, b + o.batch); ++k) rows.push_back(d.train[size_t(order[size_t(k)])]);
-      double loss = lossOn(obj, d, rows, st.theta, st.grad);
+      double loss = lossOn(obj, d, rows, o, st.theta, st.grad);
       guard.check(step, loss, st.grad);
       if (step == 0) st.firstLoss = loss;
       if (!firstOrderUpdate(st.theta, st.grad, m, v, step + 1, lr, adam)) {
@@ -388,7 +400,7 @@ FitState minibatch(Objective& obj, const CliOptions& o, const ExampleData& d, Pr
     }
     if (d.valid.empty()) continue;
     Vec unused;
-    double vl = lossOn(obj, d, d.valid, st.theta, unused);
+    double vl = lossOn(obj, d, d.valid, o, st.theta, unused);
     progress.setValidation(vl);
     if (vl < bestValid) bestValid = vl, best = st.theta, bestEpoch = epoch;
   }
@@ -396,7 +408,7 @@ FitState minibatch(Objective& obj, const CliOptions& o, const ExampleData& d, Pr
     st.theta = best;
     st.why += "; the parameters of epoch " + std::to_string(bestEpoch) + ", validation loss " + shortNumber(bestValid);
   }
-  st.loss = lossOn(obj, d, d.train, st.theta, st.grad);
+  st.loss = lossOn(obj, d, d.train, o, st.theta, st.grad);
   if (std::isnan(st.firstLoss)) st.firstLoss = st.loss;
   return st;
 }
@@ -524,6 +536,7 @@ int cmdFit(const CliOptions& given) {
   const auto& names = l.fn.paramNames();
   for (const auto& w : wrt) slots.push_back(std::find(names.begin(), names.end(), w) - names.begin());
   Objective obj(l.module.gradient(l.fnName, wrt, /*withValue=*/true), args, slots, wrt);
+  if (!data.slots.empty() && o.batch <= 0) obj.useExamples(data, data.train, o);  // full batch: every example
   Function::setPrintStream(stderr);  // keep stdout for the result
   int64_t perEpoch = o.batch > 0 ? (int64_t(data.train.size()) + o.batch - 1) / o.batch : 0;
   Progress progress(o.batch > 0 ? (o.steps >= 0 ? o.steps : perEpoch * (o.epochs > 0 ? o.epochs : 10)) : o.steps);
@@ -531,12 +544,13 @@ int cmdFit(const CliOptions& given) {
                 : o.optimizer == "lbfgs" ? lbfgs(obj, o, progress)
                                          : firstOrder(obj, o, progress);
   progress.finish(st.steps, st.loss, norm(st.grad));
-  if (!o.history.empty()) writeHistoryCsv(o.history, progress.rows());
-  if (!o.plot.empty()) writeLossPlotSvg(o.plot, progress.rows(), "chain fit " + l.fnName + " (" + o.optimizer + ")");
+  bool writes = mpi::isRoot();  // rank 0 alone writes files
+  if (writes && !o.history.empty()) writeHistoryCsv(o.history, progress.rows());
+  if (writes && !o.plot.empty()) writeLossPlotSvg(o.plot, progress.rows(), "chain fit " + l.fnName + " (" + o.optimizer + ")");
   obj.set(st.theta);  // the last evaluation may have been a rejected trial
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
   for (size_t i = 0; i < wrt.size(); ++i) params[wrt[i]] = toJson(obj.arg(i));
-  if (!o.out.empty()) writeParams(o.out, params);
+  if (writes && !o.out.empty()) writeParams(o.out, params);
   if (o.json) {
     std::cout << nlohmann::ordered_json{{"loss", numberToJson(st.loss)},
                                         {"steps", st.steps},

@@ -14,6 +14,7 @@
 
 #include "cli/Args.h"
 #include "cli/ArrayInput.h"
+#include "cli/Mpi.h"
 #include "cli/Output.h"
 
 namespace chain::cli {
@@ -92,7 +93,76 @@ ExampleData resolveData(const CliOptions& o, const Function& fn, const std::vect
   if (o.batch > int64_t(d.train.size()))
     throw InputError("--batch " + std::to_string(o.batch) + " is larger than the " + std::to_string(d.train.size()) +
                      " training examples");
+  int64_t ranks = mpi::size();
+  if (int64_t(d.train.size()) < ranks)
+    throw InputError("--data: " + std::to_string(d.train.size()) + " training examples cannot be shared by " +
+                     std::to_string(ranks) + " MPI ranks: each rank needs at least one");
+  if (o.batch > 0 && o.batch < ranks)
+    throw UsageError("--batch " + std::to_string(o.batch) + " is smaller than the " + std::to_string(ranks) +
+                     " MPI ranks: each rank needs a share of every batch");
   return d;
+}
+
+std::vector<int64_t> rankShare(const std::vector<int64_t>& rows) {
+  // r * n stays far below 2^63: n is bounded by memory, r by the ranks.
+  int64_t n = int64_t(rows.size()), r = mpi::rank(), ranks = mpi::size();
+  return std::vector<int64_t>(rows.begin() + r * n / ranks, rows.begin() + (r + 1) * n / ranks);
+}
+
+std::vector<Value> shareArrays(const ExampleData& d, const std::vector<int64_t>& share) {
+  bool all = int64_t(share.size()) == d.n;
+  for (size_t i = 0; all && i < share.size(); ++i) all = share[i] == int64_t(i);
+  return all ? d.full : gatherRows(d, share);
+}
+
+double shareWeight(const CliOptions& o, size_t share, size_t count) {
+  return o.combine == "sum" ? 1.0 : double(share) / double(count);
+}
+
+void appendFlat(const Value& v, std::vector<double>& out) {
+  if (v.kind() != Value::Kind::Tensor) {
+    out.push_back(v.asDouble());
+    return;
+  }
+  const Tensor& t = v.tensor();
+  int64_t n = t.numel();
+  if (t.dtype() == DType::F64) {
+    out.insert(out.end(), t.data<double>(), t.data<double>() + n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out.push_back(t.at(i));
+}
+
+Value rebuild(const Value& like, const std::vector<double>& data, size_t& offset) {
+  if (like.kind() == Value::Kind::F32) return Value(static_cast<float>(data[offset++]));
+  if (like.kind() != Value::Kind::Tensor) return Value(data[offset++]);
+  const Tensor& old = like.tensor();
+  Tensor t(old.dtype(), old.shape());
+  int64_t n = t.numel();
+  if (t.dtype() == DType::F64) {
+    std::copy(data.begin() + offset, data.begin() + offset + n, t.data<double>());
+    offset += size_t(n);
+    return Value(t);
+  }
+  for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = static_cast<float>(data[offset++]);
+  return Value(t);
+}
+
+std::vector<Value> valueAndGradsOfShares(const Function& vg, std::vector<Value> args, const ExampleData& d,
+                                         const CliOptions& o, size_t k) {
+  std::vector<int64_t> share = rankShare(d.train);
+  std::vector<Value> arrays = shareArrays(d, share);
+  for (size_t i = 0; i < d.slots.size(); ++i) args[d.slots[i]] = std::move(arrays[i]);
+  std::vector<Value> parts = splitValueAndGrads(vg(args), k);
+  if (mpi::size() == 1) return parts;
+  std::vector<double> buf;
+  for (const Value& p : parts) appendFlat(p, buf);
+  double w = shareWeight(o, share.size(), d.train.size());
+  for (double& x : buf) x *= w;
+  mpi::sum(buf);
+  size_t offset = 0;
+  for (Value& p : parts) p = rebuild(p, buf, offset);
+  return parts;
 }
 
 std::vector<Value> gatherRows(const ExampleData& d, const std::vector<int64_t>& rows) {

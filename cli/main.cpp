@@ -22,6 +22,7 @@
 
 #include "chain/chain.h"
 #include "cli/Commands.h"
+#include "cli/Mpi.h"
 #include "cli/Output.h"
 
 namespace {
@@ -146,15 +147,18 @@ void setUp(CLI::App& app, CliOptions& o) {
       },
       "learning rate (default 0.01; lbfgs: first step scale, default 1)");
   fit->add_option("--out", o.out, "write the fitted parameters to this JSON file");
-  fit->add_option("--data", o.data, "the example arrays, comma separated: axis 0 of each indexes the examples")
-      ->delimiter(',');
+  for (auto* c : {grad, fit}) {  // data-parallel under mpirun (cli/Mpi.h)
+    c->add_option("--data", o.data, "the example arrays, comma separated: axis 0 of each indexes the examples")
+        ->delimiter(',');
+    c->add_option("--combine", o.combine,
+                  "mean (default) or sum: how MPI ranks combine their shares' losses and gradients (needs --data)");
+  }
   fit->add_option("--batch", o.batch, "minibatch size (sgd, adam): batches of a seeded shuffle each epoch")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 62));
   fit->add_option("--epochs", o.epochs, "passes over the training examples with --batch (default 10)")
       ->check(CLI::Range(int64_t(1), int64_t(1000000000)));
   fit->add_option("--validation", o.validation, "hold out this fraction of the examples (seeded); keep the best");
   fit->add_option("--seed", o.seed, "seed of the shuffles and of the validation split (default 1)");
-  fit->add_option("--combine", o.combine, "mean (default) or sum: how MPI ranks combine losses (needs --data)");
   fit->add_option("--history", o.history, "write one CSV row per step: step, epoch, loss, gradient norm, ...");
   fit->add_option("--plot", o.plot, "draw the training (and validation) loss to this SVG file");
 }
@@ -174,6 +178,7 @@ int dispatch(const CLI::App& app, const CliOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  chain::cli::mpi::Session mpiSession(argc, argv);  // under mpirun only (cli/Mpi.h)
   CLI::App app{"chain: compile, run and differentiate Chain models", "chain"};
   CliOptions o;
   bool json = jsonRequested(argc, argv);
@@ -195,7 +200,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     json = o.json;
-    int status = dispatch(app, o);
+    int status = chain::cli::mpi::runCommand([&] { return dispatch(app, o); });
     std::cout.flush();
     return status;
   } catch (const chain::CompileError& e) {

@@ -49,3 +49,12 @@ config.environment["LC_ALL"] = "C"
 # an earlier run left (tests of the cache itself use their own %t folders).
 config.environment["CHAIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="chain-lit-cache-")
 atexit.register(shutil.rmtree, config.environment["CHAIN_CACHE_DIR"], True)
+
+# The MPI tests (tests/lit/cli/*mpi*, `REQUIRES: mpi`) run when chain was
+# built with MPI and mpirun is installed (scripts/setup.sh installs both).
+# %mpirun allows root (CI runs as root), more ranks than cores and no banner;
+# leak checking is off for it, as OpenMPI's own start-up leaks under ASan.
+if config.chain_has_mpi and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+config.substitutions.append(
+    ("%mpirun", "env LSAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe -q"))

@@ -2,10 +2,12 @@
 # Reference values for the golden tests of the array examples, from plain
 # Python re-implementations (IEEE doubles, no NumPy). The GMM and LSTM
 # functions are line-by-line ports of ADBench's C++ references
-# (src/cpp/shared/gmm.h, lstm.h, defs.h). Run: python3 reference.py
+# (src/cpp/shared/gmm.h, lstm.h, defs.h). Run: python3 reference.py (the
+# digits loss: python3 reference.py digits START.json, see digits()).
 import json
 import math
 import os
+import sys
 
 EX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples")
 
@@ -77,10 +79,15 @@ def iris():
     print("iris grad b(0) =", gb)
 
 
-def digits():
+def digits(start):
+    # The model draws its starting weights itself (normal()); `start` is what
+    # `chain run examples/mlp_digits.chain --fn weights --json` printed for
+    # the offsets and key of mlp_digits.json: {"value": [W1, W2]}.
     a = load("mlp_digits.json")
+    with open(start) as f:
+        W1, W2 = json.load(f)["value"]
+    b1, b2 = a["b1"], a["b2"]
     rows = csv_rows("digits.csv")
-    W1, b1, W2, b2 = a["W1"], a["b1"], a["W2"], a["b2"]
     total = 0.0
     for r in rows:
         h = [math.tanh(sum(r[j] / 16.0 * W1[u][j] for j in range(64)) + b1[u]) for u in range(len(b1))]
@@ -189,9 +196,11 @@ def projectile():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["digits"]:  # reference.py digits START.json (tests/lit/examples/mlp_digits.chain)
+        digits(sys.argv[2])
+        sys.exit(0)
     linreg()
     iris()
-    digits()
     gmm()
     lstm()
     projectile()
