@@ -12,16 +12,24 @@
 //       }
 //
 // A scalar parameter needs one sweep with tangent 1 and no loop. The cost is
-// numel(p) forward sweeps; the pipeline uses it for jacobian, for hessian
-// (over a gradient: forward over reverse), and for the gradient of a function
-// that itself contains a gradient (reverse over reverse is not implemented,
-// forward over reverse gives the same numbers).
+// numel(p) forward sweeps; the pipeline uses it for hessian (over a
+// gradient: forward over reverse), and for the gradient of a function that
+// still contains tape ops (a gradient without a reverse rule inside it).
+//
+// jacobianBySize builds the jacobian level: rows instead of columns when the
+// result has fewer elements than the parameter, one reverse sweep (a vjp
+// seeded with the unit cotangent e_i) per element i of the result:
+//
+//   J = if numel(y) < numel(p) {
+//         for i in 0..numel(y), J0 { yield update(J, vjp(x..., e_i), [unravel(i), :, ..., :]) }
+//       } else { the loop above }
 #include "passes/DerivedFunctions.h"
 
 #include <stdexcept>
 
 #include "passes/Derivatives.h"
 #include "passes/ForwardAD.h"
+#include "passes/ReverseAD.h"
 
 namespace chain::passes {
 
@@ -56,14 +64,21 @@ std::vector<Value*> unravel(Builder& b, Value* j, const std::vector<Value*>& dim
   return idx;
 }
 
-// update(a, v, sel) with `wholeAxes` leading whole axes, then one index per entry of idx.
-Value* updateAt(Builder& b, Value* a, Value* v, int wholeAxes, const std::vector<Value*>& idx) {
+// update(a, v, sel) with `wholeAxes` whole axes and one index per entry of
+// idx: the whole axes first (a column), or last when `rows` (a row).
+Value* updateAt(Builder& b, Value* a, Value* v, int wholeAxes, const std::vector<Value*>& idx, bool rows = false) {
   std::vector<Value*> operands{a, v};
   operands.insert(operands.end(), idx.begin(), idx.end());
   Operation* u = b.create(OpKind::Update, operands, {a->type});
-  u->ints.assign(wholeAxes, 2);
-  u->ints.insert(u->ints.end(), idx.size(), 0);
+  u->ints.assign(idx.size(), 0);
+  u->ints.insert(rows ? u->ints.end() : u->ints.begin(), size_t(wholeAxes), 2);
   return u->result();
+}
+
+Value* numelOf(Builder& b, const std::vector<Value*>& dims) {
+  Value* n = dims[0];
+  for (size_t k = 1; k < dims.size(); ++k) n = b.binary(OpKind::Mul, n, dims[k]);
+  return n;
 }
 
 Value* fillOf(Builder& b, Value* v, const std::vector<Value*>& dims) {
@@ -84,8 +99,7 @@ Value* jacobianOf(Builder& b, const Function& T, const std::vector<Value*>& args
   if (x->type.rank == 0) return sweep(b, one);
   std::vector<Value*> pdims = dimsOf(b, x);
   std::vector<Value*> jdims = yr->type.rank ? dimsOf(b, yr) : std::vector<Value*>{};
-  Value* n = pdims[0];
-  for (size_t k = 1; k < pdims.size(); ++k) n = b.binary(OpKind::Mul, n, pdims[k]);
+  Value* n = numelOf(b, pdims);
   jdims.insert(jdims.end(), pdims.begin(), pdims.end());
   Value* j0 = fillOf(b, b.constF(0.0, Type{yr->type.elem, 0}), jdims);
   Operation* loop = b.create(OpKind::For, {b.constI(0), n, j0}, {j0->type}, 1);
@@ -96,6 +110,32 @@ Value* jacobianOf(Builder& b, const Function& T, const std::vector<Value*>& args
   std::vector<Value*> idx = unravel(rb, j, pdims);
   Value* e = updateAt(rb, fillOf(rb, rb.constF(0.0, one->type), pdims), one, 0, idx);
   rb.yield({updateAt(rb, acc, sweep(rb, e), yr->type.rank, idx)});
+  return loop->result();
+}
+
+// The Jacobian of y (f's only result) with respect to parameter x (arg), row
+// by row from the vjp function V (f's parameters, then dy): one reverse
+// sweep per element of y, seeded with the unit cotangent e_i.
+Value* jacobianRows(Builder& b, const Function& V, const std::vector<Value*>& args, Value* x, Value* y) {
+  Value* one = b.constF(1.0, Type{y->type.elem, 0});
+  auto sweep = [&](Builder& rb, Value* seed) {
+    std::vector<Value*> a = args;
+    a.push_back(seed);
+    return callOf(rb, V, a)[0];
+  };
+  if (y->type.rank == 0) return sweep(b, one);
+  std::vector<Value*> ydims = dimsOf(b, y);
+  std::vector<Value*> jdims = ydims;
+  if (x->type.rank) for (Value* d : dimsOf(b, x)) jdims.push_back(d);
+  Value* j0 = fillOf(b, b.constF(0.0, Type{y->type.elem, 0}), jdims);
+  Operation* loop = b.create(OpKind::For, {b.constI(0), numelOf(b, ydims), j0}, {j0->type}, 1);
+  Value* i = loop->region(0)->addArg(Type::i64(), "i");
+  Value* acc = loop->region(0)->addArg(j0->type, "J");
+  Builder rb(loop->region(0));
+  rb.setLoc(b.loc());
+  std::vector<Value*> idx = unravel(rb, i, ydims);
+  Value* e = updateAt(rb, fillOf(rb, rb.constF(0.0, one->type), ydims), one, 0, idx);
+  rb.yield({updateAt(rb, acc, sweep(rb, e), x->type.rank, idx, /*rows=*/true)});
   return loop->result();
 }
 
@@ -151,6 +191,48 @@ std::unique_ptr<Function> jacobianByForward(ir::Module& work, const Function& f,
     if (!T) T = work.add(forwardAD(f, {p}, tname));
     out.push_back(jacobianOf(b, *T, args, args[p], ys[result], tangentIndex));
   }
+  for (Value* v : out) g->resultTypes.push_back(v->type);
+  b.ret(out);
+  return g;
+}
+
+std::unique_ptr<Function> jacobianBySize(ir::Module& work, const Function& f, int p, bool keepResults,
+                                         const std::string& name) {
+  if (ir::containsTapeOps(f.body) || f.param(p)->type.rank == 0)
+    return jacobianByForward(work, f, {p}, 0, keepResults, name);
+  if (!work.lookup(f.name)) work.add(ir::cloneFunction(f));
+  std::string tname = f.name + ".jvp." + std::to_string(p), vname = f.name + ".vjp." + std::to_string(p);
+  const Function* T = work.lookup(tname);
+  if (!T) T = work.add(forwardAD(f, {p}, tname));
+  const Function* V = work.lookup(vname);
+  if (!V) V = work.add(reverseAD(*vjpObjective(f, vname + ".obj"), {p}, false, vname));
+  auto g = signatureOf(f, name);
+  Builder b(&g->body);
+  b.setLoc(f.loc);
+  std::vector<Value*> args;
+  for (auto& a : g->body.args) args.push_back(a.get());
+  std::vector<Value*> ys = callOf(b, f, args);
+  Value* x = args[size_t(p)];
+  Value* y = ys[0];
+  Value* J;
+  if (y->type.rank == 0) {
+    J = jacobianRows(b, *V, args, x, y);
+  } else {
+    // numel(y) < numel(x): one reverse sweep per element of y, else one
+    // forward sweep per element of x.
+    Value* fewerRows = b.binary(OpKind::Lt, numelOf(b, dimsOf(b, y)), numelOf(b, dimsOf(b, x)));
+    Type jt{y->type.elem, y->type.rank + x->type.rank};
+    Operation* choice = b.create(OpKind::If, {fewerRows}, {jt}, 2);
+    Builder rows(choice->region(0)), columns(choice->region(1));
+    rows.setLoc(f.loc);
+    columns.setLoc(f.loc);
+    rows.yield({jacobianRows(rows, *V, args, x, y)});
+    columns.yield({jacobianOf(columns, *T, args, x, y, f.resultTypes.size())});
+    J = choice->result();
+  }
+  std::vector<Value*> out;
+  if (keepResults) out = ys;
+  out.push_back(J);
   for (Value* v : out) g->resultTypes.push_back(v->type);
   b.ret(out);
   return g;

@@ -263,7 +263,7 @@ std::unique_ptr<Function> deriveLevel(const ir::Module& m, const Function& f, co
     }
     case DiffKind::Jacobian:
     case DiffKind::ValueJacobian:
-      g = passes::jacobianByForward(work, *src, l.wrt, 0, l.kind == DiffKind::ValueJacobian, name);
+      g = passes::jacobianBySize(work, *src, l.wrt[0], l.kind == DiffKind::ValueJacobian, name);
       break;
     case DiffKind::Hessian:
     case DiffKind::ValueHessian: {
