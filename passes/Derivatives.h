@@ -50,7 +50,8 @@ ir::Value* selection(ir::Builder& b, ir::Value* a, const std::vector<ir::Value*>
 // `gradCallAdjoint` emits the adjoint as another grad_call (to be
 // materialised by the pipeline): `x` the mapped operands, `dys` the adjoint
 // of each result (nullptr: none), `active` per operand; returns one
-// contribution per operand (nullptr: none).
+// contribution per operand (nullptr: none). The adjoint grad_call has
+// attribute i = 1: materialised without print ops.
 bool gradCallReversible(const std::vector<int64_t>& levelInts);
 std::vector<ir::Value*> gradCallAdjoint(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& x,
                                         const std::vector<ir::Value*>& dys, const std::vector<bool>& active);

@@ -26,6 +26,8 @@
 //                               ' along v, ˙ along r̄): x̄_a = Ġ'_a, v̄ = Ġ_p.
 //
 // Each of these is forward over reverse: a small constant times grad(F).
+// The adjoint grad_call carries i = 1: its function runs none of F's prints
+// (the primal copy of the call in the forward sweep ran them).
 // Other kinds (jvp, vjp, jacobian, hessian) have no such rule: the pipeline
 // materialises them before AD (see runtime/Pipeline.cpp).
 #include <algorithm>
@@ -63,6 +65,7 @@ std::vector<Value*> derivativeCall(Builder& b, const std::string& fn, const std:
   Operation* call = b.create(OpKind::GradCall, args, types);
   call->s = fn;
   call->ints = ir::encodeLevels(levels);
+  call->i = 1;  // an adjoint: runs no print (SPEC §4: prints run in primal code only)
   std::vector<Value*> out;
   for (auto& r : call->results) out.push_back(r.get());
   return out;

@@ -90,13 +90,33 @@ CompileError compileError(const DiagEngine& diag) {
   return CompileError(diag.render(), std::move(list));
 }
 
+void dropPrints(ir::Block& b) {
+  for (auto it = b.ops.begin(); it != b.ops.end();) {
+    if ((*it)->kind == OpKind::Print) {
+      it = b.ops.erase(it);
+      continue;
+    }
+    for (auto& r : (*it)->regions) dropPrints(*r);
+    ++it;
+  }
+}
+
 // Turns grad_call `op` into a call of the derived function it stands for,
-// built from `m` and added to `work` (once per derived name).
+// built from `m` and added to `work` (once per derived name). A grad_call
+// with i = 1 (an adjoint, passes/Derivatives.h gradCallAdjoint) gets a
+// copy without print ops.
 void materializeOp(ir::Module& work, const ir::Module& m, Operation& op) {
   std::vector<ir::DiffLevel> levels;
   if (!ir::decodeLevels(op.ints, levels)) throw std::logic_error("internal error: malformed grad_call");
-  std::string name = ir::derivedName(op.s, levels);
-  if (!work.lookup(name)) work.add(buildDerived(m, op.s, levels));
+  std::string name = ir::derivedName(op.s, levels) + (op.i == 1 ? ".adjoint" : "");
+  if (!work.lookup(name)) {
+    std::unique_ptr<Function> d = buildDerived(m, op.s, levels);
+    if (op.i == 1) {
+      dropPrints(d->body);
+      d->name = name;
+    }
+    work.add(std::move(d));
+  }
   op.kind = OpKind::Call;
   op.s = name;
   op.ints.clear();
