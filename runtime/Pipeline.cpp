@@ -192,6 +192,27 @@ void optimise(ir::Module& work, Function& g, const std::string& what) {
 // h, h's gradient is assembled from forward sweeps (jacobianByForward:
 // numel(p) of them, the old path).
 
+// True when a map or reduce region of `b` (at any depth) holds tape ops: a
+// gradient taken inside a comprehension or generator.
+bool tapeInMapOrReduce(const ir::Block& b) {
+  for (auto& op : b.ops) {
+    bool elementwise = op->kind == OpKind::Map || op->kind == OpKind::Reduce;
+    for (auto& r : op->regions)
+      if (elementwise ? ir::containsTapeOps(*r) : tapeInMapOrReduce(*r)) return true;
+  }
+  return false;
+}
+
+// Forward mode recomputes map and reduce regions for their tangents and
+// cannot carry tape ops there: a user error of the function `name` derives.
+void checkForwardable(const ir::Module& m, const std::string& name, const Function& h) {
+  if (!tapeInMapOrReduce(h.body)) return;
+  const Function* src = m.lookup(name.substr(0, name.find('.')));
+  cannotDerive(m.fileName, src ? *src : h,
+               "forward mode over a gradient taken inside a comprehension or generator is not supported "
+               "(take that gradient in a for loop)");
+}
+
 // True for the levels whose first step is reverse AD of their input.
 bool usesGradient(ir::DiffKind k) {
   using ir::DiffKind;
@@ -255,6 +276,7 @@ std::unique_ptr<Function> deriveLevel(const ir::Module& m, const Function& f, co
   auto gradientOf = [&](const Function& h, bool withValue, const std::string& gname) {
     std::unique_ptr<Function> r;
     if (ir::containsTapeOps(h.body)) {
+      checkForwardable(m, name, h);
       r = passes::jacobianByForward(work, h, l.wrt, 0, withValue, gname);
     } else {
       ir::StageScope timing("reverse-ad");
@@ -272,6 +294,7 @@ std::unique_ptr<Function> deriveLevel(const ir::Module& m, const Function& f, co
       return gradientOf(*src, l.kind == DiffKind::ValueAndGrad, name);
     case DiffKind::Jvp: {
       ir::StageScope timing("forward-ad");
+      checkForwardable(m, name, *src);
       g = passes::forwardAD(*src, l.wrt, name);
       verify(*g, "forward-ad", nullptr);
       if (hook) hook("jvp", *g);
@@ -283,17 +306,20 @@ std::unique_ptr<Function> deriveLevel(const ir::Module& m, const Function& f, co
     }
     case DiffKind::Jacobian:
     case DiffKind::ValueJacobian:
+      checkForwardable(m, name, *src);
       g = passes::jacobianBySize(work, *src, l.wrt[0], l.kind == DiffKind::ValueJacobian, name);
       break;
     case DiffKind::Hessian:
     case DiffKind::ValueHessian: {
       bool withValue = l.kind == DiffKind::ValueHessian;
       auto grad = gradientOf(*src, withValue, name + ".g");
+      checkForwardable(m, name, *grad);
       g = passes::jacobianByForward(work, *grad, l.wrt, withValue ? 1 : 0, withValue, name);
       break;
     }
     case DiffKind::Hvp: {
       auto grad = gradientOf(*src, false, name + ".g");
+      checkForwardable(m, name, *grad);
       auto t = passes::forwardAD(*grad, l.wrt, name + ".t");
       verify(*t, "forward-ad", nullptr);
       g = passes::selectResults(*t, {1}, name);
