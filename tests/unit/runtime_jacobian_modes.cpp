@@ -9,15 +9,17 @@
 #include <chain/chain.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <random>
 
 #include "runtime_tensor_util.h"
+#include "runtime_timing_util.h"
 
 using chain::DType;
 using chain::Tensor;
 using chain::Value;
+using chain_test::bestUs;
+using chain_test::flat;
 using chain_test::randomTensor;
 
 namespace {
@@ -27,13 +29,6 @@ fn g(x: f64[n], A: f64[m, n]) -> f64[m] { tanh(A @ x) * sum(x * x) + x[0] }
 fn s(x: f64[n], A: f64[m, n]) -> f64 { sum(tanh(A @ x)) }
 fn lang(x: f64[n], A: f64[m, n]) -> f64[m, n] { jacobian(g)(x, A) }
 )";
-
-std::vector<double> flat(const Value& v) {
-  if (v.kind() != Value::Kind::Tensor) return {v.asDouble()};
-  std::vector<double> out;
-  for (int64_t i = 0; i < v.tensor().numel(); ++i) out.push_back(v.tensor().at(i));
-  return out;
-}
 
 // x + h e_j (a fresh tensor)
 Tensor shifted(const Tensor& x, int64_t j, double h) {
@@ -60,17 +55,6 @@ void checkAgainstSweeps(const chain::Module& m, const Tensor& x, const Tensor& A
     std::vector<double> c = flat(m.jvp("g", {"x"})({x, A, unit(cols, j)}).tuple()[1]);
     for (int64_t i = 0; i < rows; ++i) CHECK(J[size_t(i * cols + j)] == Approx(c[size_t(i)]).epsilon(1e-14));
   }
-}
-
-double bestUs(const chain::Function& fn, const std::vector<Value>& args, int reps) {
-  double best = 1e300;
-  for (int k = 0; k < reps; ++k) {
-    auto t0 = std::chrono::steady_clock::now();
-    Value v = fn(args);
-    auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::micro>(t1 - t0).count());
-  }
-  return best;
 }
 
 }  // namespace
