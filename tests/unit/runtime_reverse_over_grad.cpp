@@ -71,6 +71,13 @@ fn descent(x: f64[n], y: f64) -> f64 {
     for k in 0..3 { z = z - 0.1 * grad(f, wrt=x)(z, y) }
     sum(z * z) + y * z[0]
 }
+# a gradient of a function that takes a gradient, inside value_and_grad:
+# the adjoint of the outer call is built with the rule for the inner one
+fn sqloopx(x: f64[n], y: f64) -> f64 { sum(grad(sqloop, wrt=x)(x, y) * x) }
+fn nested(x: f64[n], y: f64) -> f64 {
+    let (v, g) = value_and_grad(sqloopx, wrt=x)(x, y)
+    sum(g * g) * v
+}
 fn second(t: f64) -> f64 { grad(grad(cube))(t) }
 fn third(t: f64) -> f64 { grad(grad(grad(cube)))(t) }
 # d2/dt2 (3 t^2) v = 6 v: hvp over a gradient, from a wrapper of grad(cube)
@@ -119,7 +126,8 @@ TEST_CASE("reverse over grad: finite differences, JIT and interpreter", "[ad][hi
   Tensor x = randomTensor({4}, rng), v = randomTensor({4}, rng);
   const std::vector<std::pair<std::string, std::vector<Value>>> cases = {
       {"sqnorm", {x, 0.7}}, {"sqloop", {x, 0.7}}, {"mixed", {x, 0.7}}, {"valued", {x, 0.7}}, {"valueonly", {x, 0.7}},
-      {"curv", {x, v, randomTensor({4}, rng)}}, {"curvf", {x, v, 0.7}}, {"descent", {x, 0.7}}};
+      {"curv", {x, v, randomTensor({4}, rng)}}, {"curvf", {x, v, 0.7}}, {"descent", {x, 0.7}},
+      {"nested", {x, 0.7}}};
   for (auto& [fn, args] : cases) {
     requireGradientOk(m, fn, args);
     // The interpreter runs the same derived IR.
