@@ -1,5 +1,8 @@
 // The compile pipeline: frontend, grad-call materialisation, the registered
-// passes, reverse AD, and verification between steps.
+// passes, reverse AD, and verification between steps. Derivatives of any
+// order are built level by level (deriveLevel); how the gradient of a
+// function that takes a gradient stays one sweep is the design note
+// "Reverse over a gradient" above deriveLevel.
 #include "runtime/Pipeline.h"
 
 #include <functional>
