@@ -5,7 +5,10 @@
 // also writes BENCHMARKS.md (machine, flags, method, table, targets).
 //
 //   chain_bench_suite [--check-only] [--small] [--only gmm,lse] [--out FILE]
-//                     [--bounds-checks] [--no-torch]
+//                     [--bounds-checks] [--no-torch] [--derived]
+//
+// --derived prints (and with --out writes) the table of derivatives beyond
+// the gradient instead (jvp, hvp, jacobian, hessian; harness_derived.cpp).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -42,7 +45,7 @@ using Clock = std::chrono::steady_clock;
 constexpr double kTolerance = 1e-9;
 
 struct Flags {
-  bool checkOnly = false, small = false, boundsChecks = false, torch = true;
+  bool checkOnly = false, small = false, boundsChecks = false, torch = true, derived = false;
   std::string only, out;
 };
 
@@ -58,6 +61,7 @@ Flags parseFlags(int argc, char** argv) {
     else if (a == "--small") f.small = true;
     else if (a == "--bounds-checks") f.boundsChecks = true;
     else if (a == "--no-torch") f.torch = false;
+    else if (a == "--derived") f.derived = true;
     else if (a == "--only") f.only = next();
     else if (a == "--out") f.out = next();
     else throw std::runtime_error("unknown flag " + a);
@@ -179,6 +183,8 @@ double secondsFor(const std::function<void()>& f, int64_t calls) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+}  // namespace
+
 // Median per-call time (µs) of warm calls: batches of >= 2 ms, at most
 // maxSamples of them or about 1.5 s in all (at least 3).
 double timeUs(const std::function<void()>& f, int maxSamples) {
@@ -199,6 +205,8 @@ double timeUs(const std::function<void()>& f, int maxSamples) {
   std::sort(perCall.begin(), perCall.end());
   return perCall[perCall.size() / 2] * 1e6;
 }
+
+namespace {
 
 void timeCase(const Case& c, const Compiled& k, Row& row) {
   std::vector<double> g;
@@ -253,6 +261,7 @@ int main(int argc, char** argv) {
     opts.cacheDir = cacheDir.path;
     ModelCache cache(opts);
     std::vector<Case> cases = allCases(f);
+    if (f.derived) return runDerived(cases, opts, f.torch && torchAvailable(), f.out);
     bool torch = f.torch && !f.checkOnly && torchAvailable();
     std::vector<Row> rows;
     std::cout << "checking Chain against the C++ references (relative error <= 1e-9)\n";

@@ -10,13 +10,14 @@
 #include "report.h"
 
 namespace bench {
-namespace {
 
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
+
+namespace {
 
 std::string timeStr(double us) {
   if (us < 1000) return fmt("%.1f µs", us);

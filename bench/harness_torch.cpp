@@ -32,30 +32,50 @@ const std::string& torchPython() {
 
 bool torchAvailable() { return !torchPython().empty(); }
 
-double torchGradUs(const Case& c) {
-  if (c.torchInputs.empty()) return -1;
+namespace {
+
+// Runs torch_ref.py on the case's inputs with `mode` ("" or "derived") and
+// reads `count` numbers from its output; false when it fails.
+bool runTorchRef(const Case& c, const std::string& mode, double* out, int count) {
+  if (c.torchInputs.empty()) return false;
   char path[] = "/tmp/chain_bench_XXXXXX";
   int fd = mkstemp(path);
-  if (fd < 0) return -1;
+  if (fd < 0) return false;
   close(fd);
   {
-    std::ofstream out(path, std::ios::binary);
+    std::ofstream f(path, std::ios::binary);
     for (const std::vector<double>* v : c.torchInputs)
-      out.write(reinterpret_cast<const char*>(v->data()), std::streamsize(v->size() * sizeof(double)));
+      f.write(reinterpret_cast<const char*>(v->data()), std::streamsize(v->size() * sizeof(double)));
   }
   std::string cmd = torchPython() + " '" + std::string(CHAIN_BENCH_DIR) + "/torch_ref.py' " + c.problem + " '" + c.torchParams +
-                    "' " + path + " 2>/dev/null";
+                    "' " + path + " " + mode + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
-  double value = NAN, us = -1;
+  int read = 0;
   if (p) {
-    if (std::fscanf(p, "%lf %lf", &value, &us) != 2) us = -1;
+    while (read < count && std::fscanf(p, "%lf", &out[read]) == 1) ++read;
     pclose(p);
   }
   std::remove(path);
-  if (us < 0) return -1;
+  return read == count;
+}
+
+bool agrees(const Case& c, double value) {
   double ref = c.refPrimal();
-  if (!(std::fabs(value - ref) <= 1e-8 * std::max(std::fabs(ref), 1e-300))) return -2;  // disagrees
-  return us;
+  return std::fabs(value - ref) <= 1e-8 * std::max(std::fabs(ref), 1e-300);
+}
+
+}  // namespace
+
+double torchGradUs(const Case& c) {
+  double r[2];
+  if (!runTorchRef(c, "", r, 2) || r[1] < 0) return -1;
+  return agrees(c, r[0]) ? r[1] : -2;  // -2: disagrees
+}
+
+TorchDerived torchDerived(const Case& c) {
+  double r[5];
+  if (!runTorchRef(c, "derived", r, 5) || !agrees(c, r[0])) return {};
+  return {r[1], r[2], r[3], r[4]};
 }
 
 }  // namespace bench

@@ -23,6 +23,9 @@ struct Row {
   double torchGradUs = -1;  // < 0: not measured
 };
 
+// printf-style formatting of one number ("%.2f").
+std::string fmt(const char* f, double v);
+
 void printCheckRow(std::ostream& os, const Row& r);
 void printHeader(std::ostream& os);
 void printRow(std::ostream& os, const Row& r);
@@ -32,5 +35,20 @@ void writeMarkdown(const std::string& path, const std::vector<Row>& rows, const 
 // `python3 -c "import torch"` works; the gradient's median time in µs, or -1.
 bool torchAvailable();
 double torchGradUs(const Case& c);
+
+// PyTorch's times (µs) of the primal, jvp, gradient and hvp with respect to
+// the case's first gradient parameter (torch_ref.py ... derived); all -1
+// when not measured or when its value disagrees.
+struct TorchDerived {
+  double primalUs = -1, jvpUs = -1, gradUs = -1, hvpUs = -1;
+};
+TorchDerived torchDerived(const Case& c);
+
+// Median per-call time (µs) of warm calls of f (harness.cpp).
+double timeUs(const std::function<void()>& f, int maxSamples);
+
+// The derivative table (harness_derived.cpp): prints it as markdown, writes
+// it to `out` when not empty; 1 when a case failed.
+int runDerived(const std::vector<Case>& cases, const chain::Options& opts, bool torch, const std::string& out);
 
 }  // namespace bench

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Optional PyTorch reference for the benchmark harness (chain_bench_suite).
 
-Usage: torch_ref.py PROBLEM "k1=v1 k2=v2 ..." INPUTS.bin
+Usage: torch_ref.py PROBLEM "k1=v1 k2=v2 ..." INPUTS.bin [derived]
 INPUTS.bin holds the problem's float arguments as raw float64, in the order of
 the Chain function's parameters. Prints "VALUE GRAD_US": the objective and the
 median time (microseconds) of one gradient evaluation (forward + backward),
-one thread, float64. The harness calls it only when `import torch` works;
-nothing installs PyTorch.
+one thread, float64 (with `derived`: see derived() below). The harness calls
+it only when `import torch` works; nothing installs PyTorch.
 """
 import array
 import math
@@ -142,10 +142,42 @@ def mlp(p, path):
     return f, [W1, b1, W2, b2]
 
 
+def median_us(fn):
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 11 and (time.perf_counter() - start < 3.0 or len(times) < 3):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2] * 1e6
+
+
+def derived(f, wrt):
+    """Prints "VALUE PRIMAL_US JVP_US GRAD_US HVP_US" with respect to the first
+    parameter: functorch's jvp, grad, and hvp as jvp of grad (forward over
+    reverse, as torch.func recommends)."""
+    import functorch
+
+    p0, rest = wrt[0].detach(), [w.detach() for w in wrt[1:]]
+    g = lambda a: f(a, *rest)
+    v = torch.rand(p0.shape, generator=torch.Generator().manual_seed(12)) * 2.0 - 1.0
+    value = float(g(p0))
+    with torch.no_grad():
+        primal = median_us(lambda: g(p0))
+    jvp = median_us(lambda: functorch.jvp(g, (p0,), (v,)))
+    grad = median_us(lambda: functorch.grad(g)(p0))
+    hvp = median_us(lambda: functorch.jvp(functorch.grad(g), (p0,), (v,)))
+    print(f"{value!r} {primal!r} {jvp!r} {grad!r} {hvp!r}")
+
+
 def main():
     problem, params, path = sys.argv[1], sys.argv[2], sys.argv[3]
     p = {k: (int(v) if v.lstrip("-").isdigit() else float(v)) for k, v in (kv.split("=") for kv in params.split())}
     f, wrt = {"gmm": gmm, "lstm": lstm, "ode": ode, "llsq": llsq, "lse": lse, "mlp": mlp}[problem](p, path)
+    if len(sys.argv) > 4 and sys.argv[4] == "derived":
+        return derived(f, wrt)
     for w in wrt:
         w.requires_grad_(True)
     value = float(f(*wrt))
@@ -155,15 +187,7 @@ def main():
             w.grad = None
         f(*wrt).backward()
 
-    grad()
-    times = []
-    start = time.perf_counter()
-    while len(times) < 11 and (time.perf_counter() - start < 3.0 or len(times) < 3):
-        t0 = time.perf_counter()
-        grad()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    print(f"{value!r} {times[len(times) // 2] * 1e6!r}")
+    print(f"{value!r} {median_us(grad)!r}")
 
 
 if __name__ == "__main__":

@@ -30,9 +30,11 @@
 //        results are the final carried values.
 //     %r... = while %init... { cond ^(%c...): ... yield %b } { body ^(%c...): ... yield %c'... }
 // * Calls: `call @f(args)`, non-recursive, inlined before AD and codegen.
-//   `grad_call @f(args)` stands for the gradient of f w.r.t. the parameters in
-//   attribute `ints`; with attribute i = 1 it also returns f's value first.
-//   The reverse-AD driver replaces it with a call of a generated function.
+//   `grad_call @f(args)` stands for the derivative of f that the levels in
+//   attribute `ints` name (ir/DiffSpec.h). The pipeline replaces it with a
+//   call of a generated function, before AD or, for a gradient or hvp inside
+//   a function being reversed, after it (reverse AD gives it an adjoint
+//   grad_call, whose attribute i = 1 drops f's prints; runtime/Pipeline.cpp).
 // * The tape: `tape.push %v...` pushes values on a per-call LIFO stack;
 //   `%v... = tape.pop` pops the values of the matching push (same types).
 //   Reverse AD uses it to save loop-carried state; pushes and pops are always

@@ -5,7 +5,7 @@
 // `dy` of its result, and returns the adjoint contribution for each operand
 // (nullptr: none, e.g. an integer operand or a zero derivative). Structured
 // ops (if/for/while), calls and tape ops are reversed by the AD pass itself;
-// for them `hasScalarRule` is false.
+// for them `hasScalarRule` is false. A `grad_call` has its own rule below.
 #pragma once
 
 #include <vector>
@@ -39,10 +39,22 @@ void arrayAdjoint(ir::Builder& b, const ir::Operation& op, const std::vector<ir:
 // Array helpers shared by the AD code.
 ir::Value* zerosLike(ir::Builder& b, ir::Value* like);  // 0 scalar or a zero array of like's shape
 ir::Value* addLike(ir::Builder& b, ir::Value* x, ir::Value* y);  // x + y, elementwise for arrays
+ir::Value* scaleLike(ir::Builder& b, ir::Value* s, ir::Value* v);  // s * v, s a scalar, v any shape
 std::vector<ir::Value*> dimsOf(ir::Builder& b, ir::Value* a);
 // The selection `sel`/`kinds` of `a` (index when every kind is 0, else slice).
 ir::Value* selection(ir::Builder& b, ir::Value* a, const std::vector<ir::Value*>& sel,
                      const std::vector<int64_t>& kinds);
+
+// The rule of a `grad_call` (DerivativesGradCall.cpp): reversible when its
+// outermost level is grad, value_and_grad or hvp (a symmetric adjoint).
+// `gradCallAdjoint` emits the adjoint as another grad_call (to be
+// materialised by the pipeline): `x` the mapped operands, `dys` the adjoint
+// of each result (nullptr: none), `active` per operand; returns one
+// contribution per operand (nullptr: none). The adjoint grad_call has
+// attribute i = 1: materialised without print ops.
+bool gradCallReversible(const std::vector<int64_t>& levelInts);
+std::vector<ir::Value*> gradCallAdjoint(ir::Builder& b, const ir::Operation& op, const std::vector<ir::Value*>& x,
+                                        const std::vector<ir::Value*>& dys, const std::vector<bool>& active);
 
 std::vector<ir::Value*> scalarAdjoint(ir::Builder& b, const ir::Operation& op,
                                       const std::vector<ir::Value*>& x, ir::Value* y,

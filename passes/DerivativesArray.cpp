@@ -133,6 +133,10 @@ Value* zerosLike(Builder& b, Value* like) {
   return b.create(OpKind::Fill, ops, {like->type})->result();
 }
 
+Value* scaleLike(Builder& b, Value* s, Value* v) {
+  return v->type.rank == 0 ? b.binary(OpKind::Mul, s, v) : scale(b, s, v);
+}
+
 Value* addLike(Builder& b, Value* x, Value* y) {
   if (x->type.rank == 0) return b.binary(OpKind::Add, x, y);
   return makeMap(b, dimsOf(b, x), x->type, [&](Builder& rb, const std::vector<Value*>& i) {

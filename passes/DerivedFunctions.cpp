@@ -12,16 +12,24 @@
 //       }
 //
 // A scalar parameter needs one sweep with tangent 1 and no loop. The cost is
-// numel(p) forward sweeps; the pipeline uses it for jacobian, for hessian
-// (over a gradient: forward over reverse), and for the gradient of a function
-// that itself contains a gradient (reverse over reverse is not implemented,
-// forward over reverse gives the same numbers).
+// numel(p) forward sweeps; the pipeline uses it for hessian (over a
+// gradient: forward over reverse), and for the gradient of a function that
+// still contains tape ops (a gradient without a reverse rule inside it).
+//
+// jacobianBySize builds the jacobian level: rows instead of columns when the
+// result has fewer elements than the parameter, one reverse sweep (a vjp
+// seeded with the unit cotangent e_i) per element i of the result:
+//
+//   J = if numel(y) < numel(p) {
+//         for i in 0..numel(y), J0 { yield update(J, vjp(x..., e_i), [unravel(i), :, ..., :]) }
+//       } else { the loop above }
 #include "passes/DerivedFunctions.h"
 
 #include <stdexcept>
 
 #include "passes/Derivatives.h"
 #include "passes/ForwardAD.h"
+#include "passes/ReverseAD.h"
 
 namespace chain::passes {
 
@@ -56,14 +64,21 @@ std::vector<Value*> unravel(Builder& b, Value* j, const std::vector<Value*>& dim
   return idx;
 }
 
-// update(a, v, sel) with `wholeAxes` leading whole axes, then one index per entry of idx.
-Value* updateAt(Builder& b, Value* a, Value* v, int wholeAxes, const std::vector<Value*>& idx) {
+// update(a, v, sel) with `wholeAxes` whole axes and one index per entry of
+// idx: the whole axes first (a column), or last when `rows` (a row).
+Value* updateAt(Builder& b, Value* a, Value* v, int wholeAxes, const std::vector<Value*>& idx, bool rows = false) {
   std::vector<Value*> operands{a, v};
   operands.insert(operands.end(), idx.begin(), idx.end());
   Operation* u = b.create(OpKind::Update, operands, {a->type});
-  u->ints.assign(wholeAxes, 2);
-  u->ints.insert(u->ints.end(), idx.size(), 0);
+  u->ints.assign(idx.size(), 0);
+  u->ints.insert(rows ? u->ints.end() : u->ints.begin(), size_t(wholeAxes), 2);
   return u->result();
+}
+
+Value* numelOf(Builder& b, const std::vector<Value*>& dims) {
+  Value* n = dims[0];
+  for (size_t k = 1; k < dims.size(); ++k) n = b.binary(OpKind::Mul, n, dims[k]);
+  return n;
 }
 
 Value* fillOf(Builder& b, Value* v, const std::vector<Value*>& dims) {
@@ -72,30 +87,34 @@ Value* fillOf(Builder& b, Value* v, const std::vector<Value*>& dims) {
   return b.create(OpKind::Fill, operands, {Type{v->type.elem, int(dims.size())}})->result();
 }
 
-// The Jacobian of y_r with respect to parameter x (arg), from tangent function T.
-Value* jacobianOf(Builder& b, const Function& T, const std::vector<Value*>& args, Value* x, Value* yr,
-                  size_t tangentIndex) {
-  Value* one = b.constF(1.0, Type{x->type.elem, 0});
+// The Jacobian of y with respect to parameter x (arg; J's axes: y's, then
+// x's) from sweeps of D(args..., seed), result k of each: one sweep per
+// element j of `x` seeded with the unit tangent e_j, written as column j (D
+// a tangent function), or with `rows` one per element i of y seeded with
+// the unit cotangent e_i, written as row i (D a vjp function).
+Value* jacobianBySweeps(Builder& b, const Function& D, size_t k, const std::vector<Value*>& args, Value* x,
+                        Value* y, bool rows) {
+  Value* seeded = rows ? y : x;
+  Value* one = b.constF(1.0, Type{seeded->type.elem, 0});
   auto sweep = [&](Builder& rb, Value* seed) {
     std::vector<Value*> a = args;
     a.push_back(seed);
-    return callOf(rb, T, a)[tangentIndex];
+    return callOf(rb, D, a)[k];
   };
-  if (x->type.rank == 0) return sweep(b, one);
-  std::vector<Value*> pdims = dimsOf(b, x);
-  std::vector<Value*> jdims = yr->type.rank ? dimsOf(b, yr) : std::vector<Value*>{};
-  Value* n = pdims[0];
-  for (size_t k = 1; k < pdims.size(); ++k) n = b.binary(OpKind::Mul, n, pdims[k]);
-  jdims.insert(jdims.end(), pdims.begin(), pdims.end());
-  Value* j0 = fillOf(b, b.constF(0.0, Type{yr->type.elem, 0}), jdims);
-  Operation* loop = b.create(OpKind::For, {b.constI(0), n, j0}, {j0->type}, 1);
+  if (seeded->type.rank == 0) return sweep(b, one);
+  std::vector<Value*> sdims = dimsOf(b, seeded);
+  std::vector<Value*> jdims = y->type.rank ? dimsOf(b, y) : std::vector<Value*>{};
+  if (x->type.rank)
+    for (Value* d : dimsOf(b, x)) jdims.push_back(d);
+  Value* j0 = fillOf(b, b.constF(0.0, Type{y->type.elem, 0}), jdims);
+  Operation* loop = b.create(OpKind::For, {b.constI(0), numelOf(b, sdims), j0}, {j0->type}, 1);
   Value* j = loop->region(0)->addArg(Type::i64(), "j");
   Value* acc = loop->region(0)->addArg(j0->type, "J");
   Builder rb(loop->region(0));
   rb.setLoc(b.loc());
-  std::vector<Value*> idx = unravel(rb, j, pdims);
-  Value* e = updateAt(rb, fillOf(rb, rb.constF(0.0, one->type), pdims), one, 0, idx);
-  rb.yield({updateAt(rb, acc, sweep(rb, e), yr->type.rank, idx)});
+  std::vector<Value*> idx = unravel(rb, j, sdims);
+  Value* e = updateAt(rb, fillOf(rb, rb.constF(0.0, one->type), sdims), one, 0, idx);
+  rb.yield({updateAt(rb, acc, sweep(rb, e), (rows ? x : y)->type.rank, idx, rows)});
   return loop->result();
 }
 
@@ -106,6 +125,35 @@ std::unique_ptr<Function> signatureOf(const Function& f, const std::string& name
   g->paramNames = f.paramNames;
   for (size_t i = 0; i < f.numParams(); ++i) g->body.addArg(f.param(i)->type, f.param(i)->name);
   return g;
+}
+
+// A function `name` with f's parameters whose body starts with
+// ys = call f(args...) (f added to `work`); finish() returns `out`.
+struct Caller {
+  std::unique_ptr<Function> g;
+  std::vector<Value*> args, ys;
+  std::unique_ptr<Function> finish(Builder& b, const std::vector<Value*>& out) {
+    for (Value* v : out) g->resultTypes.push_back(v->type);
+    b.ret(out);
+    return std::move(g);
+  }
+};
+
+Caller callerOf(ir::Module& work, const Function& f, const std::string& name) {
+  if (!work.lookup(f.name)) work.add(ir::cloneFunction(f));
+  Caller c{signatureOf(f, name), {}, {}};
+  Builder b(&c.g->body);
+  b.setLoc(f.loc);
+  for (auto& a : c.g->body.args) c.args.push_back(a.get());
+  c.ys = callOf(b, f, c.args);
+  return c;
+}
+
+// forwardAD(f, {p}) under the name f.jvp.p, added to `work` once.
+const Function& tangentOf(ir::Module& work, const Function& f, int p) {
+  std::string tname = f.name + ".jvp." + std::to_string(p);
+  const Function* T = work.lookup(tname);
+  return T ? *T : *work.add(forwardAD(f, {p}, tname));
 }
 
 // sum over every element of a * b (same shapes; scalars: a * b).
@@ -134,26 +182,52 @@ Value* innerProduct(Builder& b, Value* x, Value* y, std::vector<Value*> idx = {}
 
 std::unique_ptr<Function> jacobianByForward(ir::Module& work, const Function& f, const std::vector<int>& wrt,
                                             int result, bool keepResults, const std::string& name) {
-  if (!work.lookup(f.name)) work.add(ir::cloneFunction(f));
-  auto g = signatureOf(f, name);
-  Builder b(&g->body);
+  Caller c = callerOf(work, f, name);
+  Builder b(&c.g->body);
   b.setLoc(f.loc);
-  std::vector<Value*> args;
-  for (auto& a : g->body.args) args.push_back(a.get());
-  std::vector<Value*> ys = callOf(b, f, args);
   size_t tangentIndex = f.resultTypes.size();
   for (int k = 0; k < result; ++k) tangentIndex += f.resultTypes[k].isFloat();
   std::vector<Value*> out;
-  if (keepResults) out = ys;
-  for (int p : wrt) {
-    std::string tname = f.name + ".jvp." + std::to_string(p);
-    const Function* T = work.lookup(tname);
-    if (!T) T = work.add(forwardAD(f, {p}, tname));
-    out.push_back(jacobianOf(b, *T, args, args[p], ys[result], tangentIndex));
+  if (keepResults) out = c.ys;
+  for (int p : wrt)
+    out.push_back(jacobianBySweeps(b, tangentOf(work, f, p), tangentIndex, c.args, c.args[p], c.ys[result], false));
+  return c.finish(b, out);
+}
+
+std::unique_ptr<Function> jacobianBySize(ir::Module& work, const Function& f, int p, bool keepResults,
+                                         const std::string& name) {
+  if (ir::containsTapeOps(f.body) || f.param(p)->type.rank == 0)
+    return jacobianByForward(work, f, {p}, 0, keepResults, name);
+  std::string vname = f.name + ".vjp." + std::to_string(p);
+  const Function* V = work.lookup(vname);
+  if (!V) V = work.add(reverseAD(*vjpObjective(f, vname + ".obj"), {p}, false, vname));
+  Caller c = callerOf(work, f, name);
+  Builder b(&c.g->body);
+  b.setLoc(f.loc);
+  const std::vector<Value*>& args = c.args;
+  const std::vector<Value*>& ys = c.ys;
+  Value* x = args[size_t(p)];
+  Value* y = ys[0];
+  Value* J;
+  if (y->type.rank == 0) {
+    J = jacobianBySweeps(b, *V, 0, args, x, y, true);
+  } else {
+    // numel(y) < numel(x): one reverse sweep per element of y, else one
+    // forward sweep per element of x.
+    Value* fewerRows = b.binary(OpKind::Lt, numelOf(b, dimsOf(b, y)), numelOf(b, dimsOf(b, x)));
+    Type jt{y->type.elem, y->type.rank + x->type.rank};
+    Operation* choice = b.create(OpKind::If, {fewerRows}, {jt}, 2);
+    Builder rows(choice->region(0)), columns(choice->region(1));
+    rows.setLoc(f.loc);
+    columns.setLoc(f.loc);
+    rows.yield({jacobianBySweeps(rows, *V, 0, args, x, y, true)});
+    columns.yield({jacobianBySweeps(columns, tangentOf(work, f, p), f.resultTypes.size(), args, x, y, false)});
+    J = choice->result();
   }
-  for (Value* v : out) g->resultTypes.push_back(v->type);
-  b.ret(out);
-  return g;
+  std::vector<Value*> out;
+  if (keepResults) out = ys;
+  out.push_back(J);
+  return c.finish(b, out);
 }
 
 std::unique_ptr<Function> vjpObjective(const Function& f, const std::string& name) {

@@ -24,6 +24,18 @@ std::unique_ptr<ir::Function> jacobianByForward(ir::Module& work, const ir::Func
                                                 const std::vector<int>& wrt, int result, bool keepResults,
                                                 const std::string& name);
 
+// The Jacobian level (jacobian / value_jacobian) of f (one float result y)
+// with respect to parameter p, by the sizes: for y = f(x) with numel(y) = m
+// and numel(p) = n, m reverse sweeps (each a vjp with a unit cotangent, one
+// row of J) when m < n, else n forward sweeps (jacobianByForward, one column
+// each). The sizes are known at run time only, so both loops are compiled
+// and an `if` on m < n picks one; statically, a scalar y takes one reverse
+// sweep and a scalar p one forward sweep. An f with tape ops (a gradient)
+// cannot be reversed: forward sweeps. Adds f, its tangent and vjp functions
+// to `work`.
+std::unique_ptr<ir::Function> jacobianBySize(ir::Module& work, const ir::Function& f, int p, bool keepResults,
+                                             const std::string& name);
+
 // W(x..., dy...) = sum_k <y_k, dy_k>: f's parameters followed by one
 // cotangent per result of f (same types, named dy / dy0, dy1, ...), and one
 // scalar result, the inner product of f's results with the cotangents. The

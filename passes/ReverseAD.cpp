@@ -46,7 +46,9 @@
 //            the first extremal element only (max/min).
 // Indexed reads and slices scatter-add into the array's adjoint; matmul
 // uses matrix-product rules. Calls are inlined before AD (the language has no
-// recursion), so there are no per-callee adjoints. print() runs in the
+// recursion), so there are no per-callee adjoints; a `grad_call` of a
+// gradient or hvp is kept opaque by the pipeline and has its own rule (an
+// adjoint grad_call, DerivativesGradCall.cpp), materialised after AD. print() runs in the
 // forward sweep only, never in recomputation. The output is ordinary IR (tape
 // ops included), simplified afterwards by the simplify pass.
 #include "passes/ReverseAD.h"
@@ -245,10 +247,28 @@ void Emitter::reverseOp(Builder& b, const Operation& op, Env& env, Map& adj) {
     default: break;
   }
   if (op.results.empty()) return;  // assert: no derivative
-  auto found = adj.find(op.result(0));
-  if (found == adj.end()) return;
   std::vector<Value*> x;
   for (Value* v : op.operands) x.push_back(env[v]);
+  if (op.kind == OpKind::GradCall) {
+    // A grad_call kept opaque by the pipeline (a gradient or hvp inside the
+    // function being reversed): its adjoint is another derivative of the
+    // same function (DerivativesGradCall.cpp), a forward sweep over its gradient.
+    std::vector<Value*> dys;
+    std::vector<bool> active;
+    bool any = false;
+    for (auto& r : op.results) {
+      auto it = adj.find(r.get());
+      dys.push_back(it == adj.end() ? nullptr : it->second);
+      any |= dys.back() != nullptr;
+    }
+    for (Value* v : op.operands) active.push_back(act_.active(v));
+    if (!any) return;
+    std::vector<Value*> dx = gradCallAdjoint(b, op, x, dys, active);
+    for (size_t k = 0; k < dx.size(); ++k) addAdj(b, adj, env, op.operand(k), dx[k]);
+    return;
+  }
+  auto found = adj.find(op.result(0));
+  if (found == adj.end()) return;
   if (hasArrayRule(op.kind)) {
     Sink sink(*this, b, adj, env, op);
     arrayAdjoint(b, op, x, env[op.result(0)], found->second, sink);

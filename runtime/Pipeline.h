@@ -4,7 +4,8 @@
 //   source -parse/check/lower-> IR module (pristine)
 //   primal F:    clone -> grad calls materialised -> [registry passes: inline, simplify]
 //   gradient G:  primal pipeline of F -> reverse AD -> simplify
-//   derived D:   primal pipeline of F -> one AD pass per level -> simplify
+//   derived D:   primal pipeline of F (reversible grad calls kept opaque) ->
+//                one AD pass per level -> grad calls materialised -> simplify
 //
 // Every step's result is verified when CHAIN_VERIFY_EACH_PASS is defined.
 #pragma once
@@ -35,9 +36,8 @@ using StageHook = std::function<void(const std::string& stage, const ir::Functio
 
 // The call-free primal of `name`, ready for code generation.
 // `forGradient`: the result is reverse AD's input (see
-// ir::Function::forDifferentiation). Throws chain::CompileError, at each
-// grad call, when `name` or a function it calls takes the gradient of a
-// function that uses grad (nested differentiation is not supported yet): an
+// ir::Function::forDifferentiation). Every grad call is materialised.
+// Throws chain::CompileError when a derivative it calls cannot be built: an
 // error of the functions that need it, not of the whole file.
 std::unique_ptr<ir::Function> buildPrimal(const ir::Module& m, const std::string& name,
                                           const StageHook& hook = {}, bool forGradient = false);
@@ -52,9 +52,14 @@ std::unique_ptr<ir::Function> buildGradient(const ir::Module& m, const std::stri
 // The call-free function `levels` make of `name` (ir/DiffSpec.h): jvp,
 // vjp, jacobian, hessian, hvp and gradients, nested to any depth. Forward
 // mode (passes/ForwardAD.h) handles any function, gradients included;
-// reverse mode (passes/ReverseAD.h) handles functions without tape ops, and
-// the gradient of a function that contains one is assembled from forward
-// sweeps. Throws chain::CompileError when a level does not apply.
+// reverse mode (passes/ReverseAD.h) handles functions without tape ops and
+// reverses an inner grad, value_and_grad or hvp by its symmetric rule (one
+// forward sweep over the gradient; design in Pipeline.cpp); the gradient of
+// a function that still contains tape ops (an inner jacobian, hessian, or
+// jvp of a gradient) is assembled from forward sweeps. The jacobian level
+// picks reverse or forward sweeps by the sizes at run time
+// (passes/DerivedFunctions.h jacobianBySize). Throws chain::CompileError
+// when a level does not apply.
 std::unique_ptr<ir::Function> buildDerived(const ir::Module& m, const std::string& name,
                                            const std::vector<ir::DiffLevel>& levels,
                                            const StageHook& hook = {});
