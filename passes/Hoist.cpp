@@ -175,16 +175,6 @@ void usedValues(const Operation& op, std::vector<const Value*>& out) {
     for (auto& o : r->ops) usedValues(*o, out);
 }
 
-// For / reduce / map that certainly runs its region at least once.
-bool knownNonEmpty(const Operation& loop) {
-  int64_t lo, hi;
-  if (loop.kind == OpKind::For || loop.kind == OpKind::Reduce)
-    return constInt(loop.operand(0), lo) && constInt(loop.operand(1), hi) && lo < hi;
-  for (const Value* n : loop.operands)
-    if (!constInt(n, lo) || lo <= 0) return false;
-  return loop.kind == OpKind::Map;
-}
-
 // ---- 2. hoisting: moving ---------------------------------------------------------
 
 enum class Mode { Free, Guard, SafeOnly };
@@ -223,15 +213,6 @@ void extract(Block& r, Mode mode, Taken& t) {
     }
     it = r.ops.erase(it);
   }
-}
-
-Value* zeroOf(Builder& b, Type t) {
-  Type s{t.elem, 0};
-  Value* z = s.isFloat() ? b.constF(0.0, s) : s.elem == Scalar::I64 ? b.constI(0) : b.constB(false);
-  if (t.rank == 0) return z;
-  std::vector<Value*> operands{z};
-  for (int k = 0; k < t.rank; ++k) operands.push_back(b.constI(0));
-  return b.create(OpKind::Fill, operands, {t})->result();
 }
 
 // The test "the loop runs its region at least once", emitted at `b`.
@@ -361,6 +342,24 @@ void hoistBlock(Block& b) {
 }
 
 }  // namespace
+
+bool knownNonEmpty(const Operation& loop) {
+  int64_t lo, hi;
+  if (loop.kind == OpKind::For || loop.kind == OpKind::Reduce)
+    return constInt(loop.operand(0), lo) && constInt(loop.operand(1), hi) && lo < hi;
+  for (const Value* n : loop.operands)
+    if (!constInt(n, lo) || lo <= 0) return false;
+  return loop.kind == OpKind::Map;
+}
+
+Value* zeroOf(Builder& b, Type t) {
+  Type s{t.elem, 0};
+  Value* z = s.isFloat() ? b.constF(0.0, s) : s.elem == Scalar::I64 ? b.constI(0) : b.constB(false);
+  if (t.rank == 0) return z;
+  std::vector<Value*> operands{z};
+  for (int k = 0; k < t.rank; ++k) operands.push_back(b.constI(0));
+  return b.create(OpKind::Fill, operands, {t})->result();
+}
 
 void hoistInvariants(ir::Module& m, ir::Function& f) {
   (void)m;
