@@ -66,8 +66,9 @@ bool isLoop(const Operation& op) {
 struct Axis {
   Value* index;   // the region argument
   Value* lo;      // the range's start (null: 0, a map)
-  Value* hi;      // its end (a map: the size)
+  Value* hi;      // its end (a map: the size); a triangular axis: the bound's hi
   const Operation* loop;
+  int below = -1;  // a triangular axis j in 0..i: the axis of i
 };
 
 struct Candidate {
@@ -169,6 +170,7 @@ class LoopTables {
 
   // Registers the loop's indices as axes when its range does not depend on L.
   bool addAxes(const Operation& op) {
+    if (addTriangularAxis(op)) return true;
     for (Value* v : op.operands)
       if (dep(v) != 0) return false;
     if (op.kind == OpKind::Map) {
@@ -180,6 +182,17 @@ class LoopTables {
       bool zero = constInt(op.operand(0), lo) && lo == 0;
       addAxis({op.region(0)->arg(0), zero ? nullptr : op.operand(0), op.operand(1), &op});
     }
+    return true;
+  }
+  // A reduce or for over 0..i, i an axis over 0..n: an axis over 0..n whose
+  // entries j >= i the table leaves 0 (the loop never evaluates them).
+  bool addTriangularAxis(const Operation& op) {
+    int64_t lo;
+    if (op.kind == OpKind::Map || !constInt(op.operand(0), lo) || lo != 0 || axes_.size() >= 63) return false;
+    auto a = axisOf_.find(op.operand(1));
+    if (a == axisOf_.end() || axes_[size_t(a->second)].lo || axes_[size_t(a->second)].below >= 0) return false;
+    Axis t{op.region(0)->arg(0), nullptr, axes_[size_t(a->second)].hi, &op, a->second};
+    addAxis(t);
     return true;
   }
   void addAxis(Axis a) {
@@ -197,7 +210,7 @@ class LoopTables {
         int64_t d = dep(op.operand(k));
         if (d > 0) used |= uint64_t(d);
       }
-      if (used == mask) return true;
+      if (withBounds(used) == mask) return true;
     }
     std::vector<Value*> vals(op.operands.begin(), op.operands.end());
     for (auto& r : op.regions)
@@ -208,9 +221,44 @@ class LoopTables {
     return false;
   }
 
-  bool costly(const Operation& op) const {
+  // i64 arithmetic inside L with a product or quotient of two values that
+  // vary (a triangular offset j*(2d - j - 1)/2): more than an address
+  // computation per element.
+  bool costlyIndex(const Value* v, int depth = 0) {
+    if (depth > 8 || !inside_.count(v) || !v->def || dep(v) <= 0) return false;
+    const Operation& d = *v->def;
+    if ((d.kind == OpKind::Mul || d.kind == OpKind::Div) && dep(d.operand(0)) > 0 && dep(d.operand(1)) > 0)
+      return true;
+    for (const Value* o : d.operands)
+      if (o->type == Type::i64() && costlyIndex(o, depth + 1)) return true;
+    return false;
+  }
+
+  bool costly(const Operation& op) {
     if (op.results.size() != 1 || !op.result()->type.isFloatScalar()) return false;
+    if (op.kind == OpKind::Index) {
+      for (size_t k = 1; k < op.operands.size(); ++k)
+        if (costlyIndex(op.operand(k))) return true;
+      return false;
+    }
     return op.kind == OpKind::Reduce || transcendental(op.kind);
+  }
+
+  // The axes a candidate depending on `m` needs (a triangular axis needs its
+  // bound's, to leave j >= i out), or 0 when a triangular loop on the way
+  // is not one of them (its trip count cannot be tested before L).
+  uint64_t withBounds(uint64_t m) const {
+    for (size_t k = axes_.size(); k-- > 0;)
+      if ((m >> k & 1) && axes_[k].below >= 0) m |= uint64_t(1) << axes_[k].below;
+    return m;
+  }
+  uint64_t tableMask(uint64_t m, const std::vector<const Operation*>& loops) const {
+    m = withBounds(m);
+    for (size_t k = 0; k < axes_.size(); ++k)
+      if (axes_[k].below >= 0 && !(m >> k & 1))
+        for (const Operation* l : loops)
+          if (l == axes_[k].loop) return 0;
+    return m;
   }
 
   void scanBlock(Block& b, std::vector<const Operation*>& loops) {
@@ -219,8 +267,9 @@ class LoopTables {
       if (costly(op)) {
         int64_t m = dep(op.result());
         std::unordered_set<const Operation*> seen;
-        if (m > 0 && readsWholeTable(op, uint64_t(m), seen)) {
-          cands_.push_back({&op, uint64_t(m), loops});
+        uint64_t mask = m > 0 ? tableMask(uint64_t(m), loops) : 0;
+        if (mask && readsWholeTable(op, mask, seen)) {
+          cands_.push_back({&op, mask, loops});
           continue;
         }
       }
@@ -274,7 +323,25 @@ class LoopTables {
       Value* j = body->addArg(Type::i64());
       vm[a->index] = a->lo ? ib.binary(OpKind::Add, j, vm.count(a->lo) ? vm[a->lo] : a->lo) : j;
     }
-    ib.yield({rebuild(ib, c.op->result(), vm)});
+    // Entries outside the triangles (j >= i) are 0, never evaluated.
+    Value* inside = nullptr;
+    for (const Axis* a : axes)
+      if (a->below >= 0) {
+        Value* lt = ib.binary(OpKind::Lt, vm.at(a->index), vm.at(axes_[size_t(a->below)].index));
+        inside = inside ? ib.binary(OpKind::And, inside, lt) : lt;
+      }
+    if (!inside) {
+      ib.yield({rebuild(ib, c.op->result(), vm)});
+      return map->result();
+    }
+    Type et = c.op->result()->type;
+    Operation* g = ib.create(OpKind::If, {inside}, {et}, 2);
+    Builder tb(g->region(0));
+    tb.setLoc(b.loc());
+    tb.yield({rebuild(tb, c.op->result(), vm)});
+    Builder eb(g->region(1));
+    eb.yield({eb.constF(0.0, et)});
+    ib.yield({g->result()});
     return map->result();
   }
 
@@ -359,11 +426,16 @@ size_t tabulateLoop(Block& outer, size_t pos, std::vector<std::unique_ptr<Block>
   return n;
 }
 
-void tabulateBlock(Block& b, std::vector<std::unique_ptr<Block>>& graveyard) {
+// Returns whether a table was built.
+bool tabulateBlock(Block& b, std::vector<std::unique_ptr<Block>>& graveyard) {
+  bool changed = false;
   for (size_t j = 0; j < b.ops.size(); ++j) {
-    j += tabulateLoop(b, j, graveyard);
-    for (auto& r : b.ops[j]->regions) tabulateBlock(*r, graveyard);
+    size_t n = tabulateLoop(b, j, graveyard);
+    changed = changed || n > 0;
+    j += n;
+    for (auto& r : b.ops[j]->regions) changed = tabulateBlock(*r, graveyard) || changed;
   }
+  return changed;
 }
 
 }  // namespace
@@ -371,8 +443,7 @@ void tabulateBlock(Block& b, std::vector<std::unique_ptr<Block>>& graveyard) {
 void tabulateInvariants(ir::Module& m, ir::Function& f) {
   (void)m;
   std::vector<std::unique_ptr<Block>> graveyard;
-  tabulateBlock(f.body, graveyard);
-  if (!graveyard.empty()) eliminateDeadCode(f);
+  if (tabulateBlock(f.body, graveyard)) eliminateDeadCode(f);
 }
 
 }  // namespace chain::passes
