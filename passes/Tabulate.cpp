@@ -13,18 +13,24 @@
 // For every loop L (for, map, reduce), outermost first: the loops nested in
 // L through loop regions only (never an `if` or `while`, so that they run
 // whenever L's iteration does) whose range does not depend on L give table
-// axes: their indices (offset by the range's start). A candidate is a float
-// scalar op that is costly to recompute (a transcendental function, or a
-// reduce: an inner sum of d terms read n times) and whose value depends on
-// table axes and on nothing else that L defines (its operands, recursively,
-// are pure ops, values defined before L, or axis indices). The candidate and
-// the ops it needs are cloned into the table's map body.
+// axes: their indices (offset by the range's start). A loop over 0..i, i
+// such an axis over 0..n, is a triangular axis over 0..n: the table leaves
+// its entries j >= i at 0, never evaluating them (the loop does not either).
+// A candidate is a float scalar op that is costly to recompute (a
+// transcendental function; a reduce, an inner sum of d terms read n times;
+// or an array read whose index multiplies or divides two loop indices, like
+// the packed triangle icf[c, d + j*(2d - j - 1)/2 + i - j - 1]) and whose
+// value depends on table axes and on nothing else that L defines (its
+// operands, recursively, are pure ops, values defined before L, or axis
+// indices). The candidate and the ops it needs are cloned into the table's
+// map body, and the loop reads the table contiguously.
 //
 // Cost rule: a table is built only when the candidate reads an array element
 // through indices that use every axis of the table (`icf[c, i]` for a table
-// over c and i), so the table is about the size of an array the program
-// already holds, never a product of unrelated ranges (exp(a[i] + b[j]) is
-// left alone).
+// over c and i; a triangular axis counts with its bound), so the table is
+// about the size of an array the program already holds (the unpacked
+// triangle: twice the packed one), never a product of unrelated ranges
+// (exp(a[i] + b[j]) is left alone).
 //
 // Safety: the table evaluates the candidate for every index tuple of its
 // axes, which the loops evaluate too, but only when L and every loop on the
