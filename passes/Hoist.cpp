@@ -215,6 +215,15 @@ void extract(Block& r, Mode mode, Taken& t) {
   }
 }
 
+Value* zeroOf(Builder& b, Type t) {
+  Type s{t.elem, 0};
+  Value* z = s.isFloat() ? b.constF(0.0, s) : s.elem == Scalar::I64 ? b.constI(0) : b.constB(false);
+  if (t.rank == 0) return z;
+  std::vector<Value*> operands{z};
+  for (int k = 0; k < t.rank; ++k) operands.push_back(b.constI(0));
+  return b.create(OpKind::Fill, operands, {t})->result();
+}
+
 // The test "the loop runs its region at least once", emitted at `b`.
 Value* tripTest(Builder& b, const Operation& loop) {
   if (loop.kind != OpKind::Map) return b.binary(OpKind::Lt, loop.operand(0), loop.operand(1));
@@ -350,15 +359,6 @@ bool knownNonEmpty(const Operation& loop) {
   for (const Value* n : loop.operands)
     if (!constInt(n, lo) || lo <= 0) return false;
   return loop.kind == OpKind::Map;
-}
-
-Value* zeroOf(Builder& b, Type t) {
-  Type s{t.elem, 0};
-  Value* z = s.isFloat() ? b.constF(0.0, s) : s.elem == Scalar::I64 ? b.constI(0) : b.constB(false);
-  if (t.rank == 0) return z;
-  std::vector<Value*> operands{z};
-  for (int k = 0; k < t.rank; ++k) operands.push_back(b.constI(0));
-  return b.create(OpKind::Fill, operands, {t})->result();
 }
 
 void hoistInvariants(ir::Module& m, ir::Function& f) {

@@ -14,7 +14,5 @@ void hoistInvariants(ir::Module& m, ir::Function& f);
 // For / reduce / map that certainly runs its region at least once (constant
 // non-empty range).
 bool knownNonEmpty(const ir::Operation& loop);
-// A zero of type t at b: 0, false, or an empty array of t's rank.
-ir::Value* zeroOf(ir::Builder& b, ir::Type t);
 
 }  // namespace chain::passes
