@@ -2,13 +2,18 @@
 // first checks that Chain's objective and gradient agree with the C++
 // references (relative error <= 1e-9), then times warm calls of the four
 // functions (median of repeated batches) and prints one table; with --out it
-// also writes BENCHMARKS.md (machine, flags, method, table, targets).
+// also writes BENCHMARKS.md (machine, flags, method, table, targets). The
+// models in bench/models are written plainly; a model with a hand-tuned
+// variant in bench/models/tuned is checked and timed in both forms, and the
+// table gives plain ÷ tuned.
 //
-//   chain_bench_suite [--check-only] [--small] [--only gmm,lse] [--out FILE]
-//                     [--bounds-checks] [--no-torch] [--derived]
+//   chain_bench_suite [--check-only] [--small] [--only gmm,lse] [--size "d=20 k=25"]
+//                     [--out FILE] [--bounds-checks] [--no-torch] [--derived]
+// (--size keeps the cases whose size contains the text.)
 //
 // --derived prints (and with --out writes) the table of derivatives beyond
 // the gradient instead (jvp, hvp, jacobian, hessian; harness_derived.cpp).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -46,7 +51,7 @@ constexpr double kTolerance = 1e-9;
 
 struct Flags {
   bool checkOnly = false, small = false, boundsChecks = false, torch = true, derived = false;
-  std::string only, out;
+  std::string only, size, out;
 };
 
 Flags parseFlags(int argc, char** argv) {
@@ -63,6 +68,7 @@ Flags parseFlags(int argc, char** argv) {
     else if (a == "--no-torch") f.torch = false;
     else if (a == "--derived") f.derived = true;
     else if (a == "--only") f.only = next();
+    else if (a == "--size") f.size = next();
     else if (a == "--out") f.out = next();
     else throw std::runtime_error("unknown flag " + a);
   }
@@ -73,7 +79,12 @@ std::vector<Case> allCases(const Flags& f) {
   std::vector<Case> all;
   auto add = [&](const char* name, std::vector<Case> (*make)(bool)) {
     if (!f.only.empty() && ("," + f.only + ",").find(std::string(",") + name + ",") == std::string::npos) return;
-    for (Case& c : make(f.small)) all.push_back(std::move(c));
+    for (Case& c : make(f.small)) {
+      if (c.size.find(f.size) == std::string::npos) continue;
+      std::string tuned = "tuned/" + c.model;
+      if (std::filesystem::exists(std::string(CHAIN_BENCH_DIR) + "/models/" + tuned)) c.tunedModel = tuned;
+      all.push_back(std::move(c));
+    }
   };
   add("gmm", gmmCases);
   add("lstm", lstmCases);
@@ -139,13 +150,14 @@ class ModelCache {
     chain::Module warm = jit_.compile_string("fn warm(x: f64[n]) -> f64 { sum(x * x) }\n");
     warm.gradient("warm", {"x"}).compile();
   }
-  const Compiled& get(const Case& c) {
-    std::string key = c.model + "/" + c.fn;
+  // `model`: c.model or c.tunedModel.
+  const Compiled& get(const Case& c, const std::string& model) {
+    std::string key = model + "/" + c.fn;
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     auto compile = [&] {
       auto t0 = Clock::now();
-      chain::Module m = jit_.compile_file(std::string(CHAIN_BENCH_DIR) + "/models/" + c.model);
+      chain::Module m = jit_.compile_file(std::string(CHAIN_BENCH_DIR) + "/models/" + model);
       Compiled out;
       out.primal = m.function(c.fn);
       out.gradient = m.gradient(c.fn, c.wrt);
@@ -164,17 +176,17 @@ class ModelCache {
   std::map<std::string, Compiled> cache_;
 };
 
-// Agreement of Chain with the references; fills the row's check fields.
+// Agreement of Chain with the references; raises the row's check fields to
+// this model's errors.
 void checkCase(const Case& c, const Compiled& k, Row& row) {
   double chainValue = k.primal(c.args).asDouble();
   double refValue = c.refPrimal();
   std::vector<double> refGrad, chainGrad;
   double refValue2 = c.refGradient(refGrad);
   flatten(k.gradient(c.args), chainGrad);
-  row.valueError = std::max(relError(chainValue, refValue), relError(refValue2, refValue));
-  row.gradError = relError(chainGrad, refGrad);
+  row.valueError = std::max({row.valueError, relError(chainValue, refValue), relError(refValue2, refValue)});
+  row.gradError = std::max(row.gradError, relError(chainGrad, refGrad));
   row.ok = row.valueError <= kTolerance && row.gradError <= kTolerance;
-  row.tapeBytes = chain::Function::lastTapeBytes();
 }
 
 double secondsFor(const std::function<void()>& f, int64_t calls) {
@@ -208,13 +220,17 @@ double timeUs(const std::function<void()>& f, int maxSamples) {
 
 namespace {
 
-void timeCase(const Case& c, const Compiled& k, Row& row) {
+void timeCase(const Case& c, const Compiled& k, const Compiled* tuned, Row& row) {
   std::vector<double> g;
   volatile double sink = 0;
   row.refPrimalUs = timeUs([&] { sink = c.refPrimal(); }, c.maxSamples);
   row.refGradUs = timeUs([&] { sink = c.refGradient(g); }, c.maxSamples);
   row.chainPrimalUs = timeUs([&] { k.primal(c.args); }, c.maxSamples);
   row.chainGradUs = timeUs([&] { k.gradient(c.args); }, c.maxSamples);
+  if (tuned) {
+    row.tunedPrimalUs = timeUs([&] { tuned->primal(c.args); }, c.maxSamples);
+    row.tunedGradUs = timeUs([&] { tuned->gradient(c.args); }, c.maxSamples);
+  }
   (void)sink;
 }
 
@@ -224,10 +240,12 @@ Row checkOne(const Case& c, ModelCache& cache) {
   row.problem = c.problem;
   row.size = c.size;
   try {
-    const Compiled& k = cache.get(c);
+    const Compiled& k = cache.get(c, c.model);
     row.compileMs = k.compileMs;
     row.cachedCompileMs = k.cachedCompileMs;
     checkCase(c, k, row);
+    row.tapeBytes = chain::Function::lastTapeBytes();
+    if (!c.tunedModel.empty()) checkCase(c, cache.get(c, c.tunedModel), row);
   } catch (const std::exception& e) {
     row.ok = false;
     row.error = e.what();
@@ -239,7 +257,7 @@ Row checkOne(const Case& c, ModelCache& cache) {
 void timeOne(const Case& c, ModelCache& cache, bool torch, Row& row) {
   if (!row.ok) return;
   try {
-    timeCase(c, cache.get(c), row);
+    timeCase(c, cache.get(c, c.model), c.tunedModel.empty() ? nullptr : &cache.get(c, c.tunedModel), row);
     if (torch) row.torchGradUs = torchGradUs(c);
   } catch (const std::exception& e) {
     row.ok = false;

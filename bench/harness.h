@@ -18,7 +18,8 @@ namespace bench {
 struct Case {
   std::string problem;             // "gmm"
   std::string size;                // "d=2 k=5 n=1000"
-  std::string model;               // file under bench/models
+  std::string model;               // file under bench/models (written plainly)
+  std::string tunedModel;          // its hand-tuned variant under bench/models/tuned, or ""
   std::string fn;                  // Chain function
   std::vector<std::string> wrt;    // gradient parameters, in the order refGradient writes them
   std::vector<chain::Value> args;  // the Chain function's arguments

@@ -18,6 +18,7 @@ struct Row {
   bool ok = false;
   double valueError = 0, gradError = 0;  // relative, Chain vs C++
   double refPrimalUs = 0, refGradUs = 0, chainPrimalUs = 0, chainGradUs = 0;
+  double tunedPrimalUs = -1, tunedGradUs = -1;  // the hand-tuned model's; < 0: none
   double compileMs = 0, cachedCompileMs = 0;  // cold, and from the compile cache
   int64_t tapeBytes = 0;
   double torchGradUs = -1;  // < 0: not measured

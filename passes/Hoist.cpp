@@ -175,16 +175,6 @@ void usedValues(const Operation& op, std::vector<const Value*>& out) {
     for (auto& o : r->ops) usedValues(*o, out);
 }
 
-// For / reduce / map that certainly runs its region at least once.
-bool knownNonEmpty(const Operation& loop) {
-  int64_t lo, hi;
-  if (loop.kind == OpKind::For || loop.kind == OpKind::Reduce)
-    return constInt(loop.operand(0), lo) && constInt(loop.operand(1), hi) && lo < hi;
-  for (const Value* n : loop.operands)
-    if (!constInt(n, lo) || lo <= 0) return false;
-  return loop.kind == OpKind::Map;
-}
-
 // ---- 2. hoisting: moving ---------------------------------------------------------
 
 enum class Mode { Free, Guard, SafeOnly };
@@ -361,6 +351,15 @@ void hoistBlock(Block& b) {
 }
 
 }  // namespace
+
+bool knownNonEmpty(const Operation& loop) {
+  int64_t lo, hi;
+  if (loop.kind == OpKind::For || loop.kind == OpKind::Reduce)
+    return constInt(loop.operand(0), lo) && constInt(loop.operand(1), hi) && lo < hi;
+  for (const Value* n : loop.operands)
+    if (!constInt(n, lo) || lo <= 0) return false;
+  return loop.kind == OpKind::Map;
+}
 
 void hoistInvariants(ir::Module& m, ir::Function& f) {
   (void)m;

@@ -11,4 +11,8 @@ namespace chain::passes {
 // removes dead code.
 void hoistInvariants(ir::Module& m, ir::Function& f);
 
+// For / reduce / map that certainly runs its region at least once (constant
+// non-empty range).
+bool knownNonEmpty(const ir::Operation& loop);
+
 }  // namespace chain::passes

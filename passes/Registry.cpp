@@ -6,6 +6,8 @@
 #include "passes/Inline.h"
 #include "passes/Passes.h"
 #include "passes/Simplify.h"
+#include "passes/StoreReduce.h"
+#include "passes/Tabulate.h"
 
 namespace chain::passes {
 
@@ -24,6 +26,8 @@ void checked(ir::Module& m, ir::Function& f, const char* name) {
 void runInline(ir::Module& m, ir::Function& f) { checked<inlineCalls>(m, f, "inline"); }
 void runSimplify(ir::Module& m, ir::Function& f) { checked<simplify>(m, f, "simplify"); }
 void runHoist(ir::Module& m, ir::Function& f) { checked<hoistInvariants>(m, f, "hoist"); }
+void runTabulate(ir::Module& m, ir::Function& f) { checked<tabulateInvariants>(m, f, "tabulate"); }
+void runStore(ir::Module& m, ir::Function& f) { checked<storeReduceBodies>(m, f, "store"); }
 
 }  // namespace
 
@@ -36,6 +40,12 @@ const std::vector<PassInfo>& registry() {
       // than its reads), and the gradient, built from the hoisted primal,
       // runs simplify and hoist again.
       {"hoist", "move loop-invariant pure ops out of loops, maps and reduces", runHoist},
+      // After hoist: what is left in a loop and costly depends on the loop's
+      // own nest, and becomes a table indexed by the inner loops' indices.
+      {"tabulate", "compute costly values of inner loop indices once, as small arrays before the loop",
+       runTabulate},
+      {"store", "before reverse AD: keep the elements of a logsumexp that cost a loop each in an array",
+       runStore},
   };
   return passes;
 }

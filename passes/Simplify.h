@@ -15,4 +15,8 @@ void simplify(ir::Module& m, ir::Function& f);
 // something was removed.
 bool eliminateDeadCode(ir::Function& f);
 
+// A libm-class function: tens of cycles, far more than loading a
+// materialised element (the random numbers: ten Philox rounds, a call).
+bool transcendental(ir::OpKind k);
+
 }  // namespace chain::passes

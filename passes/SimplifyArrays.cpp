@@ -33,6 +33,19 @@
 #include "passes/IntFacts.h"
 #include "passes/SimplifyImpl.h"
 
+namespace chain::passes {
+
+bool transcendental(ir::OpKind k) {
+  using ir::OpKind;
+  for (OpKind x : {OpKind::Exp, OpKind::Log, OpKind::Tanh, OpKind::Sin, OpKind::Cos, OpKind::Tan, OpKind::Pow,
+                   OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2,
+                   OpKind::RandUniform, OpKind::RandNormal, OpKind::RandMix})
+    if (k == x) return true;
+  return false;
+}
+
+}  // namespace chain::passes
+
 namespace chain::passes::simp {
 
 using ir::Block;
@@ -50,14 +63,6 @@ bool oneOf(OpKind k, std::initializer_list<OpKind> ks) {
   for (OpKind x : ks)
     if (k == x) return true;
   return false;
-}
-
-// A libm-class function: tens of cycles, far more than loading a
-// materialised element (the random numbers: ten Philox rounds, a call).
-bool transcendental(OpKind k) {
-  return oneOf(k, {OpKind::Exp, OpKind::Log, OpKind::Tanh, OpKind::Sin, OpKind::Cos, OpKind::Tan, OpKind::Pow,
-                   OpKind::Sigmoid, OpKind::Softplus, OpKind::Log1p, OpKind::Expm1, OpKind::Atan2,
-                   OpKind::RandUniform, OpKind::RandNormal, OpKind::RandMix});
 }
 
 bool hasTranscendental(const Block& body) {
