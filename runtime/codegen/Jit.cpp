@@ -203,24 +203,24 @@ std::vector<CachedSignature> signaturesOf(const std::vector<const ir::Function*>
   return sigs;
 }
 
-// The engine's target machine, its time (with the host detection and LLVM's
-// set-up on a process's first engine) charged to jit.create.
+// A batch's target machine, its time (with the host detection and LLVM's
+// set-up on a process's first compile) charged to jit.create.
 std::unique_ptr<llvm::TargetMachine> timedTargetMachine() {
   ir::StageScope timing("jit.create");
   return makeTargetMachine();
 }
 
+// Batches compile concurrently: each add() builds, optimises and compiles its
+// module to an object on the calling thread, with its own LLVMContext and
+// TargetMachine (neither is shared between threads), and only linking the
+// object into the JIT is serialised. LLVM's -time-passes timers are not
+// thread-safe, so with them whole batches run one at a time.
 class LLJitEngine final : public JitEngine {
  public:
-  LLJitEngine() : tm_(timedTargetMachine()) {
+  LLJitEngine() {
     ir::StageScope timing("jit.create");
     llvm::orc::LLJITBuilder builder;
     builder.setJITTargetMachineBuilder(hostBuilder());
-    llvm::TargetMachine* tm = tm_.get();
-    DiskObjectCache* cache = &cache_;
-    builder.setCompileFunctionCreator([tm, cache](llvm::orc::JITTargetMachineBuilder) {
-      return std::make_unique<llvm::orc::SimpleCompiler>(*tm, cache);
-    });
     auto jit = builder.create();
     if (!jit) throw std::runtime_error("cannot create the JIT: " + llvm::toString(jit.takeError()));
     jit_ = std::move(*jit);
@@ -229,23 +229,32 @@ class LLJitEngine final : public JitEngine {
 
   void add(const ir::Module& m, const std::vector<const ir::Function*>& fns,
            const CodegenOptions& opts, const std::string& cacheKey) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto ctx = std::make_unique<llvm::LLVMContext>();
-    auto mod = compileModule(*ctx, *tm_, m, fns, opts, true);
-    // The compiler hands the object to cache_ (notifyObjectCompiled), which
+    std::unique_lock<std::mutex> serial(timedMu_, std::defer_lock);
+    if (llvm::TimePassesIsEnabled) serial.lock();
+    std::unique_ptr<llvm::TargetMachine> tm = timedTargetMachine();
+    llvm::LLVMContext ctx;
+    auto mod = compileModule(ctx, *tm, m, fns, opts, true);
+    // The compiler hands the object to `cache` (notifyObjectCompiled), which
     // recognises the module by its name.
-    cache_.configure(opts.cache);
-    cache_.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
+    DiskObjectCache cache;
+    cache.configure(opts.cache);
+    cache.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
     if (!cacheKey.empty()) mod->setModuleIdentifier(cacheKey);
+    std::unique_ptr<llvm::MemoryBuffer> object;
+    {
+      ir::StageScope timing("llvm.codegen");
+      auto compiled = llvm::orc::SimpleCompiler(*tm, &cache)(*mod);
+      if (!compiled) throw std::runtime_error("cannot compile: " + llvm::toString(compiled.takeError()));
+      object = std::move(*compiled);
+    }
     std::vector<std::string> names;
     for (const ir::Function* f : fns) names.push_back(f->name);
     {
-      ir::StageScope timing("llvm.codegen+link");
-      llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
-      if (auto err = jit_->addIRModule(std::move(tsm)))
+      ir::StageScope timing("jit.link");
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto err = jit_->addObjectFile(std::move(object)))
         throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
-      // Materialise now, under the lock: the single TargetMachine is never used
-      // concurrently and later lookups from any thread only read the table.
+      // Link now, under the lock: later lookups from any thread only read the table.
       if (auto err = materialize(names)) throw std::runtime_error(llvm::toString(std::move(err)));
     }
     reportTimes(names);
@@ -346,9 +355,9 @@ class LLJitEngine final : public JitEngine {
     }
   }
 
-  std::mutex mu_;
-  std::unique_ptr<llvm::TargetMachine> tm_;  // outlives jit_ (declared first)
-  DiskObjectCache cache_;                    // outlives jit_ (declared first)
+  std::mutex mu_;       // guards jit_'s linking and cache_
+  std::mutex timedMu_;  // one batch at a time under -time-passes
+  DiskObjectCache cache_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };
 
