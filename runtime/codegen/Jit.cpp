@@ -131,13 +131,15 @@ llvm::OptimizationLevel optLevel(int level) {
 // reaches LLVM without calls, allocas that matter or redundant arithmetic
 // (Chain's own passes inline, simplify and hoist), as one function per entry
 // with one loop nest per array op: most of LLVM's O2 pipeline (inliner,
-// IPO, jump threading, value propagation, DSE, loop-load elimination, loop
-// idioms, ...) finds nothing to do here but costs compile time. What is
-// kept: clean-up (SROA, early CSE, InstCombine, SimplifyCFG), LICM and loop
-// rotation, IndVarSimplify, GVN, the loop and SLP vectorisers (with the
-// vector math library's mappings), Reassociate and LoopUnroll (loops of a
-// constant trip count, such as mlp's 64 and 10 columns: without these two
-// mlp ran 4-6% more instructions per call), and LoopFullUnroll, which also
+// IPO, jump threading, value propagation, constraint elimination,
+// loop-load elimination, ...) finds nothing to do here but costs compile
+// time. What is kept: clean-up (SROA, early CSE, InstCombine, SimplifyCFG),
+// LICM and loop rotation, IndVarSimplify, GVN, the loop and SLP vectorisers
+// (with the vector math library's mappings), Reassociate and LoopUnroll
+// (loops of a constant trip count, such as mlp's 64 and 10 columns: without
+// these two mlp ran 4-6% more instructions per call), LoopIdiom, MemCpyOpt
+// and DSE (copy loops become memcpy: without them lstm ran 3-4% more
+// instructions per call), and LoopFullUnroll, which also
 // peels a loop's first iteration when that makes a condition constant. That
 // last one matters: without it `[if i == 0 { x[0] } else { x[i] * y[i - 1] } for i in
 // 0..n]` (ode's right-hand side) keeps the branch, the vectoriser turns the
@@ -150,8 +152,8 @@ constexpr const char* kChainPipeline =
     "sroa,early-cse<memssa>,simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,reassociate,"
     "loop-mssa(licm,loop-rotate,licm<allowspeculation>),"
     "simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,"
-    "loop(indvars,loop-deletion,loop-unroll-full),"
-    "gvn,loop-mssa(licm<allowspeculation>),simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),"
+    "gvn,memcpyopt,dse,loop-mssa(licm<allowspeculation>),simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,"
     "loop(loop-rotate),inject-tli-mappings,loop-vectorize,infer-alignment,"
     "instcombine<max-iterations=1;no-verify-fixpoint>,"
     "simplifycfg<forward-switch-cond;switch-range-to-icmp;switch-to-lookup;no-keep-loops;"
