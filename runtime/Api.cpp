@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "frontend/Diagnostics.h"
 #include "ir/DiffSpec.h"
@@ -155,15 +156,32 @@ void setIR(CompiledFunction& cf, const std::string& fileName) {
 
 }  // namespace
 
+void CompiledModule::compileStarted() {
+  std::lock_guard<std::mutex> lock(mu);
+  if (activeCompiles++ == 0) busySince = std::chrono::steady_clock::now();
+}
+
+void CompiledModule::compileEnded() {
+  std::lock_guard<std::mutex> lock(mu);
+  if (--activeCompiles == 0) compileMs += msSince(busySince);
+}
+
 void CompiledModule::ensureCompiled(CompiledFunction& cf) {
   if (cf.compiled.load(std::memory_order_acquire)) return;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> fnLock(cf.compileMu);
   if (cf.compiled.load(std::memory_order_relaxed)) return;  // another thread did it
-  auto t0 = std::chrono::steady_clock::now();
+  compileStarted();
+  struct Ended {
+    CompiledModule& m;
+    ~Ended() { m.compileEnded(); }
+  } ended{*this};
   std::string diskKey;
   std::optional<std::vector<codegen::CachedSignature>> cached;
   if (cf.backend == Backend::Jit) {
-    if (!jit) jit = codegen::JitEngine::create();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!jit) jit = codegen::JitEngine::create();
+    }
     diskKey = codegen::cacheKey(codegenOptions(), fe->source, cf.key);
     cached = jit->addCached(diskKey, codegenOptions());
   }
@@ -181,13 +199,12 @@ void CompiledModule::ensureCompiled(CompiledFunction& cf) {
     cf.flatResults = fp->resultTypes;
     for (auto& a : fp->body.args) cf.paramIR.push_back(a->type);
   }
-  compileMs += msSince(t0);
   cf.compiled.store(true, std::memory_order_release);
 }
 
 const CompiledFunction& CompiledModule::withIR(CompiledFunction& cf) {
   ensureCompiled(cf);
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(cf.compileMu);
   if (!cf.irFn) setIR(cf, fe->fileName);
   return cf;
 }
@@ -290,6 +307,30 @@ const TypeInfo& Function::resultType() const { return fn_->resultType; }
 void Function::setPrintStream(FILE* f) { tlsPrintStream = f; }
 int64_t Function::lastTapeBytes() { return tlsTapePeak; }
 void Function::compile() const { module_->ensureCompiled(*fn_); }
+void Function::compileAll(const std::vector<Function>& fns) {
+  std::vector<const Function*> todo;
+  for (const Function& f : fns)
+    if (!f.isCompiled()) todo.push_back(&f);
+  size_t threads = std::min<size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::exception_ptr> errors(todo.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < todo.size();) {
+      try {
+        todo[i]->compile();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 bool Function::isCompiled() const { return fn_->compiled.load(std::memory_order_acquire); }
 
 Value Function::call(const std::vector<Value>& args) const {

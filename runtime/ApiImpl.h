@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,7 +32,8 @@ struct CompiledFunction {
   // Builds the call-free IR; run by ensureCompiled until it succeeds.
   std::function<std::unique_ptr<ir::Function>()> build;
 
-  // Set by ensureCompiled under CompiledModule::mu, then published by
+  std::mutex compileMu;  // held while ensureCompiled builds and compiles it
+  // Set by ensureCompiled under compileMu, then published by
   // `compiled` (release); readers check `compiled` (acquire) first.
   std::atomic<bool> compiled{false};
   codegen::EntryFn entry = nullptr;
@@ -47,9 +49,14 @@ struct CompiledModule {
   Options opts;
   std::unique_ptr<pipeline::FrontendResult> fe;
   std::unique_ptr<codegen::JitEngine> jit;
-  std::mutex mu;  // guards the cache, compileMs and the JIT while compiling
+  std::mutex mu;  // guards the cache, the compile-time account and creating jit
   std::map<std::string, std::shared_ptr<CompiledFunction>> cache;
+  // Wall time during which at least one compilation ran (functions compiled
+  // concurrently count once): compileMs so far, plus the running stretch
+  // since busySince while activeCompiles > 0.
   double compileMs = 0;
+  int activeCompiles = 0;
+  std::chrono::steady_clock::time_point busySince;
 
   const ast::FnDecl& decl(const std::string& name) const;  // throws UsageError
   codegen::CodegenOptions codegenOptions() const;
@@ -57,10 +64,14 @@ struct CompiledModule {
   // first time; compiles nothing.
   std::shared_ptr<CompiledFunction> handle(const std::string& key,
                                            const std::function<void(CompiledFunction&)>& make);
-  // Builds and JIT-compiles f once (thread-safe), or loads its code from the
-  // disk cache without building its IR; a failure (CompileError) leaves it
-  // uncompiled, so the next call reports it again.
+  // Builds and JIT-compiles f once (thread-safe: different functions compile
+  // concurrently), or loads its code from the disk cache without building
+  // its IR; a failure (CompileError) leaves it uncompiled, so the next call
+  // reports it again.
   void ensureCompiled(CompiledFunction& f);
+  // Counts the wall time between a compilation's start and its end.
+  void compileStarted();
+  void compileEnded();
   // f, compiled, with its IR built (for the interpreter).
   const CompiledFunction& withIR(CompiledFunction& f);
 };

@@ -148,13 +148,49 @@ llvm::OptimizationLevel optLevel(int level) {
   }
 }
 
-// The new-PassManager default pipeline for `level`, with the target's cost
-// model (TargetIRAnalysis) so the vectorisers see the real vector width, and
-// the vector math library's functions (VectorMath.h) for loops of exp, tanh...
+// Chain's function pipeline for -O2, in `opt -passes=` syntax. Chain's IR
+// reaches LLVM without calls, allocas that matter or redundant arithmetic
+// (Chain's own passes inline, simplify and hoist), as one function per entry
+// with one loop nest per array op: most of LLVM's O2 pipeline (inliner,
+// IPO, jump threading, value propagation, constraint elimination,
+// loop-load elimination, ...) finds nothing to do here but costs compile
+// time. What is kept: clean-up (SROA, early CSE, InstCombine, SimplifyCFG),
+// LICM and loop rotation, IndVarSimplify, GVN, the loop and SLP vectorisers
+// (with the vector math library's mappings), Reassociate and LoopUnroll
+// (loops of a constant trip count, such as mlp's 64 and 10 columns: without
+// these two mlp ran 4-6% more instructions per call), LoopIdiom, MemCpyOpt
+// and DSE (copy loops become memcpy: without them lstm ran 3-4% more
+// instructions per call), and LoopFullUnroll, which also
+// peels a loop's first iteration when that makes a condition constant. That
+// last one matters: without it `[if i == 0 { x[0] } else { x[i] * y[i - 1] } for i in
+// 0..n]` (ode's right-hand side) keeps the branch, the vectoriser turns the
+// loads behind it into masked loads (y[i - 1] cannot be loaded at i = 0), and
+// ode's primal runs 4.5x the instructions of O2's peeled, branch-free loop
+// (callgrind, n = 10000, s = 10: 4.40 M against 0.98 M per call). That is
+// the ode slowdown an earlier trimmed pipeline showed.
+constexpr const char* kChainPipeline =
+    "function("
+    "sroa,early-cse<memssa>,simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,reassociate,"
+    "loop-mssa(licm,loop-rotate,licm<allowspeculation>),"
+    "simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),"
+    "gvn,memcpyopt,dse,loop-mssa(licm<allowspeculation>),simplifycfg,instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop(loop-rotate),inject-tli-mappings,loop-vectorize,infer-alignment,"
+    "instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "simplifycfg<forward-switch-cond;switch-range-to-icmp;switch-to-lookup;no-keep-loops;"
+    "hoist-common-insts;sink-common-insts>,"
+    "slp-vectorizer,vector-combine,instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop-unroll<O2>,instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop-mssa(licm<allowspeculation>),instsimplify,simplifycfg)";
+
+// The IR pipeline for `level`: -O2 is Chain's (kChainPipeline), -O0, -O1
+// and -O3 LLVM's default ones; all with the target's cost model
+// (TargetIRAnalysis) so the vectorisers see the real vector width, and the
+// vector math library's functions (VectorMath.h) for loops of exp, tanh...
 // For compile-time experiments, CHAIN_PASSES replaces it (at -O1..-O3) by a
 // pipeline in `opt -passes=` syntax; with CHAIN_LLVM_ARGS=-time-passes each
 // pass's time is printed.
-void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
+void optimizeModule(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -180,9 +216,11 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int level) {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm;
-  if (const char* text = std::getenv("CHAIN_PASSES"); text && level > 0) {
-    if (auto err = pb.parsePassPipeline(mpm, text))
-      throw std::runtime_error("bad CHAIN_PASSES: " + llvm::toString(std::move(err)));
+  const char* text = std::getenv("CHAIN_PASSES");
+  if (level > 0 && (text || level == 2)) {
+    if (auto err = pb.parsePassPipeline(mpm, text ? text : kChainPipeline))
+      throw std::runtime_error(std::string(text ? "bad CHAIN_PASSES: " : "internal error: bad pipeline: ") +
+                               llvm::toString(std::move(err)));
   } else {
     mpm = level <= 0 ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
                      : pb.buildPerModuleDefaultPipeline(optLevel(level));
@@ -212,7 +250,7 @@ std::unique_ptr<llvm::Module> detail::compileModule(llvm::LLVMContext& ctx, llvm
   }
   if (optimized) {
     ir::StageScope timing("llvm.opt");
-    optimize(*mod, tm, opts.optLevel);
+    optimizeModule(*mod, tm, opts.optLevel);
   }
   return mod;
 }
@@ -231,24 +269,24 @@ std::vector<CachedSignature> signaturesOf(const std::vector<const ir::Function*>
   return sigs;
 }
 
-// The engine's target machine, its time (with the host detection and LLVM's
-// set-up on a process's first engine) charged to jit.create.
+// A batch's target machine, its time (with the host detection and LLVM's
+// set-up on a process's first compile) charged to jit.create.
 std::unique_ptr<llvm::TargetMachine> timedTargetMachine() {
   ir::StageScope timing("jit.create");
   return detail::makeTargetMachine();
 }
 
+// Batches compile concurrently: each add() builds, optimises and compiles its
+// module to an object on the calling thread, with its own LLVMContext and
+// TargetMachine (neither is shared between threads), and only linking the
+// object into the JIT is serialised. LLVM's -time-passes timers are not
+// thread-safe, so with them whole batches run one at a time.
 class LLJitEngine final : public JitEngine {
  public:
-  LLJitEngine() : tm_(timedTargetMachine()) {
+  LLJitEngine() {
     ir::StageScope timing("jit.create");
     llvm::orc::LLJITBuilder builder;
     builder.setJITTargetMachineBuilder(hostBuilder());
-    llvm::TargetMachine* tm = tm_.get();
-    DiskObjectCache* cache = &cache_;
-    builder.setCompileFunctionCreator([tm, cache](llvm::orc::JITTargetMachineBuilder) {
-      return std::make_unique<llvm::orc::SimpleCompiler>(*tm, cache);
-    });
     auto jit = builder.create();
     if (!jit) throw std::runtime_error("cannot create the JIT: " + llvm::toString(jit.takeError()));
     jit_ = std::move(*jit);
@@ -257,23 +295,32 @@ class LLJitEngine final : public JitEngine {
 
   void add(const ir::Module& m, const std::vector<const ir::Function*>& fns,
            const CodegenOptions& opts, const std::string& cacheKey) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto ctx = std::make_unique<llvm::LLVMContext>();
-    auto mod = detail::compileModule(*ctx, *tm_, m, fns, opts, true);
-    // The compiler hands the object to cache_ (notifyObjectCompiled), which
+    std::unique_lock<std::mutex> serial(timedMu_, std::defer_lock);
+    if (llvm::TimePassesIsEnabled) serial.lock();
+    std::unique_ptr<llvm::TargetMachine> tm = timedTargetMachine();
+    llvm::LLVMContext ctx;
+    auto mod = detail::compileModule(ctx, *tm, m, fns, opts, true);
+    // The compiler hands the object to `cache` (notifyObjectCompiled), which
     // recognises the module by its name.
-    cache_.configure(opts.cache);
-    cache_.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
+    DiskObjectCache cache;
+    cache.configure(opts.cache);
+    cache.expect(cacheKey, cacheKey.empty() ? std::vector<CachedSignature>{} : signaturesOf(fns));
     if (!cacheKey.empty()) mod->setModuleIdentifier(cacheKey);
+    std::unique_ptr<llvm::MemoryBuffer> object;
+    {
+      ir::StageScope timing("llvm.codegen");
+      auto compiled = llvm::orc::SimpleCompiler(*tm, &cache)(*mod);
+      if (!compiled) throw std::runtime_error("cannot compile: " + llvm::toString(compiled.takeError()));
+      object = std::move(*compiled);
+    }
     std::vector<std::string> names;
     for (const ir::Function* f : fns) names.push_back(f->name);
     {
-      ir::StageScope timing("llvm.codegen+link");
-      llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
-      if (auto err = jit_->addIRModule(std::move(tsm)))
+      ir::StageScope timing("jit.link");
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto err = jit_->addObjectFile(std::move(object)))
         throw std::runtime_error("cannot add code to the JIT: " + llvm::toString(std::move(err)));
-      // Materialise now, under the lock: the single TargetMachine is never used
-      // concurrently and later lookups from any thread only read the table.
+      // Link now, under the lock: later lookups from any thread only read the table.
       if (auto err = materialize(names)) throw std::runtime_error(llvm::toString(std::move(err)));
     }
     reportTimes(names);
@@ -374,9 +421,9 @@ class LLJitEngine final : public JitEngine {
     }
   }
 
-  std::mutex mu_;
-  std::unique_ptr<llvm::TargetMachine> tm_;  // outlives jit_ (declared first)
-  DiskObjectCache cache_;                    // outlives jit_ (declared first)
+  std::mutex mu_;       // guards jit_'s linking and cache_
+  std::mutex timedMu_;  // one batch at a time under -time-passes
+  DiskObjectCache cache_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };
 

@@ -6,6 +6,7 @@
 #include <chain/chain.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <thread>
 
@@ -223,6 +224,39 @@ TEST_CASE("API: what the signature rules out throws at once; nested grad compile
   CHECK(num(g({2.0})) == Approx(6.0));
   CHECK(g.isCompiled());
   CHECK(num(m.function("d")({2.0})) == Approx(12.0));
+}
+
+TEST_CASE("API: compileAll compiles several functions at once, with the same code", "[api][lazy]") {
+  const char* src =
+      "fn f(x: f64[n], w: f64) -> f64 { sum([exp(w * x[i]) * x[i] for i in 0..n]) }\n"
+      "fn h(x: f64[n]) -> f64 { var s = 0.0\n for i in 0..n { s = s + tanh(x[i]) * f64(i) }\n s }\n";
+  chain::Options o;
+  o.cache = false;
+  std::vector<double> data{0.25, -1.5, 2.0, 0.125, 3.0, -0.75, 1.0};
+  std::vector<Value> args{Value(chain::Tensor::view(chain::DType::F64, {7}, data.data())), Value(0.5)};
+  std::vector<Value> hargs{args[0]};
+  // The reference: each function compiled alone, one after the other.
+  auto seq = compile(src, o);
+  double f0 = num(seq.function("f")(args)), h0 = num(seq.function("h")(hargs));
+  Value g0 = seq.gradient("f")(args);
+  auto m = compile(src, o);
+  std::vector<chain::Function> fns{m.function("f"), m.gradient("f"), m.function("h"), m.gradient("h")};
+  double before = m.compileMs();
+  auto t0 = std::chrono::steady_clock::now();
+  chain::Function::compileAll(fns);
+  double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  for (const chain::Function& f : fns) CHECK(f.isCompiled());
+  // Functions compiled at the same time count once: never more than the wall time.
+  CHECK(m.compileMs() > before);
+  CHECK(m.compileMs() - before <= wallMs + 1e-6);
+  CHECK(num(fns[0](args)) == f0);  // bit-identical: the same code
+  CHECK(num(fns[2](hargs)) == h0);
+  Value g = fns[1](args);
+  const chain::Tensor& gx = g.tuple()[0].tensor();
+  for (int64_t i = 0; i < 7; ++i) CHECK(gx.at(i) == g0.tuple()[0].tensor().at(i));
+  CHECK(num(g.tuple()[1]) == num(g0.tuple()[1]));
+  CHECK(fns[3](hargs).tensor().at(6) == Approx(6.0 * (1.0 - std::pow(std::tanh(1.0), 2))));
+  chain::Function::compileAll(fns);  // nothing left to do
 }
 
 TEST_CASE("API: several threads calling a fresh handle compile it once", "[api][lazy]") {

@@ -238,6 +238,10 @@ class Function {
   // a gradient through nested grad); it is then still uncompiled, and every
   // call throws the same error.
   void compile() const;
+  // compile() for each of `fns`, on up to one thread per core at once (a
+  // command that runs a primal and its gradient compiles both in parallel);
+  // rethrows the first failure, after every compilation has ended.
+  static void compileAll(const std::vector<Function>& fns);
   bool isCompiled() const;  // whether compile() or a call has succeeded
   // Where print() output goes for calls on this thread (default stdout).
   static void setPrintStream(FILE* f);
