@@ -97,7 +97,8 @@ std::vector<std::string> resolveWrt(const CliOptions& o, const Function& fn) {
     auto it = std::find(names.begin(), names.end(), w);
     if (it == names.end())
       throw UsageError("--wrt: function '" + fn.name() + "' has no parameter '" + w + "' (its parameters: " +
-                       joinNames(names) + ")");
+                       joinNames(names) + ")" +
+                       (o.fn.empty() ? "; without --fn the last function in the file is used: pass --fn NAME" : ""));
     const TypeInfo& t = types[it - names.begin()];
     if (!isFloatParam(t))
       throw UsageError("--wrt: parameter '" + w + "' of function '" + fn.name() + "' has type " + t.str() +
