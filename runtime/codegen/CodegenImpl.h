@@ -61,6 +61,9 @@ struct Selection {
   std::vector<bool> keep;
 };
 
+// Whether `v` is defined in `region` or in a region nested in it.
+bool definedIn(const ir::Value* v, const ir::Block& region);
+
 // A compiler bug: prints the message and aborts (also in release builds).
 [[noreturn]] void internalError(const std::string& msg);
 
@@ -193,7 +196,10 @@ class FnEmitter {
   void hoistChecks(const ir::Block& region, const std::vector<llvm::Value*>& lo,
                    const std::vector<llvm::Value*>& hi, llvm::Value* nonEmpty);
   void emitMap(const ir::Operation& op);
+  void mapRows(const ir::Operation& op, const ArrVal& out, llvm::Value* lo, llvm::Value* hi);
   void emitReduce(const ir::Operation& op);
+  std::vector<llvm::Value*> reduceRange(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi);
+  llvm::Value* finishLogSumExp(ir::Type t, llvm::Value* m, llvm::Value* s);
   llvm::Value* reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc, llvm::Value* x);
   llvm::Value* reduceIdentity(const std::string& kind, ir::Type t);
   bool cheapLoadBody(const ir::Block& region) const;
@@ -204,6 +210,30 @@ class FnEmitter {
                                                         llvm::Value* mark);
   llvm::Value* regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args, ir::Type to);
   llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
+  // --- CodegenParallel.cpp ---------------------------------------------------
+  // Whether map / reduce `op` runs its loop in chunks on all cores.
+  bool runsParallel(const ir::Operation& op) const;
+  void parallelMap(const ir::Operation& op, const ArrVal& out);
+  std::vector<llvm::Value*> parallelReduce(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi);
+  // Estimated cost (an i64, saturating) of one run of `region`.
+  llvm::Value* workOf(const ir::Block& region, const ir::Block& top);
+  // The chunk size (iterations) for `n` iterations costing `work` each: at
+  // least kGrain of work per chunk, at most `maxChunks` chunks (0: no bound).
+  llvm::Value* chunkSize(llvm::Value* n, llvm::Value* work, int64_t maxChunks);
+  using ChunkBody = std::function<void(llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& extra)>;
+  // Outlines `body` (the chunk lo..hi-1 of a loop over `region`, which sees
+  // the values the region captures and `extra`) into a chunk function and
+  // runs it over 0..n-1 through chain_rt_parallel_for; returns on an error.
+  void parallelFor(const ir::Block& region, const std::vector<llvm::Value*>& extra, llvm::Value* n,
+                   llvm::Value* chunk, const ChunkBody& body);
+  llvm::Function* outlineChunk(const std::vector<const ir::Value*>& caps, llvm::StructType* envTy,
+                               size_t nCaps, const ChunkBody& body);
+  // When status != 0: return it (the message is already set).
+  void exitOnStatus(llvm::Value* status);
+  bool inChunk_ = false;          // emitting a chunk function: nested loops stay serial
+  int chunkFns_ = 0;              // chunk functions emitted so far (their names)
+  llvm::AllocaInst* partials_ = nullptr;  // a parallel reduce's per-chunk results
+
   // --- CodegenMatMul.cpp ----------------------------------------------------
   void emitMatMul(const ir::Operation& op);
   struct MatMulArgs {  // C (n x m) += A (n x k) @ B (k x m), row-major data

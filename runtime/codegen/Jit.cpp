@@ -29,6 +29,7 @@
 #include "runtime/codegen/CodegenImpl.h"
 #include "runtime/codegen/ObjectCache.h"
 #include "runtime/codegen/VectorMath.h"
+#include "runtime/rt/Parallel.h"
 
 namespace chain::codegen {
 namespace {
@@ -333,6 +334,7 @@ class LLJitEngine final : public JitEngine {
     def("chain_rt_normal_f64", &chain_rt_normal_f64);
     def("chain_rt_normal_f32", &chain_rt_normal_f32);
     def("chain_rt_mix", &chain_rt_mix);
+    def("chain_rt_parallel_for", &chain_rt_parallel_for);
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
       throw std::runtime_error("cannot define runtime symbols: " + llvm::toString(std::move(err)));
     auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
