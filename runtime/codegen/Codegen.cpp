@@ -138,6 +138,7 @@ void FnEmitter::emit() {
     llvm::Value* x = loadParam(f_.param(i), static_cast<unsigned>(i));
     std::vector<llvm::Value*> xs = x ? std::vector<llvm::Value*>{x} : flat(f_.param(i));
     if (!x) paramData.push_back(arr(f_.param(i)).data);
+    if (!x) paramData_.insert(arr(f_.param(i)).data);
     params.insert(params.end(), xs.begin(), xs.end());
   }
   const ir::Operation* ret = f_.body.terminator();

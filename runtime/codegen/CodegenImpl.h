@@ -213,6 +213,7 @@ class FnEmitter {
   // --- CodegenParallel.cpp ---------------------------------------------------
   // Whether map / reduce `op` runs its loop in chunks on all cores.
   bool runsParallel(const ir::Operation& op) const;
+  int64_t grain() const;  // work units per chunk, at least
   void parallelMap(const ir::Operation& op, const ArrVal& out);
   std::vector<llvm::Value*> parallelReduce(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi);
   // Estimated cost (an i64, saturating) of one run of `region`.
@@ -226,10 +227,14 @@ class FnEmitter {
   // runs it over 0..n-1 through chain_rt_parallel_for; returns on an error.
   void parallelFor(const ir::Block& region, const std::vector<llvm::Value*>& extra, llvm::Value* n,
                    llvm::Value* chunk, const ChunkBody& body);
-  llvm::Function* outlineChunk(const std::vector<const ir::Value*>& caps, llvm::StructType* envTy,
+  // caps and parentVals (their flattened values in the caller, then extra)
+  // become the env struct envTy; nCaps: how many of its fields are caps.
+  llvm::Function* outlineChunk(const std::vector<const ir::Value*>& caps,
+                               const std::vector<llvm::Value*>& parentVals, llvm::StructType* envTy,
                                size_t nCaps, const ChunkBody& body);
   // When status != 0: return it (the message is already set).
   void exitOnStatus(llvm::Value* status);
+  std::set<const llvm::Value*> paramData_;  // the entry's parameter buffers
   bool inChunk_ = false;          // emitting a chunk function: nested loops stay serial
   int chunkFns_ = 0;              // chunk functions emitted so far (their names)
   llvm::AllocaInst* partials_ = nullptr;  // a parallel reduce's per-chunk results

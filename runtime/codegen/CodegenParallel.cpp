@@ -104,6 +104,8 @@ std::vector<const ir::Value*> capturesOf(const ir::Block& region) {
 
 }  // namespace
 
+int64_t FnEmitter::grain() const { return opts_.parallelGrain > 0 ? opts_.parallelGrain : kGrain; }
+
 bool FnEmitter::runsParallel(const ir::Operation& op) const {
   const ir::Block& region = *op.region(0);
   if (inChunk_ || hasEffects(region)) return false;
@@ -122,7 +124,7 @@ bool FnEmitter::runsParallel(const ir::Operation& op) const {
     trips = hi > lo ? hi - lo : 0;
   }
   int64_t w = flatWork(region);
-  return w < 0 || trips * (w > 0 ? w : 1) >= kGrain;
+  return w < 0 || trips * (w > 0 ? w : 1) >= grain();
 }
 
 llvm::Value* FnEmitter::workOf(const ir::Block& region, const ir::Block& top) {
@@ -166,7 +168,7 @@ llvm::Value* FnEmitter::workOf(const ir::Block& region, const ir::Block& top) {
 
 llvm::Value* FnEmitter::chunkSize(llvm::Value* n, llvm::Value* work, int64_t maxChunks) {
   work = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, work, b_.getInt64(1));
-  llvm::Value* c = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, b_.CreateUDiv(b_.getInt64(kGrain), work),
+  llvm::Value* c = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, b_.CreateUDiv(b_.getInt64(grain()), work),
                                             b_.getInt64(1));
   if (maxChunks > 0)  // ceil(n / maxChunks) <= n / maxChunks + 1
     c = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, c,
@@ -199,13 +201,14 @@ void FnEmitter::parallelFor(const ir::Block& region, const std::vector<llvm::Val
   llvm::StructType* envTy = llvm::StructType::get(llctx_, types);
   llvm::Value* env = entryAlloca(envTy, "chunk.env");
   for (size_t k = 0; k < vals.size(); ++k) b_.CreateStore(vals[k], b_.CreateStructGEP(envTy, env, unsigned(k)));
-  llvm::Function* fn = outlineChunk(caps, envTy, nCaps, body);
+  llvm::Function* fn = outlineChunk(caps, vals, envTy, nCaps, body);
   exitOnStatus(b_.CreateCall(runtimeFn("chain_rt_parallel_for"), {fn, env, ctxArg_, n, chunk}));
 }
 
 // The chunk function: the same emitter state (values, arena use, error
 // exit) set up afresh for it and restored afterwards.
-llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& caps, llvm::StructType* envTy,
+llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& caps,
+                                        const std::vector<llvm::Value*>& parentVals, llvm::StructType* envTy,
                                         size_t nCaps, const ChunkBody& body) {
   llvm::Type* ptr = b_.getPtrTy();
   auto* fty = llvm::FunctionType::get(b_.getInt32Ty(), {ptr, ptr, b_.getInt64Ty(), b_.getInt64Ty()}, false);
@@ -241,12 +244,16 @@ llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& cap
     xs.push_back(b_.CreateLoad(envTy->getElementType(k), b_.CreateStructGEP(envTy, chunkFn->getArg(0), k)));
   size_t pos = 0;
   for (const ir::Value* c : caps) bindFlat(c, xs, pos);
+  std::vector<llvm::Value*> paramData;  // the entry's parameter buffers, loaded here
+  for (unsigned k = 0; k < nCaps; ++k)
+    if (paramData_.count(parentVals[k])) paramData.push_back(xs[k]);
   std::vector<llvm::Value*> extra(xs.begin() + long(nCaps), xs.end());
   body(chunkFn->getArg(2), chunkFn->getArg(3), extra);
   b_.CreateRet(b_.getInt32(CHAIN_OK));
   if (exitStatus_->getNumIncomingValues() == 0) exitBB_->eraseFromParent();
   else exitBB_->moveAfter(&fn_->back());
   if (usesArena_) releaseArenaOnReturn(entry);
+  annotateAliasing(paramData);
 
   fn_ = fn;
   ctxArg_ = ctx;

@@ -369,7 +369,7 @@ std::string cacheKey(const CodegenOptions& opts, const std::string& source, cons
   return hashCacheKey({host.getTargetTriple().str(), host.getCPU(), host.getFeatures().getString(),
                        env("CHAIN_LLVM_ARGS"), env("CHAIN_PASSES"), vecLib ? vecLib : "",
                        "O" + std::to_string(opts.optLevel), opts.boundsChecks ? "bounds" : "",
-                       opts.nanCheck ? "nan" : "", opts.fileName, fnKey, source});
+                       opts.nanCheck ? "nan" : "", "grain" + std::to_string(opts.parallelGrain), opts.fileName, fnKey, source});
 }
 
 std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>& fns,

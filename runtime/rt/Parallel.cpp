@@ -68,13 +68,21 @@ tbb::task_arena& arenaFor(int threads) {
   return *a;
 }
 
-// The first failing chunk of a parallel run (lowest index wins).
+// The first failing chunk of a parallel run (lowest index wins), and the
+// largest arena and tape peaks of the chunks.
 struct Failure {
   std::mutex mu;
   std::atomic<int64_t> index;
   int32_t status = 0;
   char message[sizeof(ChainCallCtx::message)] = {};
+  std::atomic<int64_t> arenaPeak{0}, tapePeak{0};
 };
+
+void raise(std::atomic<int64_t>& peak, int64_t v) {
+  int64_t old = peak.load(std::memory_order_relaxed);
+  while (v > old && !peak.compare_exchange_weak(old, v, std::memory_order_relaxed)) {
+  }
+}
 
 void runChunk(ChainChunkFn body, void* env, ChainCallCtx* ctx, int64_t n, int64_t chunk, int64_t k,
               Failure& fail) {
@@ -85,6 +93,8 @@ void runChunk(ChainChunkFn body, void* env, ChainCallCtx* ctx, int64_t n, int64_
   int64_t lo = k * chunk;
   int64_t hi = n - lo > chunk ? lo + chunk : n;
   int32_t status = body(env, &child, lo, hi);
+  raise(fail.arenaPeak, child.arenaPeak);
+  raise(fail.tapePeak, child.tapePeak);
   if (status != CHAIN_OK) {
     std::lock_guard<std::mutex> lock(fail.mu);
     if (k < fail.index.load(std::memory_order_relaxed)) {
@@ -127,6 +137,11 @@ extern "C" int32_t chain_rt_parallel_for(ChainChunkFn body, void* env, ChainCall
         tbb::simple_partitioner());
   });
   (void)finished.load(std::memory_order_acquire);
+  // The peaks a serial run would have: the caller's use plus one chunk's.
+  int64_t arena = ctx->arenaBytes + fail.arenaPeak.load(std::memory_order_relaxed);
+  int64_t tape = ctx->tapeTop + fail.tapePeak.load(std::memory_order_relaxed);
+  if (arena > ctx->arenaPeak) ctx->arenaPeak = arena;
+  if (tape > ctx->tapePeak) ctx->tapePeak = tape;
   if (fail.index.load(std::memory_order_relaxed) == chunks) return CHAIN_OK;
   std::lock_guard<std::mutex> lock(fail.mu);
   ctx->status = fail.status;

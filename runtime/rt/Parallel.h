@@ -20,6 +20,8 @@
 // * Each chunk of a parallel run gets its own child ChainCallCtx (own arena,
 //   own tape, threads = 1 so that it never starts a nested parallel loop),
 //   released when the chunk ends; the chunk's temporaries never outlive it.
+//   ctx->arenaPeak and tapePeak count the caller's use plus the largest
+//   chunk's, as a serial run would (whatever the thread count).
 // * Errors: a failing chunk stops the chunks after it from starting; the
 //   status and message of the lowest-index failing chunk are copied to `ctx`
 //   and returned -- the error the serial loop would have reported first.

@@ -122,6 +122,9 @@ struct Options {
   // 0 = $CHAIN_THREADS when set, else every core. Results are the same bits
   // for every count; compiled code does not depend on it (nor the cache).
   int threads = 0;
+  // Work per chunk of a parallel loop (0: the measured default). Tests set 1
+  // to cut even small loops into many chunks; it changes the compiled code.
+  int64_t parallelGrain = 0;
 };
 
 // The model did not compile: what() holds every diagnostic, rendered
