@@ -222,11 +222,11 @@ class FnEmitter {
   // least kGrain of work per chunk, at most `maxChunks` chunks (0: no bound).
   llvm::Value* chunkSize(llvm::Value* n, llvm::Value* work, int64_t maxChunks);
   using ChunkBody = std::function<void(llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& extra)>;
-  // Outlines `body` (the chunk lo..hi-1 of a loop over `region`, which sees
-  // the values the region captures and `extra`) into a chunk function and
-  // runs it over 0..n-1 through chain_rt_parallel_for; returns on an error.
-  void parallelFor(const ir::Block& region, const std::vector<llvm::Value*>& extra, llvm::Value* n,
-                   llvm::Value* chunk, const ChunkBody& body);
+  // Outlines `body` (the chunk lo..hi-1 of a loop, which sees the IR values
+  // `caps` and the caller's values `extra`) into a chunk function and runs
+  // it over 0..n-1 through chain_rt_parallel_for; returns on an error.
+  void parallelFor(const std::vector<const ir::Value*>& caps, const std::vector<llvm::Value*>& extra,
+                   llvm::Value* n, llvm::Value* chunk, const ChunkBody& body);
   // caps and parentVals (their flattened values in the caller, then extra)
   // become the env struct envTy; nCaps: how many of its fields are caps.
   llvm::Function* outlineChunk(const std::vector<const ir::Value*>& caps,
@@ -246,7 +246,9 @@ class FnEmitter {
     ir::Type ta, tr, et;
   };
   void matMulPlain(const MatMulArgs& mm, llvm::Value* i0, llvm::Value* i1, llvm::Value* j0, llvm::Value* j1);
-  void matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value* cols, unsigned lanes);
+  void matMulTiles(const MatMulArgs& mm, llvm::Value* r0, llvm::Value* r1, llvm::Value* cols, unsigned lanes);
+  // C = A @ B for the n rows of A (floats), on all cores unless in a chunk.
+  void matMulRows(const MatMulArgs& mm, llvm::Value* n, unsigned lanes);
   llvm::Value* fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b, bool reassoc);
   // --nan-check over every element of a float array result of `op`.
   void nanCheckArray(const ir::Operation& op, ir::Type t, const ArrVal& a);

@@ -21,6 +21,9 @@
 //   body's cost estimate (a function of the sizes), never on the thread
 //   count, and the 1-thread run goes through the same chunks in the same
 //   order, so results are bit-identical for every thread count.
+// * matmul (CodegenMatMul.cpp) runs blocks of rows of C, a multiple of the
+//   tile height, so every element is computed by the same kernel (tile or
+//   plain loop) however the rows are cut.
 // * Nesting: inside a chunk function every map / reduce is serial (the outer
 //   loop already spreads over the cores; no oversubscription). Regions that
 //   print or use the tape stay serial (output order, a per-call tape).
@@ -185,9 +188,8 @@ void FnEmitter::exitOnStatus(llvm::Value* status) {
   b_.SetInsertPoint(cont);
 }
 
-void FnEmitter::parallelFor(const ir::Block& region, const std::vector<llvm::Value*>& extra, llvm::Value* n,
-                            llvm::Value* chunk, const ChunkBody& body) {
-  std::vector<const ir::Value*> caps = capturesOf(region);
+void FnEmitter::parallelFor(const std::vector<const ir::Value*>& caps, const std::vector<llvm::Value*>& extra,
+                            llvm::Value* n, llvm::Value* chunk, const ChunkBody& body) {
   std::vector<llvm::Value*> vals;
   for (const ir::Value* c : caps) {
     std::vector<llvm::Value*> xs = flat(c);
@@ -245,7 +247,7 @@ llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& cap
   size_t pos = 0;
   for (const ir::Value* c : caps) bindFlat(c, xs, pos);
   std::vector<llvm::Value*> paramData;  // the entry's parameter buffers, loaded here
-  for (unsigned k = 0; k < nCaps; ++k)
+  for (size_t k = 0; k < parentVals.size(); ++k)
     if (paramData_.count(parentVals[k])) paramData.push_back(xs[k]);
   std::vector<llvm::Value*> extra(xs.begin() + long(nCaps), xs.end());
   body(chunkFn->getArg(2), chunkFn->getArg(3), extra);
@@ -276,7 +278,7 @@ void FnEmitter::parallelMap(const ir::Operation& op, const ArrVal& out) {
     if (k > 0) work = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, b_.CreateMul(work, b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, out.dims[k], b_.getInt64(kMaxTrips))), b_.getInt64(kMaxWork));
     extra.push_back(out.dims[k]);
   }
-  parallelFor(region, extra, out.dims[0], chunkSize(out.dims[0], work, 0),
+  parallelFor(capturesOf(region), extra, out.dims[0], chunkSize(out.dims[0], work, 0),
               [&](llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& ex) {
                 ArrVal o;
                 o.data = ex[0];
@@ -296,7 +298,7 @@ std::vector<llvm::Value*> FnEmitter::parallelReduce(const ir::Operation& op, llv
     partials_ = entryAlloca(llvm::ArrayType::get(b_.getInt64Ty(), uint64_t(kMaxReduceChunks * 2)), "partials");
   llvm::Value* n = b_.CreateSelect(b_.CreateICmpSGT(hi, lo), b_.CreateSub(hi, lo), b_.getInt64(0));
   llvm::Value* chunk = chunkSize(n, workOf(region, region), kMaxReduceChunks);
-  parallelFor(region, {lo, chunk, partials_}, n, chunk,
+  parallelFor(capturesOf(region), {lo, chunk, partials_}, n, chunk,
               [&](llvm::Value* clo, llvm::Value* chi, const std::vector<llvm::Value*>& ex) {
                 std::vector<llvm::Value*> r = reduceRange(op, b_.CreateAdd(ex[0], clo), b_.CreateAdd(ex[0], chi));
                 llvm::Value* slot = b_.CreateMul(b_.CreateUDiv(clo, ex[1]), b_.getInt64(width));

@@ -161,3 +161,23 @@ TEST_CASE("parallel: negative thread counts and grains are usage errors", "[para
   o.parallelGrain = -5;
   CHECK_THROWS_AS(Jit(o), UsageError);
 }
+
+TEST_CASE("parallel: matrix products are the same bits however their rows are cut", "[parallel]") {
+  // 103 rows: 25 tiles of 4 and 3 plain rows; 29 columns: tiles and plain
+  // columns. Row blocks of any size give each element the same kernel.
+  const char* src = R"(
+fn f(A: f64[n, k], B: f64[k, m], x: f64[k]) -> (f64[n, m], f64[n]) {
+    (A @ B, A @ x)
+}
+)";
+  std::mt19937_64 rng(3);
+  std::vector<Value> args{randomArray(rng, {103, 37}), randomArray(rng, {37, 29}), randomArray(rng, {37})};
+  std::vector<double> want = flat(compileWith(src, 1).function("f")(args));
+  for (int threads : {1, 2, 3, 8}) {
+    INFO("threads " << threads);
+    CHECK(sameBits(flat(compileWith(src, threads, /*grain=*/1).function("f")(args)), want));
+  }
+  std::vector<double> ref = flat(compileWith(src, 1).function("f").interpret(args));
+  REQUIRE(ref.size() == want.size());
+  for (size_t k = 0; k < ref.size(); ++k) CHECK(want[k] == Approx(ref[k]).epsilon(1e-13));
+}
