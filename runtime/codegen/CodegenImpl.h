@@ -61,6 +61,10 @@ struct Selection {
   std::vector<bool> keep;
 };
 
+// How an accumulating loop's carried value is shared by its chunks
+// (CodegenParallelAcc.cpp).
+enum class AccSlot { Scalar, Owner, Private };
+
 // Whether `v` is defined in `region` or in a region nested in it.
 bool definedIn(const ir::Value* v, const ir::Block& region);
 
@@ -235,6 +239,15 @@ class FnEmitter {
   // When status != 0: return it (the message is already set).
   void exitOnStatus(llvm::Value* status);
   std::set<const llvm::Value*> paramData_;  // the entry's parameter buffers
+  // --- CodegenParallelAcc.cpp: reverse AD's accumulating loops -------------
+  // Emits a For marked "accumulate" in parallel; false: emit it serially.
+  bool parallelAccumulate(const ir::Operation& op);
+  bool ownedByRow(const ir::Block& body, const ir::Value* acc, const ir::Value* iv);
+  void emitAccumulate(const ir::Operation& op, const std::vector<AccSlot>& slots);
+  void accumulateChunk(const ir::Operation& op, const std::vector<AccSlot>& slots, llvm::Value* clo,
+                       llvm::Value* chi, const std::vector<llvm::Value*>& ex, size_t firstInit);
+  void mergePrivate(ir::Type t, const ArrVal& dst, llvm::Value* priv, llvm::Value* others);
+  std::vector<const ir::Value*> capturesOfRegion(const ir::Block& region) const;
   bool inChunk_ = false;          // emitting a chunk function: nested loops stay serial
   int chunkFns_ = 0;              // chunk functions emitted so far (their names)
   llvm::AllocaInst* partials_ = nullptr;  // a parallel reduce's per-chunk results

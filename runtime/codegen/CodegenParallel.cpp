@@ -107,6 +107,8 @@ std::vector<const ir::Value*> capturesOf(const ir::Block& region) {
 
 }  // namespace
 
+std::vector<const ir::Value*> FnEmitter::capturesOfRegion(const ir::Block& region) const { return capturesOf(region); }
+
 int64_t FnEmitter::grain() const { return opts_.parallelGrain > 0 ? opts_.parallelGrain : kGrain; }
 
 bool FnEmitter::runsParallel(const ir::Operation& op) const {
