@@ -65,6 +65,9 @@ struct Selection {
 // (CodegenParallelAcc.cpp).
 enum class AccSlot { Scalar, Owner, Private };
 
+// Whether `b` (at any depth) prints or uses the tape: such loops stay serial
+// (output order, the call's one tape).
+bool printsOrTapes(const ir::Block& b);
 // Whether `v` is defined in `region` or in a region nested in it.
 bool definedIn(const ir::Value* v, const ir::Block& region);
 
@@ -93,6 +96,11 @@ class FnEmitter {
   llvm::Value* loadParam(const ir::Value* p, unsigned index);
   void storeResult(ir::Type t, llvm::Value* x, unsigned index);
   void emitOp(const ir::Operation& op);
+  // fn_'s entry block and its error exit (returning exitStatus_); the builder
+  // is left at the entry. endBody drops an unused exit, releases the arena
+  // before every return and annotates aliasing (see annotateAliasing).
+  llvm::BasicBlock* beginBody();
+  void endBody(llvm::BasicBlock* entry, const std::vector<llvm::Value*>& paramData);
   void releaseArenaOnReturn(llvm::BasicBlock* entry);
   void annotateAliasing(const std::vector<llvm::Value*>& paramData);
 

@@ -64,17 +64,6 @@ int64_t opCost(ir::OpKind k) {
   }
 }
 
-// Print and the tape stay in program order on the calling thread's context.
-bool hasEffects(const ir::Block& b) {
-  for (const auto& op : b.ops) {
-    if (op->kind == ir::OpKind::Print || op->kind == ir::OpKind::TapePush || op->kind == ir::OpKind::TapePop)
-      return true;
-    for (const auto& r : op->regions)
-      if (hasEffects(*r)) return true;
-  }
-  return false;
-}
-
 // The work of `b` when it has no nested loops (else -1).
 int64_t flatWork(const ir::Block& b) {
   int64_t w = 0;
@@ -107,13 +96,23 @@ std::vector<const ir::Value*> capturesOf(const ir::Block& region) {
 
 }  // namespace
 
+bool printsOrTapes(const ir::Block& b) {
+  for (const auto& op : b.ops) {
+    if (op->kind == ir::OpKind::Print || op->kind == ir::OpKind::TapePush || op->kind == ir::OpKind::TapePop)
+      return true;
+    for (const auto& r : op->regions)
+      if (printsOrTapes(*r)) return true;
+  }
+  return false;
+}
+
 std::vector<const ir::Value*> FnEmitter::capturesOfRegion(const ir::Block& region) const { return capturesOf(region); }
 
 int64_t FnEmitter::grain() const { return opts_.parallelGrain > 0 ? opts_.parallelGrain : kGrain; }
 
 bool FnEmitter::runsParallel(const ir::Operation& op) const {
   const ir::Block& region = *op.region(0);
-  if (inChunk_ || hasEffects(region)) return false;
+  if (inChunk_ || printsOrTapes(region)) return false;
   // constant trip counts and a loop-free body: inline when below one grain
   int64_t trips = 1;
   if (op.kind == ir::OpKind::Map) {
@@ -237,12 +236,7 @@ llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& cap
   usesArena_ = false;
   inChunk_ = true;
 
-  auto* entry = llvm::BasicBlock::Create(llctx_, "entry", fn_);
-  exitBB_ = llvm::BasicBlock::Create(llctx_, "error.exit", fn_);
-  b_.SetInsertPoint(exitBB_);
-  exitStatus_ = b_.CreatePHI(b_.getInt32Ty(), 4, "status");
-  b_.CreateRet(exitStatus_);
-  b_.SetInsertPoint(entry);
+  llvm::BasicBlock* entry = beginBody();
   std::vector<llvm::Value*> xs;
   for (unsigned k = 0; k < envTy->getNumElements(); ++k)
     xs.push_back(b_.CreateLoad(envTy->getElementType(k), b_.CreateStructGEP(envTy, chunkFn->getArg(0), k)));
@@ -254,10 +248,7 @@ llvm::Function* FnEmitter::outlineChunk(const std::vector<const ir::Value*>& cap
   std::vector<llvm::Value*> extra(xs.begin() + long(nCaps), xs.end());
   body(chunkFn->getArg(2), chunkFn->getArg(3), extra);
   b_.CreateRet(b_.getInt32(CHAIN_OK));
-  if (exitStatus_->getNumIncomingValues() == 0) exitBB_->eraseFromParent();
-  else exitBB_->moveAfter(&fn_->back());
-  if (usesArena_) releaseArenaOnReturn(entry);
-  annotateAliasing(paramData);
+  endBody(entry, paramData);
 
   fn_ = fn;
   ctxArg_ = ctx;

@@ -33,16 +33,6 @@ namespace {
 constexpr int64_t kMaxPrivateChunks = 16;  // private copies of an array, at most
 constexpr int64_t kMaxScalarChunks = 256;
 
-bool printsOrTapes(const ir::Block& b) {
-  for (const auto& op : b.ops) {
-    if (op->kind == ir::OpKind::Print || op->kind == ir::OpKind::TapePush || op->kind == ir::OpKind::TapePop)
-      return true;
-    for (const auto& r : op->regions)
-      if (printsOrTapes(*r)) return true;
-  }
-  return false;
-}
-
 // Adds to `chain` the values of `b` that carry the accumulator: add_at
 // results into it, and loop / if results and loop arguments that pass it on.
 void chainOf(const ir::Block& b, std::set<const ir::Value*>& chain) {
