@@ -3,13 +3,11 @@
 // wins. A task_arena per thread count is made on first use and kept for the
 // process (never destroyed: worker threads may outlive static destructors).
 //
-// Synchronisation that ThreadSanitizer can see: oneTBB's own (Debian's build
-// is not instrumented) is invisible to it, so the hand-off is also made with
-// atomics in this file -- `published` (release by the caller before the
-// chunks start, acquire by each chunk) and `finished` (release by each chunk,
-// acquire by the caller after the loop) -- which order everything the caller
-// wrote before the loop before the chunks, and the chunks' writes (a map's
-// elements, a reduce's partials) before the caller reads them.
+// Synchronisation that ThreadSanitizer can see: oneTBB's own (inside
+// Debian's uninstrumented libtbb) is invisible to it, so under TSan the
+// hand-offs are also announced to it (__tsan_release / __tsan_acquire on the
+// run's Record: the caller before the loop and each chunk at its start, each
+// chunk at its end and the caller after the loop).
 #include "runtime/rt/Parallel.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -18,13 +16,25 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#include <sanitizer/tsan_interface.h>
+#define CHAIN_TSAN_RELEASE(p) __tsan_release(p)
+#define CHAIN_TSAN_ACQUIRE(p) __tsan_acquire(p)
+#endif
+#endif
+#ifndef CHAIN_TSAN_RELEASE
+#define CHAIN_TSAN_RELEASE(p) ((void)(p))
+#define CHAIN_TSAN_ACQUIRE(p) ((void)(p))
+#endif
 
 namespace chain::rt {
 
@@ -68,42 +78,43 @@ tbb::task_arena& arenaFor(int threads) {
   return *a;
 }
 
-// The first failing chunk of a parallel run (lowest index wins), and the
-// largest arena and tape peaks of the chunks.
-struct Failure {
+// What the chunks of one parallel run report: the first failing chunk
+// (lowest index wins) and the largest arena and tape peaks, under `mu`.
+struct Record {
   std::mutex mu;
-  std::atomic<int64_t> index;
+  int64_t failed;  // index of the first failing chunk; `chunks` when none
   int32_t status = 0;
   char message[sizeof(ChainCallCtx::message)] = {};
-  std::atomic<int64_t> arenaPeak{0}, tapePeak{0};
+  int64_t arenaPeak = 0, tapePeak = 0;
 };
 
-void raise(std::atomic<int64_t>& peak, int64_t v) {
-  int64_t old = peak.load(std::memory_order_relaxed);
-  while (v > old && !peak.compare_exchange_weak(old, v, std::memory_order_relaxed)) {
-  }
-}
-
 void runChunk(ChainChunkFn body, void* env, ChainCallCtx* ctx, int64_t n, int64_t chunk, int64_t k,
-              Failure& fail) {
-  if (k > fail.index.load(std::memory_order_relaxed)) return;  // a lower chunk failed already
+              Record& rec) {
+  CHAIN_TSAN_ACQUIRE(&rec);
+  FILE* out = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    if (k > rec.failed) return;  // a lower chunk failed already
+    out = ctx->printStream;
+  }
   ChainCallCtx child;
-  chain::rt::initCtx(child, ctx->printStream);
+  chain::rt::initCtx(child, out);
   child.threads = 1;
   int64_t lo = k * chunk;
   int64_t hi = n - lo > chunk ? lo + chunk : n;
   int32_t status = body(env, &child, lo, hi);
-  raise(fail.arenaPeak, child.arenaPeak);
-  raise(fail.tapePeak, child.tapePeak);
-  if (status != CHAIN_OK) {
-    std::lock_guard<std::mutex> lock(fail.mu);
-    if (k < fail.index.load(std::memory_order_relaxed)) {
-      fail.index.store(k, std::memory_order_relaxed);
-      fail.status = status;
-      std::memcpy(fail.message, child.message, sizeof fail.message);
+  {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    rec.arenaPeak = std::max(rec.arenaPeak, child.arenaPeak);
+    rec.tapePeak = std::max(rec.tapePeak, child.tapePeak);
+    if (status != CHAIN_OK && k < rec.failed) {
+      rec.failed = k;
+      rec.status = status;
+      std::memcpy(rec.message, child.message, sizeof rec.message);
     }
   }
   chain::rt::releaseCtx(child);
+  CHAIN_TSAN_RELEASE(&rec);
 }
 
 }  // namespace
@@ -121,30 +132,30 @@ extern "C" int32_t chain_rt_parallel_for(ChainChunkFn body, void* env, ChainCall
     }
     return CHAIN_OK;
   }
-  Failure fail;
-  fail.index.store(chunks, std::memory_order_relaxed);
-  std::atomic<int> published{0};
-  std::atomic<int64_t> finished{0};
-  published.store(1, std::memory_order_release);
-  arenaFor(threads).execute([&] {
+  Record rec;
+  {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    rec.failed = chunks;
+  }
+  // (the chunks' lambda holds copies, not references to this frame: its
+  // reads then need no hand-off that TSan cannot see)
+  Record* record = &rec;
+  CHAIN_TSAN_RELEASE(&rec);
+  arenaFor(threads).execute([=] {
     tbb::parallel_for(
         tbb::blocked_range<int64_t>(0, chunks, 1),
-        [&](const tbb::blocked_range<int64_t>& r) {
-          (void)published.load(std::memory_order_acquire);
-          for (int64_t k = r.begin(); k != r.end(); ++k) runChunk(body, env, ctx, n, chunk, k, fail);
-          finished.fetch_add(1, std::memory_order_release);
+        [=](const tbb::blocked_range<int64_t>& r) {
+          for (int64_t k = r.begin(); k != r.end(); ++k) runChunk(body, env, ctx, n, chunk, k, *record);
         },
         tbb::simple_partitioner());
   });
-  (void)finished.load(std::memory_order_acquire);
+  CHAIN_TSAN_ACQUIRE(&rec);
+  std::lock_guard<std::mutex> lock(rec.mu);
   // The peaks a serial run would have: the caller's use plus one chunk's.
-  int64_t arena = ctx->arenaBytes + fail.arenaPeak.load(std::memory_order_relaxed);
-  int64_t tape = ctx->tapeTop + fail.tapePeak.load(std::memory_order_relaxed);
-  if (arena > ctx->arenaPeak) ctx->arenaPeak = arena;
-  if (tape > ctx->tapePeak) ctx->tapePeak = tape;
-  if (fail.index.load(std::memory_order_relaxed) == chunks) return CHAIN_OK;
-  std::lock_guard<std::mutex> lock(fail.mu);
-  ctx->status = fail.status;
-  std::memcpy(ctx->message, fail.message, sizeof ctx->message);
-  return fail.status;
+  ctx->arenaPeak = std::max(ctx->arenaPeak, ctx->arenaBytes + rec.arenaPeak);
+  ctx->tapePeak = std::max(ctx->tapePeak, ctx->tapeTop + rec.tapePeak);
+  if (rec.failed == chunks) return CHAIN_OK;
+  ctx->status = rec.status;
+  std::memcpy(ctx->message, rec.message, sizeof ctx->message);
+  return rec.status;
 }
