@@ -30,10 +30,13 @@
 // * Cost rule: the work of one iteration is estimated from the body (one
 //   unit per op, kCallCost per transcendental call, nested loops times their
 //   trip counts when those are known before the loop) and a chunk gets at
-//   least kGrain units. kGrain was measured on the 2-core development machine
-//   (bench/): below about 16k units (~10 us) a TBB task costs more than it
-//   saves. A loop whose trip counts are constants and whose whole work is
-//   below kGrain is emitted inline, without a chunk function.
+//   least kGrain units (Options::parallelGrain overrides it). kGrain = 16384
+//   units, about 10-20 us of work, is set well above oneTBB's cost of a task
+//   (a few us); it is NOT yet a measured optimum: when it was written the
+//   shared 2-core machine ran at a load average of 6-11, so timings could
+//   not tell grains apart (re-measure with chain_bench_suite --threads 2 on
+//   an idle machine). A loop whose trip counts are constants and whose whole
+//   work is below kGrain is emitted inline, without a chunk function.
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
 
