@@ -8,15 +8,20 @@
 // table gives plain ÷ tuned.
 //
 //   chain_bench_suite [--check-only] [--small] [--only gmm,lse] [--size "d=20 k=25"]
-//                     [--out FILE] [--bounds-checks] [--no-torch] [--derived]
+//                     [--out FILE] [--bounds-checks] [--no-torch] [--derived] [--threads N]
 // (--size keeps the cases whose size contains the text.)
 //
 // --derived prints (and with --out writes) the table of derivatives beyond
 // the gradient instead (jvp, hvp, jacobian, hessian; harness_derived.cpp).
+//
+// Chain runs on one thread and on N (default 2, issue 13) in the same run:
+// the check also requires the N-thread value and gradient to be the same
+// bits as the 1-thread ones, and the table gets N-thread columns.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -51,6 +56,7 @@ constexpr double kTolerance = 1e-9;
 
 struct Flags {
   bool checkOnly = false, small = false, boundsChecks = false, torch = true, derived = false;
+  int threads = 2;
   std::string only, size, out;
 };
 
@@ -70,6 +76,7 @@ Flags parseFlags(int argc, char** argv) {
     else if (a == "--only") f.only = next();
     else if (a == "--size") f.size = next();
     else if (a == "--out") f.out = next();
+    else if (a == "--threads") f.threads = std::max(1, std::atoi(next().c_str()));
     else throw std::runtime_error("unknown flag " + a);
   }
   return f;
@@ -124,7 +131,8 @@ double relError(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 struct Compiled {
-  chain::Function primal, gradient;
+  chain::Function primal, gradient;    // on one thread
+  chain::Function primalN, gradientN;  // on Flags::threads
   double compileMs = 0;        // cold: the compile cache has nothing for the model
   double cachedCompileMs = 0;  // the same compilation again, loaded from the cache
 };
@@ -145,7 +153,7 @@ struct TempCacheDir {
 // Compiles each model once (source to callable primal and gradient).
 class ModelCache {
  public:
-  explicit ModelCache(chain::Options opts) : jit_(opts) {
+  ModelCache(chain::Options opts, int threads) : jit_(withThreads(opts, 1)), jitN_(withThreads(opts, threads)) {
     // The first compilation of the process also initialises LLVM: not counted.
     chain::Module warm = jit_.compile_string("fn warm(x: f64[n]) -> f64 { sum(x * x) }\n");
     warm.gradient("warm", {"x"}).compile();
@@ -168,11 +176,19 @@ class ModelCache {
     };
     Compiled out = compile();
     out.cachedCompileMs = compile().compileMs;
+    // the same code (the thread count is not compiled in), from the cache
+    chain::Module mN = jitN_.compile_file(std::string(CHAIN_BENCH_DIR) + "/models/" + c.model);
+    out.primalN = mN.function(c.fn);
+    out.gradientN = mN.gradient(c.fn, c.wrt);
     return cache_.emplace(key, out).first->second;
   }
 
  private:
-  chain::Jit jit_;
+  static chain::Options withThreads(chain::Options o, int threads) {
+    o.threads = threads;
+    return o;
+  }
+  chain::Jit jit_, jitN_;
   std::map<std::string, Compiled> cache_;
 };
 
@@ -187,6 +203,17 @@ void checkCase(const Case& c, const Compiled& k, Row& row) {
   row.valueError = std::max({row.valueError, relError(chainValue, refValue), relError(refValue2, refValue)});
   row.gradError = std::max(row.gradError, relError(chainGrad, refGrad));
   row.ok = row.valueError <= kTolerance && row.gradError <= kTolerance;
+  // N threads: the same bits (SPEC §6)
+  std::vector<double> gradN;
+  flatten(k.gradientN(c.args), gradN);
+  double valueN = k.primalN(c.args).asDouble();
+  bool same = gradN.size() == chainGrad.size() &&
+              std::memcmp(gradN.data(), chainGrad.data(), gradN.size() * sizeof(double)) == 0 &&
+              std::memcmp(&valueN, &chainValue, sizeof(double)) == 0;
+  if (!same) {
+    row.ok = false;
+    row.error = "the value or gradient on several threads is not the same bits as on one";
+  }
 }
 
 double secondsFor(const std::function<void()>& f, int64_t calls) {
@@ -231,6 +258,8 @@ void timeCase(const Case& c, const Compiled& k, const Compiled* tuned, Row& row)
     row.tunedPrimalUs = timeUs([&] { tuned->primal(c.args); }, c.maxSamples);
     row.tunedGradUs = timeUs([&] { tuned->gradient(c.args); }, c.maxSamples);
   }
+  row.chainPrimalNUs = timeUs([&] { k.primalN(c.args); }, c.maxSamples);
+  row.chainGradNUs = timeUs([&] { k.gradientN(c.args); }, c.maxSamples);
   (void)sink;
 }
 
@@ -277,19 +306,20 @@ int main(int argc, char** argv) {
     opts.boundsChecks = f.boundsChecks;
     TempCacheDir cacheDir;
     opts.cacheDir = cacheDir.path;
-    ModelCache cache(opts);
+    ModelCache cache(opts, f.threads);
     std::vector<Case> cases = allCases(f);
     if (f.derived) return runDerived(cases, opts, f.torch && torchAvailable(), f.out);
     bool torch = f.torch && !f.checkOnly && torchAvailable();
     std::vector<Row> rows;
-    std::cout << "checking Chain against the C++ references (relative error <= 1e-9)\n";
+    std::cout << "checking Chain against the C++ references (relative error <= 1e-9; " << f.threads
+              << " threads: the same bits as 1)\n";
     for (const Case& c : cases) {
       rows.push_back(checkOne(c, cache));
       printCheckRow(std::cout, rows.back());
     }
     if (!f.checkOnly) {
       std::cout << "\ntiming warm calls (median of batches)\n";
-      printHeader(std::cout);
+      printHeader(std::cout, f.threads);
       for (size_t i = 0; i < cases.size(); ++i) {
         timeOne(cases[i], cache, torch, rows[i]);
         printRow(std::cout, rows[i]);
@@ -297,7 +327,7 @@ int main(int argc, char** argv) {
     }
     bool allOk = true;
     for (const Row& r : rows) allOk &= r.ok;
-    if (!f.out.empty()) writeMarkdown(f.out, rows, opts, torch);
+    if (!f.out.empty()) writeMarkdown(f.out, rows, opts, torch, f.threads);
     std::cout << (allOk ? "all cases agree with the C++ references\n" : "SOME CASES FAILED (see above)\n");
     return allOk ? 0 : 1;
   } catch (const std::exception& e) {

@@ -19,6 +19,7 @@ struct Row {
   double valueError = 0, gradError = 0;  // relative, Chain vs C++
   double refPrimalUs = 0, refGradUs = 0, chainPrimalUs = 0, chainGradUs = 0;
   double tunedPrimalUs = -1, tunedGradUs = -1;  // the hand-tuned model's; < 0: none
+  double chainPrimalNUs = 0, chainGradNUs = 0;  // on N threads (chain_bench_suite --threads)
   double compileMs = 0, cachedCompileMs = 0;  // cold, and from the compile cache
   int64_t tapeBytes = 0;
   double torchGradUs = -1;  // < 0: not measured
@@ -28,9 +29,10 @@ struct Row {
 std::string fmt(const char* f, double v);
 
 void printCheckRow(std::ostream& os, const Row& r);
-void printHeader(std::ostream& os);
+void printHeader(std::ostream& os, int threads);
 void printRow(std::ostream& os, const Row& r);
-void writeMarkdown(const std::string& path, const std::vector<Row>& rows, const chain::Options& opts, bool torch);
+void writeMarkdown(const std::string& path, const std::vector<Row>& rows, const chain::Options& opts, bool torch,
+                   int threads);
 
 // PyTorch (Debian's python3-torch), one thread, float64: available when
 // `python3 -c "import torch"` works; the gradient's median time in µs, or -1.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -56,6 +57,22 @@ std::vector<Value> checkArgs(const CliOptions& o, const Function& fn) {
 
 }  // namespace
 
+namespace {
+
+// $CHAIN_THREADS: a positive integer (0 when unset); anything else is a bad
+// command line, as `--threads 0` is.
+int threadsFromEnv() {
+  const char* env = std::getenv("CHAIN_THREADS");
+  if (!env) return 0;
+  char* end = nullptr;
+  long v = std::strtol(env, &end, 10);
+  if (end == env || *end != '\0' || v < 1 || v > 4096)
+    throw UsageError(std::string("CHAIN_THREADS must be a whole number of threads in 1..4096 (got '") + env + "')");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
 Loaded loadModel(const CliOptions& o) {
   std::error_code ec;
   if (std::filesystem::is_directory(o.model, ec)) throw CompileError(o.model + ": error: is a directory, not a model file");
@@ -68,6 +85,7 @@ Loaded loadModel(const CliOptions& o) {
   opts.boundsChecks = !o.noBoundsChecks;
   opts.nanCheck = o.nanCheck;
   opts.cache = !o.noCache;
+  opts.threads = o.threads > 0 ? o.threads : threadsFromEnv();
   if (o.interp) {
     if (o.nanCheck) throw UsageError("--interp cannot be combined with --nan-check (the interpreter has no NaN check)");
     opts.backend = Backend::Interpreter;

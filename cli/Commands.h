@@ -24,6 +24,7 @@ struct CliOptions {
   bool nanCheck = false;           // --nan-check
   bool interp = false;             // --interp: the reference interpreter instead of the JIT
   bool noCache = false;            // --no-cache: neither read nor write the compile cache
+  int threads = 0;                 // --threads N (0: not given: $CHAIN_THREADS, else every core)
   std::string stage;               // emit --stage
   std::string sizes;               // check --sizes n=10,d=3
   uint64_t seed = 1;               // check --seed

@@ -75,11 +75,14 @@ void addJson(CLI::App* cmd, CliOptions& o) {
   cmd->add_flag("--json", o.json, "print exactly one JSON object on stdout");
 }
 
-// -O0..-O3, --no-bounds-checks, --nan-check: the flags of commands that run code.
+// -O0..-O3, --no-bounds-checks, --nan-check, --threads: the flags of commands that run code.
 void addCodeFlags(CLI::App* cmd, CliOptions& o) {
   cmd->add_option("-O", o.optLevel, "optimisation level 0..3 (default 2): -O0 .. -O3")->check(CLI::Range(0, 3));
   cmd->add_flag("--no-bounds-checks", o.noBoundsChecks, "do not check array indices");
   cmd->add_flag("--nan-check", o.nanCheck, "stop at the first NaN or infinity produced and name its source position");
+  cmd->add_option("--threads", o.threads, "threads for comprehensions, reductions and their gradients "
+                  "(default: $CHAIN_THREADS, else every core); results are the same for every count")
+      ->check(CLI::Range(1, 4096));
 }
 
 // `chain export MODEL --fn NAME ... --grad NAME[:P1,P2] ... -o DIR [--target-cpu CPU]`

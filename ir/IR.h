@@ -27,7 +27,12 @@
 //     %r... = if %c { then: ... yield a... } { else: ... yield b... }
 //     %r... = for %lo, %hi, %init... { ^(%i: i64, %c...): ... yield %c'... }
 //        runs the body for i = lo .. hi-1 (no iterations when hi <= lo);
-//        results are the final carried values.
+//        results are the final carried values. With attribute s =
+//        "accumulate" (reverse AD's loops over a map's or reduce's indices)
+//        the iterations are independent except that they add into the
+//        carried float values (adjoints: acc' = acc + delta(i), delta not
+//        reading acc), so they may run in chunks whose partial sums are
+//        added in chunk order; a carried bool or i64 keeps the loop serial.
 //     %r... = while %init... { cond ^(%c...): ... yield %b } { body ^(%c...): ... yield %c'... }
 // * Calls: `call @f(args)`, non-recursive, inlined before AD and codegen.
 //   `grad_call @f(args)` stands for the derivative of f that the levels in

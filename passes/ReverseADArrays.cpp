@@ -24,7 +24,10 @@ using Body = std::function<std::vector<Value*>(Builder&, const std::vector<Value
                                                const std::vector<Value*>& accs)>;
 
 // for i0 in 0..n0 { for i1 in 0..n1 { ... } } carrying `inits` through every
-// level; `body` maps (indices, accumulators) to the new accumulators.
+// level; `body` maps (indices, accumulators) to the new accumulators. Each
+// level is marked s = "accumulate" (ir/IR.h): its iterations are independent
+// but for adding into the carried adjoints, so code generation may run it in
+// chunks with private accumulators (runtime/codegen/CodegenParallelAcc.cpp).
 std::vector<Value*> loopNest(Builder& b, const std::vector<Value*>& extents, size_t level,
                              std::vector<Value*> idx, const std::vector<Value*>& inits, const Body& body) {
   if (level == extents.size()) return body(b, idx, inits);
@@ -35,6 +38,7 @@ std::vector<Value*> loopNest(Builder& b, const std::vector<Value*>& extents, siz
     types.push_back(v->type);
   }
   Operation* loop = b.create(OpKind::For, ops, types, 1);
+  loop->s = "accumulate";
   Block* region = loop->region(0);
   idx.push_back(region->addArg(Type::i64(), "i"));
   std::vector<Value*> accs;

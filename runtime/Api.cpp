@@ -125,6 +125,7 @@ codegen::CodegenOptions CompiledModule::codegenOptions() const {
   o.optLevel = opts.optLevel;
   o.boundsChecks = opts.boundsChecks;
   o.nanCheck = opts.nanCheck;
+  o.parallelGrain = opts.parallelGrain;
   o.fileName = fe->fileName;
   o.cache.enabled = opts.cache;
   o.cache.dir = opts.cacheDir;
@@ -214,6 +215,8 @@ const CompiledFunction& CompiledModule::withIR(CompiledFunction& cf) {
 Jit::Jit(Options opts) : opts_(opts) {
   if (opts_.optLevel < 0 || opts_.optLevel > 3) throw UsageError("optimisation level must be 0..3");
   if (opts_.cacheMaxBytes < 0) throw UsageError("the cache size bound must not be negative");
+  if (opts_.threads < 0) throw UsageError("the thread count must not be negative (0: every core)");
+  if (opts_.parallelGrain < 0) throw UsageError("the parallel grain must not be negative (0: the default)");
   if (opts_.backend == Backend::Interpreter && opts_.nanCheck)
     throw UsageError("the interpreter does not support the NaN check (use the JIT for it)");
 }
@@ -347,6 +350,7 @@ Value Function::call(const std::vector<Value>& args) const {
   packArguments(f, args, frame);
   ChainCallCtx ctx;
   rt::initCtx(ctx, tlsPrintStream ? tlsPrintStream : stdout);
+  ctx.threads = module_->opts.threads;
   int32_t status = f.entry(&ctx, frame.argPtrs.data(), frame.resultPtrs.data());
   std::string message = ctx.message;
   tlsTapePeak = ctx.tapePeak;

@@ -5,7 +5,11 @@
 #      -O1 -g, assertions on), run by ctest. The random-program test runs a
 #      reduced count (CHAIN_RANDOM_PROGRAMS, default 400 here).
 #   2. ThreadSanitizer: unit_runtime built into build-tsan, running the tests
-#      tagged [threads] (modules compiled and called from 8 threads at once).
+#      tagged [threads] (modules compiled and called from 8 threads at once)
+#      and [parallel] (parallel maps, reductions, matmul and gradient loops
+#      on 1..8 threads, runtime/rt/Parallel.cpp; oneTBB itself is not
+#      instrumented, so Parallel.cpp makes its hand-offs visible to TSan with
+#      its own atomics; JIT-compiled code is not instrumented either).
 # Installs libclang-rt-19-dev (the sanitizer runtimes) when it is missing.
 #
 #   bash scripts/sanitize.sh [asan|tsan|all]     (default all)
@@ -40,11 +44,11 @@ if [ "$what" = all ] || [ "$what" = asan ]; then
 fi
 
 if [ "$what" = all ] || [ "$what" = tsan ]; then
-  echo "=== TSan: build-tsan, tests tagged [threads]"
+  echo "=== TSan: build-tsan, tests tagged [threads] and [parallel]"
   CC=clang-19 CXX=clang++-19 cmake -S . -B build-tsan "${flags[@]}" \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null || exit 1
   ninja -C build-tsan -j2 unit_runtime || exit 1
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ./build-tsan/tests/unit_runtime "[threads],*threads*" ||
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ./build-tsan/tests/unit_runtime "[threads],*threads*,[parallel]" ||
     status=1
 fi
 

@@ -2,7 +2,7 @@
 # Tests `chain export` (SPEC §7, §8) against an installed package: exports
 # examples (functions and gradients) with the installed bin/chain, compiles the
 # C programs of tests/export with `cc`, linking each against its object and
-# libchain_rt.a alone (+ -lm), checks with ldd that no LLVM library is loaded,
+# libchain_rt.a alone (+ -ltbb -lstdc++ -lm: oneTBB runs its parallel loops), checks with ldd that no LLVM library is loaded,
 # and compares the printed values with `chain run` / `chain grad --json`
 # (exactly: the object holds the JIT's code; within 1e-12 for
 # --target-cpu x86-64-v3). Then checks the runtime errors (a bounds error and
@@ -46,9 +46,8 @@ program() {
   mkdir -p "$dir"
   "$chain" export "$model" "$@" -o "$dir" >/dev/null || fail "chain export $model $* failed"
   [ "$args" = - ] || python3 "$here/json_to_c.py" "$args" >"$dir/args.h"
-  local src=$here/${name%%.*}.c threads=
-  [ "$name" != errors ] || threads=-pthread  # errors.c starts threads of its own
-  "$cc" -std=c11 -O2 -Wall -Werror -I"$dir" -I"$here" "$src" "$dir"/*.o "$rt" -lm $threads -o "$dir/prog" \
+  local src=$here/${name%%.*}.c
+  "$cc" -std=c11 -O2 -Wall -Werror -I"$dir" -I"$here" "$src" "$dir"/*.o "$rt" -ltbb -lstdc++ -lm -pthread -o "$dir/prog" \
     || fail "cc $src against $dir/*.o and libchain_rt.a failed"
   if ldd "$dir/prog" | grep -qi llvm; then fail "$name links LLVM: $(ldd "$dir/prog")"; fi
   "$dir/prog" >"$dir/out" || fail "$dir/prog failed"

@@ -125,19 +125,14 @@ void FnEmitter::emit() {
   argsArg_->setName("args");
   resultsArg_->setName("results");
 
-  auto* entry = llvm::BasicBlock::Create(llctx_, "entry", fn_);
-  exitBB_ = llvm::BasicBlock::Create(llctx_, "error.exit", fn_);
-  b_.SetInsertPoint(exitBB_);
-  exitStatus_ = b_.CreatePHI(b_.getInt32Ty(), 4, "status");
-  b_.CreateRet(exitStatus_);
-
-  b_.SetInsertPoint(entry);
+  llvm::BasicBlock* entry = beginBody();
   plan_ = std::make_unique<BufferPlan>(f_);
   std::vector<llvm::Value*> params, paramData;
   for (size_t i = 0; i < f_.numParams(); ++i) {
     llvm::Value* x = loadParam(f_.param(i), static_cast<unsigned>(i));
     std::vector<llvm::Value*> xs = x ? std::vector<llvm::Value*>{x} : flat(f_.param(i));
     if (!x) paramData.push_back(arr(f_.param(i)).data);
+    if (!x) paramData_.insert(arr(f_.param(i)).data);
     params.insert(params.end(), xs.begin(), xs.end());
   }
   const ir::Operation* ret = f_.body.terminator();
@@ -151,7 +146,20 @@ void FnEmitter::emit() {
     pos += flatSize(t);
   }
   b_.CreateRet(b_.getInt32(CHAIN_OK));
+  endBody(entry, paramData);
+}
 
+llvm::BasicBlock* FnEmitter::beginBody() {
+  auto* entry = llvm::BasicBlock::Create(llctx_, "entry", fn_);
+  exitBB_ = llvm::BasicBlock::Create(llctx_, "error.exit", fn_);
+  b_.SetInsertPoint(exitBB_);
+  exitStatus_ = b_.CreatePHI(b_.getInt32Ty(), 4, "status");
+  b_.CreateRet(exitStatus_);
+  b_.SetInsertPoint(entry);
+  return entry;
+}
+
+void FnEmitter::endBody(llvm::BasicBlock* entry, const std::vector<llvm::Value*>& paramData) {
   if (exitStatus_->getNumIncomingValues() == 0) {
     exitBB_->eraseFromParent();  // no runtime error possible
   } else {

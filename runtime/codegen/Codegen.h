@@ -25,6 +25,7 @@ struct CodegenOptions {
   int optLevel = 2;          // 0..3
   bool boundsChecks = true;
   bool nanCheck = false;     // check every float result of an op (NaN/Inf)
+  int64_t parallelGrain = 0; // work per parallel chunk (0: the default, CodegenParallel.cpp)
   std::string fileName;      // for runtime error messages "file:line:col"
   CacheOptions cache;
 };

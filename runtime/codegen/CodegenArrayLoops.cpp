@@ -8,7 +8,9 @@
 // (loads, one cheap op) in two vectorisable passes: m = max, then m +
 // log(sum exp(x - m)); an infinite or NaN m is returned as it is)
 // (`matmul`: CodegenMatMul.cpp). A map's output buffer gets a fresh
-// alias scope, so its loops need no runtime alias checks against it.
+// alias scope, so its loops need no runtime alias checks against it. Large
+// maps and reduces run their loops in chunks on all cores
+// (CodegenParallel.cpp); mapRows and reduceRange emit one chunk's loops.
 //
 // Bounds checks of the index ops at the top level of a map / reduce region
 // whose index is the region's own index plus a constant, or is invariant,
@@ -27,14 +29,14 @@
 #include "runtime/codegen/CodegenImpl.h"
 
 namespace chain::codegen::detail {
-namespace {
-
 bool definedIn(const ir::Value* v, const ir::Block& region) {
   const ir::Block* d = v->def ? v->def->parent : v->owner;
   for (; d; d = d->parentOp ? d->parentOp->parent : nullptr)
     if (d == &region) return true;
   return false;
 }
+
+namespace {
 
 // x = region arg #j (+/- a constant): returns j and sets c; else -1.
 int affineInArg(const ir::Value* x, const ir::Block& region, int64_t& c) {
@@ -143,7 +145,8 @@ llvm::Value* FnEmitter::regionScalar(const ir::Block& r, const std::vector<llvm:
   return convertScalar(vals[0], term->operand(0)->type, to);
 }
 
-// %a = map (n0..) ^(i0..) { yield x }: a row-major loop nest.
+// %a = map (n0..) ^(i0..) { yield x }: a row-major loop nest, on all cores
+// when runsParallel (CodegenParallel.cpp).
 void FnEmitter::emitMap(const ir::Operation& op) {
   ir::Type t = op.result()->type;
   const ir::Block& region = *op.region(0);
@@ -155,12 +158,25 @@ void FnEmitter::emitMap(const ir::Operation& op) {
     zeros.push_back(b_.getInt64(0));
     nonEmpty = b_.CreateAnd(nonEmpty, b_.CreateICmpSGT(d, b_.getInt64(0)));
   }
+  if (dims.empty()) internalError("map without extents");
   ArrVal out = newArray(t, dims);
   hoistChecks(region, zeros, dims, nonEmpty);
+  if (runsParallel(op))
+    parallelMap(op, out);
+  else
+    mapRows(op, out, b_.getInt64(0), dims[0]);
+  setArr(op.result(), std::move(out));
+}
+
+// Rows lo..hi-1 (axis 0) of map `op` into `out`, every other axis whole.
+void FnEmitter::mapRows(const ir::Operation& op, const ArrVal& out, llvm::Value* lo, llvm::Value* hi) {
+  ir::Type t = op.result()->type;
+  const ir::Block& region = *op.region(0);
+  const std::vector<llvm::Value*>& dims = out.dims;
   llvm::Value* mark = arenaMark();
   std::vector<llvm::Value*> idx;
   std::function<void(size_t, llvm::Value*)> level = [&](size_t k, llvm::Value* linBase) {
-    simpleLoop(b_.getInt64(0), dims[k], [&](llvm::Value* i) {
+    simpleLoop(k == 0 ? lo : b_.getInt64(0), k == 0 ? hi : dims[k], [&](llvm::Value* i) {
       llvm::Value* lin = b_.CreateAdd(b_.CreateMul(linBase, dims[k], "", true, true), i, "lin", true, true);
       idx.push_back(i);
       if (k + 1 == dims.size()) {
@@ -174,12 +190,10 @@ void FnEmitter::emitMap(const ir::Operation& op) {
       idx.pop_back();
     });
   };
-  if (dims.empty()) internalError("map without extents");
   llvm::BasicBlock* before = &fn_->back();
   llvm::MDNode* scope = declareFreshScope();
   level(0, b_.getInt64(0));
   markFreshOutput(before, out.data, scope);
-  setArr(op.result(), std::move(out));
 }
 
 // A new alias scope, declared here (llvm.experimental.noalias.scope.decl:
@@ -300,13 +314,25 @@ std::pair<llvm::Value*, llvm::Value*> FnEmitter::onlineLogSumExp(const ir::Block
   return {ms[0], ms[1]};
 }
 
-// %s = reduce "kind" (lo, hi) ^(i) { yield x }
+// %s = reduce "kind" (lo, hi) ^(i) { yield x }, on all cores when
+// runsParallel (CodegenParallel.cpp).
 void FnEmitter::emitReduce(const ir::Operation& op) {
   ir::Type t = op.result()->type;
   const ir::Block& region = *op.region(0);
   llvm::Value* lo = get(op.operand(0));
   llvm::Value* hi = get(op.operand(1));
   hoistChecks(region, {lo}, {hi}, b_.CreateICmpSLT(lo, hi));
+  std::vector<llvm::Value*> r = runsParallel(op) ? parallelReduce(op, lo, hi) : reduceRange(op, lo, hi);
+  llvm::Value* x = op.s == "logsumexp" ? finishLogSumExp(t, r[0], r[1]) : r[0];
+  set(op.result(), x);
+  if (t.isFloat()) nanCheck(op, x);
+}
+
+// The reduction of `op`'s region over lo..hi-1: {result}, or for logsumexp
+// {m, s} with the result m + log(s) (finishLogSumExp).
+std::vector<llvm::Value*> FnEmitter::reduceRange(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi) {
+  ir::Type t = op.result()->type;
+  const ir::Block& region = *op.region(0);
   llvm::Value* mark = arenaMark();
   auto pass = [&](const std::string& kind, const std::function<llvm::Value*(llvm::Value*)>& f) {
     return countedLoop(lo, hi, {reduceIdentity(kind, t)},
@@ -318,27 +344,23 @@ void FnEmitter::emitReduce(const ir::Operation& op) {
                        })[0];
   };
   auto id = [](llvm::Value* x) { return x; };
-  llvm::Value* r = nullptr;
-  if (op.s == "logsumexp") {
-    if (!t.isFloat()) internalError("logsumexp must have a float result");
-    llvm::Value* m = nullptr;
-    llvm::Value* s = nullptr;
-    if (cheapLoadBody(region)) {
-      m = pass("max", id);
-      s = pass("sum", [&](llvm::Value* x) { return intrinsic(llvm::Intrinsic::exp, {b_.CreateFSub(x, m)}); });
-    } else {
-      std::tie(m, s) = onlineLogSumExp(region, t, lo, hi, mark);
-    }
-    llvm::Value* finite = b_.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {m}),
-                                           llvm::ConstantFP::getInfinity(typeOf(t)));
-    llvm::Value* lse = b_.CreateFAdd(m, intrinsic(llvm::Intrinsic::log, {s}));
-    // NaN m: m + log(s) is NaN as well; +-inf m: the result is m.
-    r = b_.CreateSelect(b_.CreateOr(finite, b_.CreateFCmpUNO(m, m)), lse, m);
-  } else {
-    r = pass(op.s, id);
+  if (op.s != "logsumexp") return {pass(op.s, id)};
+  if (!t.isFloat()) internalError("logsumexp must have a float result");
+  if (!cheapLoadBody(region)) {
+    auto ms = onlineLogSumExp(region, t, lo, hi, mark);
+    return {ms.first, ms.second};
   }
-  set(op.result(), r);
-  if (t.isFloat()) nanCheck(op, r);
+  llvm::Value* m = pass("max", id);
+  llvm::Value* s = pass("sum", [&](llvm::Value* x) { return intrinsic(llvm::Intrinsic::exp, {b_.CreateFSub(x, m)}); });
+  return {m, s};
+}
+
+// m + log(s); a NaN m makes it NaN as well, an infinite m is the result.
+llvm::Value* FnEmitter::finishLogSumExp(ir::Type t, llvm::Value* m, llvm::Value* s) {
+  llvm::Value* finite = b_.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {m}),
+                                         llvm::ConstantFP::getInfinity(typeOf(t)));
+  llvm::Value* lse = b_.CreateFAdd(m, intrinsic(llvm::Intrinsic::log, {s}));
+  return b_.CreateSelect(b_.CreateOr(finite, b_.CreateFCmpUNO(m, m)), lse, m);
 }
 
 // acc + a * b (integer or float; `reassoc` on the float add when it is a

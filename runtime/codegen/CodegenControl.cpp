@@ -97,6 +97,7 @@ void FnEmitter::emitIf(const ir::Operation& op) {
 // %r... = for %lo, %hi, %init... { ^(%i, %c...): ... yield %c'... }
 void FnEmitter::emitFor(const ir::Operation& op) {
   if (op.regions.size() != 1 || op.operands.size() < 2) internalError("malformed for");
+  if (parallelAccumulate(op)) return;  // reverse AD's accumulating loops (CodegenParallelAcc.cpp)
   llvm::Value* lo = get(op.operand(0));
   llvm::Value* hi = get(op.operand(1));
   std::vector<llvm::Value*> init = loopInits(op, 2);

@@ -63,6 +63,8 @@ llvm::FunctionCallee FnEmitter::runtimeFn(const char* name) {
                                  false);
   else if (n == "chain_rt_arena_release_keep")
     ty = llvm::FunctionType::get(vd, {ptr, ptr, ptr, i32}, false);
+  else if (n == "chain_rt_parallel_for")
+    ty = llvm::FunctionType::get(i32, {ptr, ptr, ptr, b_.getInt64Ty(), b_.getInt64Ty()}, false);
   else if (n == "chain_rt_print_array")
     ty = llvm::FunctionType::get(vd, {ptr, ptr, i32, ptr, i32, ptr}, false);
   else

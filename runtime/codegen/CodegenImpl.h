@@ -65,6 +65,16 @@ struct Selection {
   std::vector<bool> keep;
 };
 
+// How an accumulating loop's carried value is shared by its chunks
+// (CodegenParallelAcc.cpp).
+enum class AccSlot { Scalar, Owner, Private };
+
+// Whether `b` (at any depth) prints or uses the tape: such loops stay serial
+// (output order, the call's one tape).
+bool printsOrTapes(const ir::Block& b);
+// Whether `v` is defined in `region` or in a region nested in it.
+bool definedIn(const ir::Value* v, const ir::Block& region);
+
 // A compiler bug: prints the message and aborts (also in release builds).
 [[noreturn]] void internalError(const std::string& msg);
 
@@ -101,6 +111,11 @@ class FnEmitter {
   llvm::Value* loadParam(const ir::Value* p, unsigned index);
   void storeResult(ir::Type t, llvm::Value* x, unsigned index);
   void emitOp(const ir::Operation& op);
+  // fn_'s entry block and its error exit (returning exitStatus_); the builder
+  // is left at the entry. endBody drops an unused exit, releases the arena
+  // before every return and annotates aliasing (see annotateAliasing).
+  llvm::BasicBlock* beginBody();
+  void endBody(llvm::BasicBlock* entry, const std::vector<llvm::Value*>& paramData);
   void releaseArenaOnReturn(llvm::BasicBlock* entry);
   void annotateAliasing(const std::vector<llvm::Value*>& paramData);
 
@@ -208,7 +223,10 @@ class FnEmitter {
   void hoistChecks(const ir::Block& region, const std::vector<llvm::Value*>& lo,
                    const std::vector<llvm::Value*>& hi, llvm::Value* nonEmpty);
   void emitMap(const ir::Operation& op);
+  void mapRows(const ir::Operation& op, const ArrVal& out, llvm::Value* lo, llvm::Value* hi);
   void emitReduce(const ir::Operation& op);
+  std::vector<llvm::Value*> reduceRange(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi);
+  llvm::Value* finishLogSumExp(ir::Type t, llvm::Value* m, llvm::Value* s);
   llvm::Value* reduceStep(const std::string& kind, ir::Type t, llvm::Value* acc, llvm::Value* x);
   llvm::Value* reduceIdentity(const std::string& kind, ir::Type t);
   bool cheapLoadBody(const ir::Block& region) const;
@@ -219,6 +237,44 @@ class FnEmitter {
                                                         llvm::Value* mark);
   llvm::Value* regionScalar(const ir::Block& r, const std::vector<llvm::Value*>& args, ir::Type to);
   llvm::Value* convertScalar(llvm::Value* x, ir::Type from, ir::Type to);
+  // --- CodegenParallel.cpp ---------------------------------------------------
+  // Whether map / reduce `op` runs its loop in chunks on all cores.
+  bool runsParallel(const ir::Operation& op) const;
+  int64_t grain() const;  // work units per chunk, at least
+  void parallelMap(const ir::Operation& op, const ArrVal& out);
+  std::vector<llvm::Value*> parallelReduce(const ir::Operation& op, llvm::Value* lo, llvm::Value* hi);
+  // Estimated cost (an i64, saturating) of one run of `region`.
+  llvm::Value* workOf(const ir::Block& region, const ir::Block& top);
+  // The chunk size (iterations) for `n` iterations costing `work` each: at
+  // least kGrain of work per chunk, at most `maxChunks` chunks (0: no bound).
+  llvm::Value* chunkSize(llvm::Value* n, llvm::Value* work, int64_t maxChunks);
+  using ChunkBody = std::function<void(llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& extra)>;
+  // Outlines `body` (the chunk lo..hi-1 of a loop, which sees the IR values
+  // `caps` and the caller's values `extra`) into a chunk function and runs
+  // it over 0..n-1 through chain_rt_parallel_for; returns on an error.
+  void parallelFor(const std::vector<const ir::Value*>& caps, const std::vector<llvm::Value*>& extra,
+                   llvm::Value* n, llvm::Value* chunk, const ChunkBody& body);
+  // caps and parentVals (their flattened values in the caller, then extra)
+  // become the env struct envTy; nCaps: how many of its fields are caps.
+  llvm::Function* outlineChunk(const std::vector<const ir::Value*>& caps,
+                               const std::vector<llvm::Value*>& parentVals, llvm::StructType* envTy,
+                               size_t nCaps, const ChunkBody& body);
+  // When status != 0: return it (the message is already set).
+  void exitOnStatus(llvm::Value* status);
+  std::set<const llvm::Value*> paramData_;  // the entry's parameter buffers
+  // --- CodegenParallelAcc.cpp: reverse AD's accumulating loops -------------
+  // Emits a For marked "accumulate" in parallel; false: emit it serially.
+  bool parallelAccumulate(const ir::Operation& op);
+  bool ownedByRow(const ir::Block& body, const ir::Value* acc, const ir::Value* iv);
+  void emitAccumulate(const ir::Operation& op, const std::vector<AccSlot>& slots);
+  void accumulateChunk(const ir::Operation& op, const std::vector<AccSlot>& slots, llvm::Value* clo,
+                       llvm::Value* chi, const std::vector<llvm::Value*>& ex, size_t firstInit);
+  void mergePrivate(ir::Type t, const ArrVal& dst, llvm::Value* priv, llvm::Value* others);
+  std::vector<const ir::Value*> capturesOfRegion(const ir::Block& region) const;
+  bool inChunk_ = false;          // emitting a chunk function: nested loops stay serial
+  int chunkFns_ = 0;              // chunk functions emitted so far (their names)
+  llvm::AllocaInst* partials_ = nullptr;  // a parallel reduce's per-chunk results
+
   // --- CodegenMatMul.cpp ----------------------------------------------------
   void emitMatMul(const ir::Operation& op);
   struct MatMulArgs {  // C (n x m) += A (n x k) @ B (k x m), row-major data
@@ -226,7 +282,9 @@ class FnEmitter {
     ir::Type ta, tr, et;
   };
   void matMulPlain(const MatMulArgs& mm, llvm::Value* i0, llvm::Value* i1, llvm::Value* j0, llvm::Value* j1);
-  void matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value* cols, unsigned lanes);
+  void matMulTiles(const MatMulArgs& mm, llvm::Value* r0, llvm::Value* r1, llvm::Value* cols, unsigned lanes);
+  // C = A @ B for the n rows of A (floats), on all cores unless in a chunk.
+  void matMulRows(const MatMulArgs& mm, llvm::Value* n, unsigned lanes);
   llvm::Value* fmaStep(ir::Type t, llvm::Value* acc, llvm::Value* a, llvm::Value* b, bool reassoc);
   // --nan-check over every element of a float array result of `op`.
   void nanCheckArray(const ir::Operation& op, ir::Type t, const ArrVal& a);

@@ -37,9 +37,9 @@ void FnEmitter::matMulPlain(const MatMulArgs& mm, llvm::Value* i0, llvm::Value* 
   });
 }
 
-// C[0..rows, 0..cols] = A @ B over whole tiles (rows, cols multiples of the
-// tile) with `lanes` elements per vector.
-void FnEmitter::matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value* cols, unsigned lanes) {
+// C[r0..r1, 0..cols] = A @ B over whole tiles (r1 - r0, cols multiples of
+// the tile) with `lanes` elements per vector.
+void FnEmitter::matMulTiles(const MatMulArgs& mm, llvm::Value* r0, llvm::Value* r1, llvm::Value* cols, unsigned lanes) {
   llvm::Type* et = typeOf(mm.et);
   auto* vt = llvm::FixedVectorType::get(et, lanes);
   llvm::Align align(et->getPrimitiveSizeInBits() / 8);
@@ -48,8 +48,8 @@ void FnEmitter::matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value
   fmf.setAllowContract();
   const int64_t width = kVectors * int64_t(lanes);
   llvm::Value* zero = llvm::ConstantFP::get(vt, 0.0);
-  simpleLoop(b_.getInt64(0), b_.CreateUDiv(rows, b_.getInt64(kRows)), [&](llvm::Value* ib) {
-    llvm::Value* i = b_.CreateMul(ib, b_.getInt64(kRows), "", true, true);
+  simpleLoop(b_.getInt64(0), b_.CreateUDiv(b_.CreateSub(r1, r0), b_.getInt64(kRows)), [&](llvm::Value* ib) {
+    llvm::Value* i = b_.CreateAdd(r0, b_.CreateMul(ib, b_.getInt64(kRows), "", true, true), "", true, true);
     simpleLoop(b_.getInt64(0), b_.CreateUDiv(cols, b_.getInt64(width)), [&](llvm::Value* jb) {
       llvm::Value* j = b_.CreateMul(jb, b_.getInt64(width), "", true, true);
       std::vector<llvm::Value*> init(kRows * kVectors, zero);
@@ -88,6 +88,34 @@ void FnEmitter::matMulTiles(const MatMulArgs& mm, llvm::Value* rows, llvm::Value
   });
 }
 
+// The rows of C in blocks (a multiple of kRows each, on all cores unless
+// already in a chunk): in each, whole tiles, then the rows below them (all
+// columns) and the columns right of them (tiled rows). The tiles cover rows
+// 0 .. n & ~(kRows-1) whatever the blocks, so every element is computed by
+// the same kernel: the same bits for every thread count.
+void FnEmitter::matMulRows(const MatMulArgs& mm, llvm::Value* n, unsigned lanes) {
+  llvm::Value* rowsAll = b_.CreateAnd(n, b_.getInt64(~(kRows - 1)));
+  llvm::Value* width = b_.getInt64(kVectors * int64_t(lanes));
+  llvm::Value* cols = b_.CreateSub(mm.m, b_.CreateURem(mm.m, width));
+  auto block = [&](const MatMulArgs& x, llvm::Value* r0, llvm::Value* r1, llvm::Value* tiledRows, llvm::Value* tiledCols) {
+    llvm::Value* tiledEnd = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, r0,
+                                                     b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, r1, tiledRows));
+    matMulTiles(x, r0, tiledEnd, tiledCols, lanes);
+    matMulPlain(x, tiledEnd, r1, b_.getInt64(0), x.m);
+    matMulPlain(x, r0, tiledEnd, tiledCols, x.m);
+  };
+  if (inChunk_) return block(mm, b_.getInt64(0), n, rowsAll, cols);
+  // kGrain of multiply-adds per block, rounded up to whole tiles
+  llvm::Value* perRow = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, b_.CreateMul(mm.k, mm.m), b_.getInt64(int64_t(1) << 40));
+  llvm::Value* rows = chunkSize(n, perRow, 0);
+  rows = b_.CreateAnd(b_.CreateAdd(rows, b_.getInt64(kRows - 1)), b_.getInt64(~(kRows - 1)));
+  parallelFor({}, {mm.A, mm.B, mm.C, mm.k, mm.m, rowsAll, cols}, n, rows,
+              [&](llvm::Value* r0, llvm::Value* r1, const std::vector<llvm::Value*>& ex) {
+                MatMulArgs x{ex[0], ex[1], ex[2], ex[3], ex[4], mm.ta, mm.tr, mm.et};
+                block(x, r0, r1, ex[5], ex[6]);
+              });
+}
+
 void FnEmitter::emitMatMul(const ir::Operation& op) {
   const ArrVal& A = arr(op.operand(0));
   const ArrVal& B = arr(op.operand(1));
@@ -117,12 +145,25 @@ void FnEmitter::emitMatMul(const ir::Operation& op) {
   ir::Type tr = op.result()->type;
   if (ra == 2 && rb == 1) {
     ArrVal y = newArray(tr, {A.dims[0]});
-    simpleLoop(b_.getInt64(0), A.dims[0], [&](llvm::Value* i) {
-      llvm::Value* row = b_.CreateMul(i, k, "", true, true);
-      llvm::Value* s = dot([&](llvm::Value* p) { return ld(A, b_.CreateAdd(row, p, "", true, true)); },
-                           [&](llvm::Value* p) { return ld(B, p); });
-      storeScalar(et, s, elemPtr(tr, y.data, i));
-    });
+    // rows i0..i1-1 of y = A @ x, one dot product each
+    auto rows = [&](llvm::Value* a, llvm::Value* x, llvm::Value* out, llvm::Value* kk, llvm::Value* i0, llvm::Value* i1) {
+      simpleLoop(i0, i1, [&](llvm::Value* i) {
+        llvm::Value* row = b_.CreateMul(i, kk, "", true, true);
+        llvm::Value* s = countedLoop(b_.getInt64(0), kk, {zeroOf(et)}, [&](llvm::Value* p, const std::vector<llvm::Value*>& acc) {
+          llvm::Value* av = loadScalar(et, elemPtr(ta, a, b_.CreateAdd(row, p, "", true, true)));
+          return std::vector<llvm::Value*>{fmaStep(et, acc[0], av, loadScalar(et, elemPtr(ta, x, p)), true)};
+        })[0];
+        storeScalar(et, s, elemPtr(tr, out, i));
+      });
+    };
+    if (inChunk_) {
+      rows(A.data, B.data, y.data, k, b_.getInt64(0), A.dims[0]);
+    } else {
+      parallelFor({}, {A.data, B.data, y.data, k}, A.dims[0], chunkSize(A.dims[0], k, 0),
+                  [&](llvm::Value* i0, llvm::Value* i1, const std::vector<llvm::Value*>& ex) {
+                    rows(ex[0], ex[1], ex[2], ex[3], i0, i1);
+                  });
+    }
     nanCheckArray(op, tr, y);
     return setArr(op.result(), std::move(y));
   }
@@ -133,15 +174,7 @@ void FnEmitter::emitMatMul(const ir::Operation& op) {
   MatMulArgs mm{A.data, B.data, C.data, k, m, ta, tr, et};
   llvm::Value* zero = b_.getInt64(0);
   if (ra == 2 && et.isFloat()) {
-    // whole tiles, then the rows below them (all columns) and the columns
-    // right of them (tiled rows)
-    unsigned lanes = et.elem == ir::Scalar::F32 ? 8 : 4;
-    llvm::Value* rows = b_.CreateAnd(n, b_.getInt64(~(kRows - 1)));
-    llvm::Value* width = b_.getInt64(kVectors * int64_t(lanes));
-    llvm::Value* cols = b_.CreateSub(m, b_.CreateURem(m, width));
-    matMulTiles(mm, rows, cols, lanes);
-    matMulPlain(mm, rows, n, zero, m);
-    matMulPlain(mm, zero, rows, cols, m);
+    matMulRows(mm, n, et.elem == ir::Scalar::F32 ? 8 : 4);
   } else {
     matMulPlain(mm, zero, n, zero, m);
   }

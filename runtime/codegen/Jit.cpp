@@ -33,6 +33,7 @@
 #include "runtime/codegen/CodegenImpl.h"
 #include "runtime/codegen/ObjectCache.h"
 #include "runtime/codegen/VectorMath.h"
+#include "runtime/rt/Parallel.h"
 
 namespace chain::codegen {
 namespace {
@@ -408,6 +409,7 @@ class LLJitEngine final : public JitEngine {
     def("chain_rt_normal_f64", &chain_rt_normal_f64);
     def("chain_rt_normal_f32", &chain_rt_normal_f32);
     def("chain_rt_mix", &chain_rt_mix);
+    def("chain_rt_parallel_for", &chain_rt_parallel_for);
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
       throw std::runtime_error("cannot define runtime symbols: " + llvm::toString(std::move(err)));
     auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
@@ -442,7 +444,7 @@ std::string cacheKey(const CodegenOptions& opts, const std::string& source, cons
   return hashCacheKey({host.getTargetTriple().str(), host.getCPU(), host.getFeatures().getString(),
                        env("CHAIN_LLVM_ARGS"), env("CHAIN_PASSES"), vecLib ? vecLib : "",
                        "O" + std::to_string(opts.optLevel), opts.boundsChecks ? "bounds" : "",
-                       opts.nanCheck ? "nan" : "", opts.fileName, fnKey, source});
+                       opts.nanCheck ? "nan" : "", "grain" + std::to_string(opts.parallelGrain), opts.fileName, fnKey, source});
 }
 
 std::string emitLLVM(const ir::Module& m, const std::vector<const ir::Function*>& fns,

@@ -56,6 +56,9 @@ struct ChainCallCtx {
   void* arena;        // newest arena block (internal), null when empty
   int64_t arenaBytes; // bytes currently allocated in the arena
   int64_t arenaPeak;  // high-water mark of arenaBytes, for `chain bench`
+  // Threads for the parallel loops of this call (runtime/rt/Parallel.h):
+  // 0 the process default, 1 serial. Not read by compiled code.
+  int32_t threads;
 };
 
 struct ChainArray {

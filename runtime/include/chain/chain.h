@@ -118,6 +118,13 @@ struct Options {
   std::string cacheDir;       // empty: $CHAIN_CACHE_DIR, else $XDG_CACHE_HOME/chain, else ~/.cache/chain
   int64_t cacheMaxBytes = 0;  // size bound (least recently used entries go first);
                               // 0: $CHAIN_CACHE_MAX_BYTES, else 256 MiB
+  // Threads for comprehensions, reductions and their gradients (SPEC §6):
+  // 0 = $CHAIN_THREADS when set, else every core. Results are the same bits
+  // for every count; compiled code does not depend on it (nor the cache).
+  int threads = 0;
+  // Work per chunk of a parallel loop (0: the measured default). Tests set 1
+  // to cut even small loops into many chunks; it changes the compiled code.
+  int64_t parallelGrain = 0;
 };
 
 // The model did not compile: what() holds every diagnostic, rendered
