@@ -177,7 +177,7 @@ class ModelCache {
     Compiled out = compile();
     out.cachedCompileMs = compile().compileMs;
     // the same code (the thread count is not compiled in), from the cache
-    chain::Module mN = jitN_.compile_file(std::string(CHAIN_BENCH_DIR) + "/models/" + c.model);
+    chain::Module mN = jitN_.compile_file(std::string(CHAIN_BENCH_DIR) + "/models/" + model);
     out.primalN = mN.function(c.fn);
     out.gradientN = mN.gradient(c.fn, c.wrt);
     return cache_.emplace(key, out).first->second;
@@ -211,6 +211,11 @@ void checkCase(const Case& c, const Compiled& k, Row& row) {
               std::memcmp(gradN.data(), chainGrad.data(), gradN.size() * sizeof(double)) == 0 &&
               std::memcmp(&valueN, &chainValue, sizeof(double)) == 0;
   if (!same) {
+    if (getenv("CHAIN_BENCH_DEBUG")) {
+      fprintf(stderr, "value %.17g vs %.17g, sizes %zu %zu\n", chainValue, valueN, chainGrad.size(), gradN.size());
+      for (size_t i = 0; i < gradN.size() && i < chainGrad.size(); ++i)
+        if (gradN[i] != chainGrad[i]) fprintf(stderr, "  [%zu] %.17g vs %.17g\n", i, chainGrad[i], gradN[i]);
+    }
     row.ok = false;
     row.error = "the value or gradient on several threads is not the same bits as on one";
   }
