@@ -37,7 +37,10 @@ if [ "$what" = all ] || [ "$what" = asan ]; then
   # (a small quarantine: tests that bound peak RSS, e.g. the arena tests, stay meaningful)
   # (allocator_may_return_null: the tests ask for impossible sizes and expect
   # "out of memory", which ASan would otherwise turn into an abort)
-  export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:quarantine_size_mb=16:allocator_may_return_null=1
+  # use_sigaltstack=0: LLVM installs its own alternate signal stack on the
+  # threads that compile (Function::compileAll), and ASan then fails to unmap
+  # the one it thinks it owns when such a thread exits ("unable to unmmap").
+  export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:quarantine_size_mb=16:allocator_may_return_null=1:use_sigaltstack=0
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export CHAIN_RANDOM_PROGRAMS=${CHAIN_RANDOM_PROGRAMS:-400}
   (cd build-asan && ctest --output-on-failure --timeout 3000) || status=1
@@ -48,7 +51,7 @@ if [ "$what" = all ] || [ "$what" = tsan ]; then
   CC=clang-19 CXX=clang++-19 cmake -S . -B build-tsan "${flags[@]}" \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null || exit 1
   ninja -C build-tsan -j2 unit_runtime || exit 1
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ./build-tsan/tests/unit_runtime "[threads],*threads*,[parallel]" ||
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan-suppressions.txt" ./build-tsan/tests/unit_runtime "[threads],*threads*,[parallel]" ||
     status=1
 fi
 
