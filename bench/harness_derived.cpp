@@ -4,7 +4,9 @@
 // jacobian ÷ grad (a scalar objective: one reverse sweep, by the sizes) and,
 // where numel(p) <= 256, the Hessian ÷ numel(p) hvps (at most 1). With
 // PyTorch (one thread, float64): its jvp ÷ primal and hvp ÷ grad by
-// torch.func (functorch) and its hvp time over Chain's. Timing as in the
+// torch.func (functorch) and its hvp time over Chain's, and where the
+// Hessian is timed, PyTorch's dense Hessian
+// (torch.autograd.functional.hessian, vectorize=True) over Chain's. Timing as in the
 // main table (timeUs: median of batches of warm calls), best of three
 // interleaved rounds.
 #include <algorithm>
@@ -65,7 +67,8 @@ DerivedRow measure(const Case& c, const chain::Jit& jit, bool torch) {
 
 const std::vector<std::string> kHeads = {"problem", "size", "numel(p)", "jvp ÷ primal", "hvp ÷ grad",
                                          "jacobian ÷ grad", "hessian ÷ numel(p) hvps", "PyTorch jvp ÷ primal",
-                                         "PyTorch hvp ÷ grad", "PyTorch hvp ÷ Chain hvp"};
+                                         "PyTorch hvp ÷ grad", "PyTorch hvp ÷ Chain hvp",
+                                         "PyTorch hessian ÷ Chain hessian"};
 
 std::vector<std::string> cells(const DerivedRow& r) {
   if (!r.error.empty()) return {r.problem, r.size, "error: " + r.error};
@@ -80,7 +83,8 @@ std::vector<std::string> cells(const DerivedRow& r) {
           r.hessUs < 0 ? "–" : fmt("%.2f", r.hessUs / (double(r.numel) * r.hvpUs)),
           tok ? fmt("%.2f", t.jvpUs / t.primalUs) : "–",
           tok ? fmt("%.2f", t.hvpUs / t.gradUs) : "–",
-          tok ? fmt("%.2f", t.hvpUs / r.hvpUs) : "–"};
+          tok ? fmt("%.2f", t.hvpUs / r.hvpUs) : "–",
+          tok && t.hessUs > 0 && r.hessUs > 0 ? fmt("%.2f", t.hessUs / r.hessUs) : "–"};
 }
 
 void markdownRow(std::ostream& os, const std::vector<std::string>& cs) {
@@ -99,7 +103,8 @@ int runDerived(const std::vector<Case>& cases, const chain::Options& opts, bool 
      << "of the median of batches (as above). "
      << "SPEC §6: jvp about 3× the primal, hvp about 4× the gradient, a Hessian at most numel(p) hvps. "
      << "*jacobian ÷ grad*: these objectives are scalar, so the Jacobian is one reverse sweep (by the sizes). "
-     << (torch ? "PyTorch: torch.func (functorch) jvp, and hvp as jvp of grad (forward over reverse), one thread, float64."
+     << (torch ? "PyTorch: torch.func (functorch) jvp, and hvp as jvp of grad (forward over reverse), one thread, float64; "
+                  "its Hessian by torch.autograd.functional.hessian(vectorize=True)."
                : "PyTorch was not installed, so its columns are empty.")
      << "\n\n";
   markdownRow(md, kHeads);

@@ -44,6 +44,7 @@ double torchGradUs(const Case& c);
 // when not measured or when its value disagrees.
 struct TorchDerived {
   double primalUs = -1, jvpUs = -1, gradUs = -1, hvpUs = -1;
+  double hessUs = -1;  // torch.autograd.functional.hessian(vectorize=True); -1: not timed
 };
 TorchDerived torchDerived(const Case& c);
 

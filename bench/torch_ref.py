@@ -154,10 +154,16 @@ def median_us(fn):
     return times[len(times) // 2] * 1e6
 
 
+# The largest parameter whose dense Hessian is timed (harness_derived.cpp).
+HESSIAN_MAX_NUMEL = 256
+
+
 def derived(f, wrt):
-    """Prints "VALUE PRIMAL_US JVP_US GRAD_US HVP_US" with respect to the first
-    parameter: functorch's jvp, grad, and hvp as jvp of grad (forward over
-    reverse, as torch.func recommends)."""
+    """Prints "VALUE PRIMAL_US JVP_US GRAD_US HVP_US HESSIAN_US" with respect to
+    the first parameter: functorch's jvp, grad, hvp as jvp of grad (forward
+    over reverse, as torch.func recommends), and the dense Hessian by
+    torch.autograd.functional.hessian(vectorize=True) (-1 when numel(p) >
+    HESSIAN_MAX_NUMEL)."""
     import functorch
 
     p0, rest = wrt[0].detach(), [w.detach() for w in wrt[1:]]
@@ -169,7 +175,11 @@ def derived(f, wrt):
     jvp = median_us(lambda: functorch.jvp(g, (p0,), (v,)))
     grad = median_us(lambda: functorch.grad(g)(p0))
     hvp = median_us(lambda: functorch.jvp(functorch.grad(g), (p0,), (v,)))
-    print(f"{value!r} {primal!r} {jvp!r} {grad!r} {hvp!r}")
+    hessian = -1.0
+    if p0.numel() <= HESSIAN_MAX_NUMEL:
+        hess = lambda: torch.autograd.functional.hessian(g, p0, vectorize=True)
+        hessian = median_us(hess)
+    print(f"{value!r} {primal!r} {jvp!r} {grad!r} {hvp!r} {hessian!r}")
 
 
 def main():

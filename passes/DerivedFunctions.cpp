@@ -1,8 +1,8 @@
 // Derived functions built from the AD passes (see DerivedFunctions.h).
 //
-// jacobianByForward runs one forward sweep per element of the parameter,
-// seeded with the unit tangent e_j, and writes the tangent into the j-th
-// "column" of the Jacobian (all result axes, the parameter's multi-index j):
+// jacobianByForward writes the tangent of a forward sweep seeded with the
+// unit tangent e_j into the j-th "column" of the Jacobian (all result axes,
+// the parameter's multi-index j); one direction per sweep, it reads:
 //
 //   y... = call f(x...)
 //   J = for j in 0..numel(p), J0 = fill(0, dims(y_r) ++ dims(p)) {
@@ -11,10 +11,30 @@
 //         yield update(J, t, [:, ..., :, unravel(j)])
 //       }
 //
-// A scalar parameter needs one sweep with tangent 1 and no loop. The cost is
-// numel(p) forward sweeps; the pipeline uses it for hessian (over a
-// gradient: forward over reverse), and for the gradient of a function that
-// still contains tape ops (a gradient without a reverse rule inside it).
+// A scalar parameter needs one sweep with tangent 1 and no loop. The
+// pipeline uses it for hessian (over a gradient: forward over reverse), and
+// for the gradient of a function that still contains tape ops (a gradient
+// without a reverse rule inside it).
+//
+// Vector mode: the sweeps are batched, kLanes directions per sweep
+// (forwardAD with lanes = kLanes, one primal for all of them; ForwardAD.cpp's
+// design), so the loop runs ceil(numel(p) / kLanes) times:
+//
+//   J = for c in 0..ceil(n / B), J0 {
+//         j_k = min(c B + k, n - 1)                      (k = 0..B-1)
+//         e_k = update(fill(0, dims(p)), 1, unravel(j_k))
+//         t_0..t_{B-1} = call f.jvp.p.B(x..., e_0, ..., e_{B-1})[tangents of y_r]
+//         yield update(...update(J, t_0, [:, ..., unravel(j_0)])..., t_{B-1}, ...)
+//       }
+//
+// The last batch's spare lanes repeat the direction e_{n-1}: they compute
+// column n - 1 again, bit for bit the same, and write it again, so there is
+// no guard and no partial batch. A gradient with tape ops (hessian) shares
+// the whole forward and reverse sweep of f across the B directions, which a
+// loop of single sweeps cannot (tape ops never leave a loop); a tape-free f
+// shares what Hoist already moved out of the loop, and the rest of its
+// primal (in loops) too. What stays per direction: map and reduce regions
+// that are recomputed for their tangents.
 //
 // jacobianBySize builds the jacobian level: rows instead of columns when the
 // result has fewer elements than the parameter, one reverse sweep (a vjp
@@ -41,6 +61,9 @@ using ir::Type;
 using ir::Value;
 
 namespace {
+
+// Directions per forward sweep of a Jacobian by columns (vector mode).
+constexpr int kLanes = 4;
 
 std::vector<Value*> callOf(Builder& b, const Function& callee, std::vector<Value*> args) {
   Operation* c = b.create(OpKind::Call, std::move(args), callee.resultTypes);
@@ -87,13 +110,44 @@ Value* fillOf(Builder& b, Value* v, const std::vector<Value*>& dims) {
   return b.create(OpKind::Fill, operands, {Type{v->type.elem, int(dims.size())}})->result();
 }
 
+// The vector-mode column loop (see the top): J0 filled with `lanes` columns
+// per sweep of D, lane l's tangent at result k + l * stride; sdims: x's
+// sizes, elem: x's element type.
+Value* batchedColumns(Builder& b, const Function& D, size_t k, size_t stride, int lanes,
+                      const std::vector<Value*>& args, const std::vector<Value*>& sdims, Type elem, Value* j0,
+                      int yRank) {
+  Value* n = numelOf(b, sdims);
+  Value* width = b.constI(lanes);
+  Value* last = b.binary(OpKind::Sub, n, b.constI(1));
+  Value* batches = b.binary(OpKind::Div, b.binary(OpKind::Add, n, b.binary(OpKind::Sub, width, b.constI(1))), width);
+  Operation* loop = b.create(OpKind::For, {b.constI(0), batches, j0}, {j0->type}, 1);
+  Value* c = loop->region(0)->addArg(Type::i64(), "c");
+  Value* acc = loop->region(0)->addArg(j0->type, "J");
+  Builder rb(loop->region(0));
+  rb.setLoc(b.loc());
+  std::vector<Value*> a = args;
+  std::vector<std::vector<Value*>> idx;
+  for (int l = 0; l < lanes; ++l) {
+    Value* j = rb.binary(OpKind::Add, rb.binary(OpKind::Mul, c, width), rb.constI(l));
+    j = rb.select(rb.binary(OpKind::Lt, j, last), j, last);  // spare lanes repeat e_{n-1}
+    idx.push_back(unravel(rb, j, sdims));
+    a.push_back(updateAt(rb, fillOf(rb, rb.constF(0.0, elem), sdims), rb.constF(1.0, elem), 0, idx.back()));
+  }
+  std::vector<Value*> ts = callOf(rb, D, a);
+  for (int l = 0; l < lanes; ++l) acc = updateAt(rb, acc, ts[k + size_t(l) * stride], yRank, idx[size_t(l)]);
+  rb.yield({acc});
+  return loop->result();
+}
+
 // The Jacobian of y with respect to parameter x (arg; J's axes: y's, then
 // x's) from sweeps of D(args..., seed), result k of each: one sweep per
 // element j of `x` seeded with the unit tangent e_j, written as column j (D
 // a tangent function), or with `rows` one per element i of y seeded with
-// the unit cotangent e_i, written as row i (D a vjp function).
+// the unit cotangent e_i, written as row i (D a vjp function). With
+// lanes > 1 (columns only), D takes `lanes` seeds and returns lane l's
+// tangent at result k + l * stride (vector mode, above).
 Value* jacobianBySweeps(Builder& b, const Function& D, size_t k, const std::vector<Value*>& args, Value* x,
-                        Value* y, bool rows) {
+                        Value* y, bool rows, int lanes = 1, size_t stride = 0) {
   Value* seeded = rows ? y : x;
   Value* one = b.constF(1.0, Type{seeded->type.elem, 0});
   auto sweep = [&](Builder& rb, Value* seed) {
@@ -107,6 +161,7 @@ Value* jacobianBySweeps(Builder& b, const Function& D, size_t k, const std::vect
   if (x->type.rank)
     for (Value* d : dimsOf(b, x)) jdims.push_back(d);
   Value* j0 = fillOf(b, b.constF(0.0, Type{y->type.elem, 0}), jdims);
+  if (lanes > 1) return batchedColumns(b, D, k, stride, lanes, args, sdims, one->type, j0, y->type.rank);
   Operation* loop = b.create(OpKind::For, {b.constI(0), numelOf(b, sdims), j0}, {j0->type}, 1);
   Value* j = loop->region(0)->addArg(Type::i64(), "j");
   Value* acc = loop->region(0)->addArg(j0->type, "J");
@@ -149,12 +204,23 @@ Caller callerOf(ir::Module& work, const Function& f, const std::string& name) {
   return c;
 }
 
-// forwardAD(f, {p}) under the name f.jvp.p, added to `work` once.
-const Function& tangentOf(ir::Module& work, const Function& f, int p) {
-  std::string tname = f.name + ".jvp." + std::to_string(p);
+// forwardAD(f, {p}, lanes) under the name f.jvp.p (.Llanes when lanes > 1),
+// added to `work` once.
+const Function& tangentOf(ir::Module& work, const Function& f, int p, int lanes = 1) {
+  std::string tname = f.name + ".jvp." + std::to_string(p) + (lanes > 1 ? ".L" + std::to_string(lanes) : "");
   const Function* T = work.lookup(tname);
-  return T ? *T : *work.add(forwardAD(f, {p}, tname));
+  return T ? *T : *work.add(forwardAD(f, {p}, tname, lanes));
 }
+
+// The number of float results of f (the tangents of one lane).
+size_t floatResults(const Function& f) {
+  size_t n = 0;
+  for (const Type& t : f.resultTypes) n += t.isFloat();
+  return n;
+}
+
+// The lanes of the column sweeps over parameter p: one for a scalar p.
+int lanesFor(const Function& f, int p) { return f.param(p)->type.rank == 0 ? 1 : kLanes; }
 
 // sum over every element of a * b (same shapes; scalars: a * b).
 Value* innerProduct(Builder& b, Value* x, Value* y, std::vector<Value*> idx = {}) {
@@ -189,8 +255,11 @@ std::unique_ptr<Function> jacobianByForward(ir::Module& work, const Function& f,
   for (int k = 0; k < result; ++k) tangentIndex += f.resultTypes[k].isFloat();
   std::vector<Value*> out;
   if (keepResults) out = c.ys;
-  for (int p : wrt)
-    out.push_back(jacobianBySweeps(b, tangentOf(work, f, p), tangentIndex, c.args, c.args[p], c.ys[result], false));
+  for (int p : wrt) {
+    int lanes = lanesFor(f, p);
+    out.push_back(jacobianBySweeps(b, tangentOf(work, f, p, lanes), tangentIndex, c.args, c.args[p], c.ys[result],
+                                   false, lanes, floatResults(f)));
+  }
   return c.finish(b, out);
 }
 
@@ -221,7 +290,8 @@ std::unique_ptr<Function> jacobianBySize(ir::Module& work, const Function& f, in
     rows.setLoc(f.loc);
     columns.setLoc(f.loc);
     rows.yield({jacobianBySweeps(rows, *V, 0, args, x, y, true)});
-    columns.yield({jacobianBySweeps(columns, tangentOf(work, f, p), f.resultTypes.size(), args, x, y, false)});
+    columns.yield({jacobianBySweeps(columns, tangentOf(work, f, p, kLanes), f.resultTypes.size(), args, x, y, false,
+                                    kLanes, floatResults(f))});
     J = choice->result();
   }
   std::vector<Value*> out;

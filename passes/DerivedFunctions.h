@@ -16,10 +16,11 @@ namespace chain::passes {
 // J(x...) = [f's results..., if keepResults] then, for each p in `wrt`, the
 // Jacobian of result `result` of f with respect to parameter p: an array of
 // shape (result's shape ++ p's shape), a scalar when both are scalars. It is
-// assembled column by column from `tangent` (= forwardAD(f, {p}) for each p,
-// in wrt order, added to `work`): one forward sweep per element of p, each
-// seeded with a unit tangent. A copy of f is added to `work` too (under
-// f.name) unless `work` already has one.
+// assembled column by column from forward sweeps of f (forwardAD(f, {p},
+// lanes) for each p, in wrt order, added to `work`), each seeded with unit
+// tangents: in vector mode, several columns per sweep (one for a scalar p;
+// DerivedFunctions.cpp). A copy of f is added to `work` too (under f.name)
+// unless `work` already has one.
 std::unique_ptr<ir::Function> jacobianByForward(ir::Module& work, const ir::Function& f,
                                                 const std::vector<int>& wrt, int result, bool keepResults,
                                                 const std::string& name);
@@ -27,12 +28,12 @@ std::unique_ptr<ir::Function> jacobianByForward(ir::Module& work, const ir::Func
 // The Jacobian level (jacobian / value_jacobian) of f (one float result y)
 // with respect to parameter p, by the sizes: for y = f(x) with numel(y) = m
 // and numel(p) = n, m reverse sweeps (each a vjp with a unit cotangent, one
-// row of J) when m < n, else n forward sweeps (jacobianByForward, one column
-// each). The sizes are known at run time only, so both loops are compiled
-// and an `if` on m < n picks one; statically, a scalar y takes one reverse
-// sweep and a scalar p one forward sweep. An f with tape ops (a gradient)
-// cannot be reversed: forward sweeps. Adds f, its tangent and vjp functions
-// to `work`.
+// row of J) when m < n, else forward sweeps (as jacobianByForward, several
+// columns per sweep). The sizes are known at run time only, so both loops
+// are compiled and an `if` on m < n picks one; statically, a scalar y
+// takes one reverse sweep and a scalar p one forward sweep. An f with tape
+// ops (a gradient) cannot be reversed: forward sweeps. Adds f, its tangent
+// and vjp functions to `work`.
 std::unique_ptr<ir::Function> jacobianBySize(ir::Module& work, const ir::Function& f, int p, bool keepResults,
                                              const std::string& name);
 

@@ -20,7 +20,13 @@ namespace chain::passes {
 // contain tape ops (it may itself be a gradient): every float value pushed on
 // the tape is pushed with its tangent, so forward mode composes over reverse
 // mode (Hessian-vector products).
+//
+// With lanes = B > 1 (vector mode) the function carries B independent
+// directions through one sweep: its parameters are f's, then B groups of one
+// tangent per wrt parameter (lane 0's group first), and its results f's,
+// then B groups of the float results' tangents. The primal is computed once
+// for all B directions.
 std::unique_ptr<ir::Function> forwardAD(const ir::Function& f, const std::vector<int>& wrt,
-                                        const std::string& name);
+                                        const std::string& name, int lanes = 1);
 
 }  // namespace chain::passes
