@@ -190,7 +190,9 @@ void Simplifier::emitIf(Builder& b, const Operation& op) {
 // A carried value whose body yields it unchanged (or yields its init) is
 // loop-invariant: the loop is emitted again with its uses replaced by the
 // init, and the loop result forwards the init. Dead carried values are then
-// removed by DCE.
+// removed by DCE. Carried arrays keep their init's shape when the body only
+// updates them (shapeInvariantSlots) or, by induction, when assuming that of
+// every assumed slot makes each yield have its init's dims (carriedShapesHold).
 void Simplifier::emitFor(Builder& b, const Operation& op) {
   std::vector<Value*> operands = mapAll(op.operands);
   double f;
@@ -201,27 +203,32 @@ void Simplifier::emitFor(Builder& b, const Operation& op) {
   }
   std::map<size_t, Value*> subst;  // body argument index -> init
   std::vector<bool> sameShape = shapeInvariantSlots(op);
+  std::vector<bool> assumed(op.results.size(), false);  // shape kept if the yields verify it
   std::map<size_t, Value*> shapes;  // body argument index -> init of the same shape
-  for (size_t r = 0; r < op.results.size(); ++r)
-    if (sameShape[r]) shapes[r + 1] = operands[2 + r];
+  for (size_t r = 0; r < op.results.size(); ++r) {
+    Value* init = operands[2 + r];
+    assumed[r] = !sameShape[r] && init->type.rank > 0 && !dimsOf(init).empty();
+    if (sameShape[r] || assumed[r]) shapes[r + 1] = init;
+  }
   for (;;) {
     Operation* n = shell(b, op, operands);
     Block* body = emitRegion(n, *op.region(0), subst, shapes);
-    size_t before = subst.size() + shapes.size();
+    if (!carriedShapesHold(*body, operands, assumed, shapes)) {
+      subst.clear();  // found under a refuted assumption
+      forget(*n);
+      b.block()->ops.pop_back();
+      continue;
+    }
+    size_t before = subst.size();
     for (size_t r = 0; r < op.results.size(); ++r) {
       Value* y = body->terminator()->operand(r);
       Value* init = operands[2 + r];
       bool invariant = y == body->arg(r + 1) || y == init;
       if (invariant) subst[r + 1] = init;
       map_[op.result(r)] = invariant ? init : n->result(r);
-      if (!sameShape[r] && init->type.rank > 0 && !dimsOf(init).empty() && dimsOf(y) == dimsOf(init)) {
-        sameShape[r] = true;  // yields the dims it starts with: emit again knowing them
-        shapes[r + 1] = init;
-      }
+      if (sameShape[r] || assumed[r]) sameShape_[n->result(r)] = init;
     }
-    for (size_t r = 0; r < op.results.size(); ++r)
-      if (sameShape[r]) sameShape_[n->result(r)] = operands[2 + r];
-    if (subst.size() + shapes.size() == before) return;
+    if (subst.size() == before) return;
     forget(*n);
     b.block()->ops.pop_back();  // emit again with the invariants substituted
   }

@@ -359,6 +359,7 @@ void Simplifier::emitAssert(Builder& b, ir::SrcLoc loc, Value* ok, std::vector<V
   b.setLoc(saved);
   a->s = msg;
   scopes_.back()[key] = a;
+  learnAssert(ok);
 }
 
 // Fusion may recompute the body once per read. It never moves work into a

@@ -1,11 +1,17 @@
 // The simplify pass, facts part: what the rebuild knows beyond one op's
 // operands. Asserted i64 equalities are kept in a scoped union-find and
 // every later operand is read through its representative (so `assert
-// dim(s, 1) == b` makes later broadcast checks against b fold); max(n, 0)
-// of a size is the size, and so is select(n > 0, n, 0); `select(N == 1, 0, i)` (the broadcast index of an
-// operand whose size might be 1) is i when i runs over 0..N; and a loop that
-// only updates elements of a carried array keeps its shape, so dims of the
-// loop's argument and result are the dims of its init.
+// dim(s, 1) == b` makes later broadcast checks against b fold; after `assert
+// n >= 0` n reads as an earlier max(n, 0)); max(n, 0) of a size is the
+// size, and so is select(n > 0, n, 0); `select(N == 1, 0, i)` (the broadcast
+// index of an operand whose size might be 1) is i when i runs over 0..N; and
+// a loop that only updates elements of a carried array keeps its shape, so
+// dims of the loop's argument and result are the dims of its init. So does
+// a carried array whose every yield has the dims of its init when the body
+// is emitted assuming that of the carried arguments (by induction; a fixed
+// point: assume it of all, emit, drop the slots whose yield differs, emit
+// again), e.g. `r = r - x[j] * tp` with r and tp of size n. A yield that
+// grows, slices or swaps in an array of another size refutes it.
 #include "passes/IntFacts.h"
 #include "passes/SimplifyImpl.h"
 
@@ -72,6 +78,18 @@ std::vector<bool> Simplifier::shapeInvariantSlots(const Operation& loop) {
   return out;
 }
 
+bool Simplifier::carriedShapesHold(const Block& body, const std::vector<Value*>& inits, std::vector<bool>& assumed,
+                                   std::map<size_t, Value*>& shapes) const {
+  bool hold = true;
+  for (size_t r = 0; r < assumed.size(); ++r) {
+    if (!assumed[r] || dimsOf(body.terminator()->operand(r)) == dimsOf(inits[2 + r])) continue;
+    assumed[r] = false;
+    shapes.erase(r + 1);
+    hold = false;
+  }
+  return hold;
+}
+
 std::vector<Value*> Simplifier::dimsOf(Value* v) const {
   for (int guard = 0; guard < 64; ++guard) {
     auto same = sameShape_.find(v);
@@ -107,14 +125,31 @@ Value* Simplifier::canon(Value* v) const {
 }
 
 void Simplifier::learnAssert(Value* cond) {
-  assertedEqualities(cond, [&](Value* a, Value* b) {
+  auto unite = [&](Value* a, Value* b) {
     Value* x = canon(a);
     Value* y = canon(b);
     if (x == y) return;
     if (isConst(x)) std::swap(x, y);  // a constant stays the representative
     if (isConst(x)) return;           // two different constants: the assert fails
     eqScopes_.back()[x] = y;
-  });
+  };
+  assertedEqualities(cond, unite);
+  // After `assert n >= 0` (a size check), n is an existing max(n, 0): that
+  // one is the representative, so later sizes n read as the extents of the
+  // earlier ranges 0..n (for reverse AD's shape proofs too).
+  std::vector<const Value*> conds{cond};
+  while (!conds.empty()) {
+    const Operation* d = conds.back()->def;
+    conds.pop_back();
+    if (!d) continue;
+    if (d->kind == OpKind::And) conds.insert(conds.end(), {d->operand(0), d->operand(1)});
+    int64_t zero;
+    if (d->kind != OpKind::Ge || d->operand(0)->type != Type::i64() || !constInt(d->operand(1), zero) || zero != 0)
+      continue;
+    Operation tmp(OpKind::Max);
+    tmp.addResult(Type::i64());
+    if (Operation* mx = lookup(makeKey(tmp, {d->operand(0), d->operand(1)}))) unite(d->operand(0), mx->result());
+  }
 }
 
 Value* Simplifier::foldContext(const Operation& op, const std::vector<Value*>& o) const {

@@ -68,6 +68,13 @@ class Simplifier {
   // (it yields the argument through update/add_at and such loops): per
   // result, true when invariant. SimplifyFacts.cpp.
   static std::vector<bool> shapeInvariantSlots(const ir::Operation& loop);
+  // The induction step of the carried-shape rule: with the body emitted
+  // assuming every `assumed` slot r has the dims of its init (inits[2 + r]),
+  // true when each such yield has them. Otherwise clears the slots whose
+  // yield does not (and their `shapes` entry) and returns false: the body
+  // must be emitted again under the weaker assumption.
+  bool carriedShapesHold(const ir::Block& body, const std::vector<ir::Value*>& inits, std::vector<bool>& assumed,
+                         std::map<size_t, ir::Value*>& shapes) const;
   // The dims of new value `v` as values, when its producers say (map, fill,
   // update/add_at chains, sameShape_); empty when unknown.
   std::vector<ir::Value*> dimsOf(ir::Value* v) const;
