@@ -12,6 +12,9 @@
 
 namespace chain::frontend {
 namespace detail {
+// Arrays have at most 8 axes: the C ABI's array descriptor (SPEC §8, ChainRT.h)
+// holds 8 sizes, so an entry could not take or return more.
+constexpr int kMaxRank = 8;
 
 // ---------------------------------------------------------------------------
 // Shared helpers
@@ -136,6 +139,11 @@ SemType ModuleChecker::resolveType(const ast::TypeExpr& t, bool allowTuple) {
       s.elems.push_back(es);
     }
     return s;
+  }
+  if (t.dims.size() > size_t(kMaxRank)) {
+    diag.error(t.loc, "an array type has at most " + std::to_string(kMaxRank) + " axes; this one has " +
+                          std::to_string(t.dims.size()));
+    return SemType::invalid();
   }
   if (!t.dims.empty()) return arrayOf(t.elem, t.dims);
   return SemType::value({t.elem, 0});

@@ -28,9 +28,14 @@ TypeInfo tupleOf(std::vector<TypeInfo> elems) {
 }
 
 // The array type of a Jacobian: `of`'s element type, dims of `of` then of `p`.
-TypeInfo jacobianType(const TypeInfo& of, const TypeInfo& p) {
+// (an entry's arrays cross the C ABI with at most 8 axes, SPEC §8's
+// descriptor; the language checker holds declared types to the same bound)
+TypeInfo jacobianType(const TypeInfo& of, const TypeInfo& p, const std::string& what) {
   TypeInfo j = of;
   j.dims.insert(j.dims.end(), p.dims.begin(), p.dims.end());
+  if (j.dims.size() > 8)
+    throw CompileError("error: the " + what + " would have " + std::to_string(j.dims.size()) +
+                       " axes; a function's result has at most 8\n");
   return j;
 }
 
@@ -56,6 +61,8 @@ Function Module::derived(const std::string& name, int kind, const std::vector<in
     std::vector<TypeInfo> ps;
     for (int w : wrt) ps.push_back(cf.paramTypes[size_t(w)]);
     TypeInfo wrtType = ps.size() == 1 ? ps[0] : tupleOf(ps);
+    std::string of = "of '" + name + "' with respect to '" + d.params[size_t(wrt[0])].name + "'";
+    std::string jacName = "Jacobian " + of, hesName = "Hessian " + of;
     switch (DiffKind(kind)) {
       case DiffKind::Jvp:
         for (size_t k = 0; k < wrt.size(); ++k) {
@@ -73,10 +80,10 @@ Function Module::derived(const std::string& name, int kind, const std::vector<in
         cf.resultType = wrtType;
         break;
       }
-      case DiffKind::Jacobian: cf.resultType = jacobianType(result, ps[0]); break;
-      case DiffKind::ValueJacobian: cf.resultType = tupleOf({result, jacobianType(result, ps[0])}); break;
-      case DiffKind::Hessian: cf.resultType = jacobianType(ps[0], ps[0]); break;
-      case DiffKind::ValueHessian: cf.resultType = tupleOf({result, ps[0], jacobianType(ps[0], ps[0])}); break;
+      case DiffKind::Jacobian: cf.resultType = jacobianType(result, ps[0], jacName); break;
+      case DiffKind::ValueJacobian: cf.resultType = tupleOf({result, jacobianType(result, ps[0], jacName)}); break;
+      case DiffKind::Hessian: cf.resultType = jacobianType(ps[0], ps[0], hesName); break;
+      case DiffKind::ValueHessian: cf.resultType = tupleOf({result, ps[0], jacobianType(ps[0], ps[0], hesName)}); break;
       case DiffKind::Hvp:
         cf.paramNames.push_back("v");
         cf.paramTypes.push_back(ps[0]);
