@@ -125,6 +125,7 @@ void FnEmitter::emitAccumulate(const ir::Operation& op, const std::vector<AccSlo
     chunk = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, chunk, need);
     chunk = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, chunk,
                                      b_.CreateAdd(b_.CreateUDiv(n, b_.getInt64(kMaxPrivateChunks)), b_.getInt64(1)));
+    chunk = balancedChunk(n, chunk);
   }
   llvm::Value* chunks = b_.CreateSelect(b_.CreateICmpEQ(n, b_.getInt64(0)), b_.getInt64(0),
                                         b_.CreateAdd(b_.CreateUDiv(b_.CreateSub(n, b_.getInt64(1)), chunk), b_.getInt64(1)));
