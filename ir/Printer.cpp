@@ -196,7 +196,10 @@ void Printer::printAttrsAndOperands(const Operation& op) {
     case OpKind::Ge: case OpKind::Eq: case OpKind::Ne: case OpKind::And: case OpKind::Or:
     case OpKind::Not: case OpKind::Select: case OpKind::Cast: case OpKind::StopGradient:
     case OpKind::RandUniform: case OpKind::RandNormal: case OpKind::RandMix:
-    case OpKind::If: case OpKind::For: case OpKind::While: case OpKind::Yield:
+    case OpKind::For:  // reverse AD's independent-iteration loops (ir/IR.h)
+      if (op.s == "accumulate") out_ << " accumulate";
+      break;
+    case OpKind::If: case OpKind::While: case OpKind::Yield:
     case OpKind::Return: case OpKind::TapePush: case OpKind::TapePop:
     case OpKind::Index: case OpKind::MatMul: case OpKind::Transpose: case OpKind::Build:
       break;

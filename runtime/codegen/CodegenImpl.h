@@ -248,6 +248,8 @@ class FnEmitter {
   // The chunk size (iterations) for `n` iterations costing `work` each: at
   // least kGrain of work per chunk, at most `maxChunks` chunks (0: no bound).
   llvm::Value* chunkSize(llvm::Value* n, llvm::Value* work, int64_t maxChunks);
+  // c cut down to ceil(n / chunks(c)): as many chunks, of equal sizes (+-1).
+  llvm::Value* balancedChunk(llvm::Value* n, llvm::Value* c);
   using ChunkBody = std::function<void(llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& extra)>;
   // Outlines `body` (the chunk lo..hi-1 of a loop, which sees the IR values
   // `caps` and the caller's values `extra`) into a chunk function and runs

@@ -19,7 +19,8 @@
 //   0 or undefined adds nothing), then M + log(S) as before.
 // * Determinism: the chunk size c depends only on the trip count n and the
 //   body's cost estimate (a function of the sizes), never on the thread
-//   count, and the 1-thread run goes through the same chunks in the same
+//   count (the chunks of a loop are of equal sizes, +-1: balancedChunk),
+//   and the 1-thread run goes through the same chunks in the same
 //   order, so results are bit-identical for every thread count.
 // * matmul (CodegenMatMul.cpp) runs blocks of rows of C, a multiple of the
 //   tile height, so every element is computed by the same kernel (tile or
@@ -27,6 +28,15 @@
 // * Nesting: inside a chunk function every map / reduce is serial (the outer
 //   loop already spreads over the cores; no oversubscription). Regions that
 //   print or use the tape stay serial (output order, a per-call tape).
+// * Reverse AD's `accumulate` loops (CodegenParallelAcc.cpp) use the same
+//   chunks; their private copies are zeroed by their chunks and merged in
+//   parallel chunks of disjoint element ranges, in chunk order per element.
+// * Measuring it: a 1-thread run calls the chunks through two noinline
+//   functions of runtime/rt/Parallel.cpp, oneChunk (a loop cut into one
+//   chunk: no thread count speeds it up) and serialChunks (several), so
+//   callgrind's inclusive cost of serialChunks over the call's is the
+//   parallel fraction p of a function (bench/gaps.md gives the figures; 2
+//   threads give at most 1 / (1 - p/2)).
 // * Cost rule: the work of one iteration is estimated from the body (one
 //   unit per op, kCallCost per transcendental call, nested loops times their
 //   trip counts when those are known before the loop) and a chunk gets at
@@ -180,7 +190,18 @@ llvm::Value* FnEmitter::chunkSize(llvm::Value* n, llvm::Value* work, int64_t max
   if (maxChunks > 0)  // ceil(n / maxChunks) <= n / maxChunks + 1
     c = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, c,
                                  b_.CreateAdd(b_.CreateUDiv(n, b_.getInt64(maxChunks)), b_.getInt64(1)));
-  return c;
+  return balancedChunk(n, c);
+}
+
+// The last chunk is no longer short: 4096 iterations in chunks of 1092 are
+// 4 chunks of 1024 (2 threads: 2048 each instead of 2184 and 1912). The
+// count never grows, and c depends on the sizes alone as before.
+llvm::Value* FnEmitter::balancedChunk(llvm::Value* n, llvm::Value* c) {
+  llvm::Value* one = b_.getInt64(1);
+  llvm::Value* chunks = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax,
+                                                 b_.CreateUDiv(b_.CreateSub(b_.CreateAdd(n, c), one), c), one);
+  llvm::Value* even = b_.CreateUDiv(b_.CreateSub(b_.CreateAdd(n, chunks), one), chunks);
+  return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, even, one);
 }
 
 void FnEmitter::exitOnStatus(llvm::Value* status) {

@@ -9,10 +9,11 @@
 //   = the loop index, every add_at in place): the chunks share its buffer,
 //   since they write disjoint rows (a partition by owner, no copies);
 // * private: any other array: chunk 0 adds into the initial buffer and
-//   chunk k >= 1 into its own zeroed buffer (allocated by the caller, at
-//   most kMaxPrivateChunks of them, and at least 8 units of work per element
-//   of those buffers per chunk), added into the first in chunk order after
-//   the loop;
+//   chunk k >= 1 into its own buffer (allocated by the caller, zeroed by the
+//   chunk; at most kMaxPrivateChunks of them, and at least 8 units of work
+//   per element of those buffers per chunk), added into the first in chunk
+//   order after the loop: each element sums the chunks in chunk order, the
+//   elements in parallel chunks of disjoint ranges (mergePrivate);
 // * scalar: chunk 0 starts from the initial value, the others from 0; the
 //   chunks' sums are added in chunk order.
 // Chunk 0 starting from the initial values makes a one-chunk run the serial
@@ -124,6 +125,7 @@ void FnEmitter::emitAccumulate(const ir::Operation& op, const std::vector<AccSlo
     chunk = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, chunk, need);
     chunk = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umax, chunk,
                                      b_.CreateAdd(b_.CreateUDiv(n, b_.getInt64(kMaxPrivateChunks)), b_.getInt64(1)));
+    chunk = balancedChunk(n, chunk);
   }
   llvm::Value* chunks = b_.CreateSelect(b_.CreateICmpEQ(n, b_.getInt64(0)), b_.getInt64(0),
                                         b_.CreateAdd(b_.CreateUDiv(b_.CreateSub(n, b_.getInt64(1)), chunk), b_.getInt64(1)));
@@ -135,8 +137,7 @@ void FnEmitter::emitAccumulate(const ir::Operation& op, const std::vector<AccSlo
   for (size_t s = 0; s < slots.size(); ++s) {
     if (slots[s] != AccSlot::Private) continue;
     llvm::Value* bytes = b_.CreateMul(byteSize(types[s], initArrs[s].dims), others);
-    privs[s] = allocBytes(bytes);
-    b_.CreateMemSet(privs[s], b_.getInt8(0), bytes, llvm::MaybeAlign(64));
+    privs[s] = allocBytes(bytes);  // zeroed by its chunk (accumulateChunk)
     extra.push_back(privs[s]);
   }
   extra.insert(extra.end(), init.begin(), init.end());
@@ -174,19 +175,25 @@ void FnEmitter::emitAccumulate(const ir::Operation& op, const std::vector<AccSlo
   for (const auto& r : op.results) bindFlat(r.get(), results, pos);
 }
 
-// dst[e] += priv[0][e] + ... + priv[others-1][e], in that order.
+// dst[e] += priv[0][e] + ... + priv[others-1][e], in that order, for each
+// element e: in chunks of disjoint element ranges (each element's sum is the
+// same whatever the cut), `others` units of work per element.
 void FnEmitter::mergePrivate(ir::Type t, const ArrVal& dst, llvm::Value* priv, llvm::Value* others) {
   ir::Type et{t.elem, 0};
   llvm::Value* count = numel(dst.dims);
-  simpleLoop(b_.getInt64(0), count, [&](llvm::Value* e) {
-    llvm::Value* at = elemPtr(t, dst.data, e);
-    llvm::Value* x = countedLoop(b_.getInt64(0), others, {loadScalar(et, at)},
-                                 [&](llvm::Value* k, const std::vector<llvm::Value*>& acc) {
-                                   llvm::Value* off = b_.CreateAdd(b_.CreateMul(k, count), e);
-                                   return std::vector<llvm::Value*>{b_.CreateFAdd(acc[0], loadScalar(et, elemPtr(t, priv, off)))};
-                                 })[0];
-    storeScalar(et, x, at);
-  });
+  parallelFor({}, {dst.data, priv, others, count}, count, chunkSize(count, others, 0),
+              [&](llvm::Value* lo, llvm::Value* hi, const std::vector<llvm::Value*>& ex) {
+                simpleLoop(lo, hi, [&](llvm::Value* e) {
+                  llvm::Value* at = elemPtr(t, ex[0], e);
+                  llvm::Value* x = countedLoop(b_.getInt64(0), ex[2], {loadScalar(et, at)},
+                                               [&](llvm::Value* k, const std::vector<llvm::Value*>& acc) {
+                                                 llvm::Value* off = b_.CreateAdd(b_.CreateMul(k, ex[3]), e);
+                                                 return std::vector<llvm::Value*>{
+                                                     b_.CreateFAdd(acc[0], loadScalar(et, elemPtr(t, ex[1], off)))};
+                                               })[0];
+                  storeScalar(et, x, at);
+                });
+              });
 }
 
 // One chunk: the serial loop over lo+clo .. lo+chi-1 from this chunk's
@@ -210,8 +217,9 @@ void FnEmitter::accumulateChunk(const ir::Operation& op, const std::vector<AccSl
       llvm::Value* data = ex[pos];
       if (slots[s] == AccSlot::Private) {
         std::vector<llvm::Value*> dims(ex.begin() + long(pos) + 1, ex.begin() + long(pos) + 1 + t.rank);
-        llvm::Value* mine = b_.CreateGEP(b_.getInt8Ty(), ex[priv++],
-                                         b_.CreateMul(byteSize(t, dims), b_.CreateSub(k, b_.getInt64(1))));
+        llvm::Value* bytes = byteSize(t, dims);
+        llvm::Value* mine = b_.CreateGEP(b_.getInt8Ty(), ex[priv++], b_.CreateMul(bytes, b_.CreateSub(k, b_.getInt64(1))));
+        b_.CreateMemSet(mine, b_.getInt8(0), b_.CreateSelect(first, b_.getInt64(0), bytes), llvm::MaybeAlign(8));
         data = b_.CreateSelect(first, data, mine);
       }
       buffers[s] = data;

@@ -213,3 +213,32 @@ fn f(g: f64[n, d], c: f64[k, d], idx: i64[n], s: f64) -> f64 {
   REQUIRE(ref.size() == want.size());
   for (size_t k = 0; k < ref.size(); ++k) CHECK(testgen::detail::close(want[k], ref[k], 1e-11));
 }
+
+TEST_CASE("parallel: private copies merged in parallel element ranges give the same bits", "[parallel]") {
+  // c[idx[i]] is scattered into from every chunk: private copies of dc
+  // (4000 x 8 elements), zeroed by their chunks and merged in ranges of
+  // elements, each summing the chunks in chunk order. A grain of 64 cuts the
+  // loop, the zeroing and the merge into many chunks.
+  const char* src = R"(
+fn f(c: f64[k, d], idx: i64[n], w: f64[n]) -> f64 {
+    sum(w[i] * sin(c[idx[i], j]) for i in 0..n, j in 0..d)
+}
+)";
+  std::mt19937_64 rng(5);
+  std::vector<double> is(20000);
+  for (size_t k = 0; k < is.size(); ++k) is[k] = double((k * 7919) % 4000);
+  std::vector<Value> args{randomArray(rng, {4000, 8}), Value(Tensor::fromValues(DType::I64, {20000}, is)),
+                          randomArray(rng, {20000})};
+  for (int64_t grain : {int64_t(64), int64_t(0)}) {
+    std::vector<double> want;
+    for (int threads : {1, 2, 3, 8}) {
+      INFO("grain " << grain << ", threads " << threads);
+      std::vector<double> g = flat(compileWith(src, threads, grain).gradient("f", {"c", "w"})(args));
+      if (want.empty()) want = g;
+      CHECK(sameBits(g, want));
+    }
+    std::vector<double> ref = flat(compileWith(src, 1).gradient("f", {"c", "w"}).interpret(args));
+    REQUIRE(ref.size() == want.size());
+    for (size_t k = 0; k < ref.size(); ++k) CHECK(testgen::detail::close(want[k], ref[k], 1e-11));
+  }
+}
