@@ -151,7 +151,7 @@ TEST_CASE("API: errors are exceptions carrying diagnostics", "[api]") {
   CHECK(m.function("f")({int64_t(7), int64_t(2)}).asInt() == 3);
 }
 
-TEST_CASE("API: compiled functions are safe to call from several threads", "[api]") {
+TEST_CASE("API: compiled functions are safe to call from several threads", "[api][tsan]") {
   auto m = compile("fn f(x: f64, n: i64) -> f64 { var s = x\n for i in 0..n { s = sin(s) + x }\n s }");
   chain::Function g = m.gradient("f", {"x"});
   double expect = num(g({0.3, int64_t(1000)}));
@@ -226,7 +226,7 @@ TEST_CASE("API: what the signature rules out throws at once; nested grad compile
   CHECK(num(m.function("d")({2.0})) == Approx(12.0));
 }
 
-TEST_CASE("API: compileAll compiles several functions at once, with the same code", "[api][lazy]") {
+TEST_CASE("API: compileAll compiles several functions at once, with the same code", "[api][lazy][tsan]") {
   const char* src =
       "fn f(x: f64[n], w: f64) -> f64 { sum([exp(w * x[i]) * x[i] for i in 0..n]) }\n"
       "fn h(x: f64[n]) -> f64 { var s = 0.0\n for i in 0..n { s = s + tanh(x[i]) * f64(i) }\n s }\n";
@@ -259,7 +259,7 @@ TEST_CASE("API: compileAll compiles several functions at once, with the same cod
   chain::Function::compileAll(fns);  // nothing left to do
 }
 
-TEST_CASE("API: several threads calling a fresh handle compile it once", "[api][lazy]") {
+TEST_CASE("API: several threads calling a fresh handle compile it once", "[api][lazy][tsan]") {
   for (chain::Backend backend : {chain::Backend::Jit, chain::Backend::Interpreter}) {
     chain::Options o;
     o.backend = backend;

@@ -115,7 +115,7 @@ TEST_CASE("parallel: random programs give the same bits at 1 and 3 threads in on
   CHECK(same > 60);
 }
 
-TEST_CASE("parallel: an error inside a chunk is the one the serial loop reports first", "[parallel]") {
+TEST_CASE("parallel: an error inside a chunk is the one the serial loop reports first", "[parallel][tsan]") {
   // Indices 50000 (element 70000) and 90000 (element 190000) are out of
   // bounds; the first one in index order is reported whatever the threads.
   const char* src = R"(
@@ -168,7 +168,7 @@ TEST_CASE("parallel: negative thread counts and grains are usage errors", "[para
   CHECK_THROWS_AS(Jit(o), UsageError);
 }
 
-TEST_CASE("parallel: matrix products are the same bits however their rows are cut", "[parallel]") {
+TEST_CASE("parallel: matrix products are the same bits however their rows are cut", "[parallel][tsan]") {
   // 103 rows: 25 tiles of 4 and 3 plain rows; 29 columns: tiles and plain
   // columns. Row blocks of any size give each element the same kernel.
   const char* src = R"(
