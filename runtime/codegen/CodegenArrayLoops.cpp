@@ -8,7 +8,10 @@
 // (loads, one cheap op) in two vectorisable passes: m = max, then m +
 // log(sum exp(x - m)); an infinite or NaN m is returned as it is)
 // (`matmul`: CodegenMatMul.cpp). A map's output buffer gets a fresh
-// alias scope, so its loops need no runtime alias checks against it. Large
+// alias scope, so its loops need no runtime alias checks against it. A
+// counted loop nested in another loop is marked not to be interleaved by the
+// loop vectoriser (nestedLoopMetadata: less IR, no vector body wider than a
+// short row). Large
 // maps and reduces run their loops in chunks on all cores
 // (CodegenParallel.cpp); mapRows and reduceRange emit one chunk's loops.
 //
@@ -69,15 +72,38 @@ std::vector<llvm::Value*> FnEmitter::countedLoop(llvm::Value* lo, llvm::Value* h
   }
   b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), bodyBB, exit);
   b_.SetInsertPoint(bodyBB);
+  bool nested = loopDepth_ > 0;
+  ++loopDepth_;
   std::vector<llvm::Value*> next = body(iv, carried);
+  --loopDepth_;
   if (next.size() != phis.size()) internalError("loop body returned the wrong number of values");
   llvm::Value* inext = b_.CreateAdd(iv, b_.getInt64(1), "j.next", false, /*nsw=*/true);
   llvm::BasicBlock* latch = b_.GetInsertBlock();
-  b_.CreateBr(head);
+  llvm::BranchInst* back = b_.CreateBr(head);
+  if (nested) back->setMetadata(llvm::LLVMContext::MD_loop, nestedLoopMetadata());
   iv->addIncoming(inext, latch);
   for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(next[k], latch);
   b_.SetInsertPoint(exit);
   return carried;
+}
+
+// A counted loop inside another loop (a map or reduce in a `for` body or in
+// an outer map's row, an inner dimension of a map) runs over a row, a
+// short extent in the benchmark models (lstm's 14 units, gmm's d): the loop
+// vectoriser is told not to interleave it (llvm.loop.interleave.count = 1),
+// so it emits one vector body of VF lanes instead of 2-4 copies of it. With
+// AVX-512 and f64 the interleaved body took 32 elements per iteration, more
+// than such a row has, so the row ran entirely in the scalar remainder, and
+// the copies were most of the LLVM IR of the gradients that the pipeline and
+// instruction selection spend their time on. Top-level loops (the long
+// passes over n of lse, ode) keep LLVM's interleaving, which hides the
+// latency of their reductions' accumulator chains.
+llvm::MDNode* FnEmitter::nestedLoopMetadata() {
+  llvm::Metadata* ic[] = {llvm::MDString::get(llctx_, "llvm.loop.interleave.count"),
+                          llvm::ConstantAsMetadata::get(b_.getInt32(1))};
+  llvm::MDNode* self = llvm::MDNode::getDistinct(llctx_, {nullptr, llvm::MDNode::get(llctx_, ic)});
+  self->replaceOperandWith(0, self);
+  return self;
 }
 
 void FnEmitter::simpleLoop(llvm::Value* lo, llvm::Value* hi,

@@ -124,7 +124,9 @@ void FnEmitter::emitFor(const ir::Operation& op) {
   b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), body, exit);
 
   b_.SetInsertPoint(body);
+  ++loopDepth_;
   std::vector<llvm::Value*> next = emitRegion(*op.region(0), args);
+  --loopDepth_;
   if (next.size() != n) internalError("for region yields the wrong number of values");
   if (allocCount_ != allocsBefore) releaseIteration(mark, dataPointers(carriedTypes(op, 2), next));
   llvm::Value* inext = b_.CreateAdd(iv, b_.getInt64(1), "i.next", false, /*nsw=*/true);
@@ -159,12 +161,14 @@ void FnEmitter::emitWhile(const ir::Operation& op) {
     carried.push_back(phi);
     args.push_back(phi);
   }
+  ++loopDepth_;  // loops in either region are nested loops (countedLoop)
   std::vector<llvm::Value*> c = emitRegion(*op.region(0), args);
   if (c.size() != 1) internalError("while condition must yield one bool");
   b_.CreateCondBr(c[0], bodyBB, exit);
 
   b_.SetInsertPoint(bodyBB);
   std::vector<llvm::Value*> next = emitRegion(*op.region(1), args);
+  --loopDepth_;
   if (next.size() != n) internalError("while body yields the wrong number of values");
   if (allocCount_ != allocsBefore) releaseIteration(mark, dataPointers(carriedTypes(op, 0), next));
   llvm::BasicBlock* latch = b_.GetInsertBlock();

@@ -217,6 +217,8 @@ class FnEmitter {
   // --- CodegenArrayLoops.cpp -----------------------------------------------
   using LoopBody = std::function<std::vector<llvm::Value*>(llvm::Value*, const std::vector<llvm::Value*>&)>;
   // for i = lo .. hi-1 with carried values; returns their final values.
+  // Loop metadata of a counted loop nested in another loop (see countedLoop).
+  llvm::MDNode* nestedLoopMetadata();
   std::vector<llvm::Value*> countedLoop(llvm::Value* lo, llvm::Value* hi,
                                         const std::vector<llvm::Value*>& init, const LoopBody& body);
   void simpleLoop(llvm::Value* lo, llvm::Value* hi, const std::function<void(llvm::Value*)>& body);
@@ -274,6 +276,7 @@ class FnEmitter {
   void mergePrivate(ir::Type t, const ArrVal& dst, llvm::Value* priv, llvm::Value* others);
   std::vector<const ir::Value*> capturesOfRegion(const ir::Block& region) const;
   bool inChunk_ = false;          // emitting a chunk function: nested loops stay serial
+  int loopDepth_ = 0;             // loops (counted, for, while) around the insert point
   int chunkFns_ = 0;              // chunk functions emitted so far (their names)
   llvm::AllocaInst* partials_ = nullptr;  // a parallel reduce's per-chunk results
 
