@@ -13,21 +13,14 @@
 
 #include "chain/chain.h"
 #include "tests/random/Differential.h"
+#include "tests/unit/same_bits_util.h"
 
 using namespace chain;
 
 namespace {
 
-std::vector<double> flat(const Value& v) {
-  std::vector<double> out;
-  testgen::detail::flatten(v, out);
-  return out;
-}
-
-// Same bits (NaNs included), not merely equal values.
-bool sameBits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
-}
+using samebits::flat;
+using samebits::sameBits;
 
 Module compileWith(const std::string& src, int threads, int64_t grain = 0) {
   Options o;

@@ -19,20 +19,14 @@
 
 #include "chain/chain.h"
 #include "tests/random/Differential.h"
+#include "tests/unit/same_bits_util.h"
 
 using namespace chain;
 
 namespace {
 
-std::vector<double> flat(const Value& v) {
-  std::vector<double> out;
-  testgen::detail::flatten(v, out);
-  return out;
-}
-
-bool sameBits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
-}
+using samebits::flat;
+using samebits::sameBits;
 
 Value randomArray(std::mt19937_64& rng, std::vector<int64_t> shape) {
   int64_t n = 1;
