@@ -194,12 +194,15 @@ class ModelCache {
 
 // Agreement of Chain with the references; raises the row's check fields to
 // this model's errors.
-void checkCase(const Case& c, const Compiled& k, Row& row) {
+// (tape: where to store the gradient call's peak tape, read right after it:
+// the checks that follow call other functions on this thread)
+void checkCase(const Case& c, const Compiled& k, Row& row, int64_t* tape = nullptr) {
   double chainValue = k.primal(c.args).asDouble();
   double refValue = c.refPrimal();
   std::vector<double> refGrad, chainGrad;
   double refValue2 = c.refGradient(refGrad);
   flatten(k.gradient(c.args), chainGrad);
+  if (tape) *tape = chain::Function::lastTapeBytes();
   row.valueError = std::max({row.valueError, relError(chainValue, refValue), relError(refValue2, refValue)});
   row.gradError = std::max(row.gradError, relError(chainGrad, refGrad));
   row.ok = row.valueError <= kTolerance && row.gradError <= kTolerance;
@@ -277,8 +280,7 @@ Row checkOne(const Case& c, ModelCache& cache) {
     const Compiled& k = cache.get(c, c.model);
     row.compileMs = k.compileMs;
     row.cachedCompileMs = k.cachedCompileMs;
-    checkCase(c, k, row);
-    row.tapeBytes = chain::Function::lastTapeBytes();
+    checkCase(c, k, row, &row.tapeBytes);
     if (!c.tunedModel.empty()) checkCase(c, cache.get(c, c.tunedModel), row);
   } catch (const std::exception& e) {
     row.ok = false;
